@@ -1,0 +1,90 @@
+# Gudang developer commands. A fresh Debian machine with python3 and apt (as root) is enough:
+#   make run    start RabbitMQ (installing it if missing) and the five services, seed a demo world
+#   make test   lint, format check and the whole test suite against a real RabbitMQ
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+PACKAGES := lib gateway services/inventory services/packing services/shipping services/billing
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+
+.PHONY: help venv rabbitmq run test test-tools bench lint fmt clean
+
+help:
+	@echo "make run       start the platform (venv, RabbitMQ, five services, demo data)"
+	@echo "make test      ruff + pytest against a real RabbitMQ"
+	@echo "make bench     run the benchmarks"
+	@echo "make lint|fmt  ruff check / ruff format"
+	@echo "make venv      create or update .venv"
+	@echo "make rabbitmq  make sure RabbitMQ with the management plugin runs"
+	@echo "make clean     remove var/ and .venv"
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
+	  rm -rf $(VENV); \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    pyver=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	    echo "python venv support is missing; installing python$$pyver-venv with apt"; \
+	    $(APT_INSTALL) python3-venv "python$$pyver-venv" >/dev/null 2>&1 || \
+	      { $(SUDO) apt-get update -qq && $(APT_INSTALL) python3-venv "python$$pyver-venv"; }; \
+	  fi; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+
+# Re-install only when the requirements or a package's pyproject.toml changed since the last run.
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt $(PYPROJECTS)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+	  $(addprefix -e ,$(PACKAGES))
+	@touch $(STAMP)
+
+rabbitmq:
+	@bash scripts/ensure-rabbitmq.sh
+
+run: venv rabbitmq
+	$(BIN)/python scripts/platform.py run
+
+# promtool (Debian package prometheus) checks deploy/prometheus; chromium drives the web UI tests.
+test-tools:
+	@missing=""; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing with apt"; \
+	    $(APT_INSTALL) $$missing >/dev/null 2>&1 || \
+	      { $(SUDO) apt-get update -qq && $(APT_INSTALL) $$missing >/dev/null; }; \
+	  fi; \
+	fi
+
+test: venv rabbitmq test-tools
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: venv rabbitmq
+	@if [ -f scripts/bench.py ]; then \
+	  $(BIN)/python scripts/bench.py; \
+	elif [ -d bench ]; then \
+	  $(BIN)/python -m bench; \
+	else \
+	  echo "no benchmark found (scripts/bench.py or a bench/ package)" >&2; exit 1; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var $(VENV)

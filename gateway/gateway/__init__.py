@@ -1,0 +1,1 @@
+"""Gudang gateway: the HTTP edge."""

@@ -1,0 +1,70 @@
+"""Gateway input schemas: accounts and orders as merchants, promoters and staff send them."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from gudang_common.couriers import COURIERS, DEFAULT_COURIER
+from gudang_common.events import OrderLineSchema, RecipientSchema
+
+PHONE = validate.Regexp(
+    r"^(\+62|62|0)8[0-9]{7,12}$", error="Indonesian mobile number, e.g. +6281234567890."
+)
+CHANNELS = (
+    "api",
+    "shopee",
+    "tokopedia",
+    "bukalapak",
+    "lazada",
+    "tiktok",
+    "instagram",
+    "whatsapp",
+    "website",
+    "other",
+)
+MAX_COD = 50_000_000  # rupiah; above this couriers refuse COD
+
+
+class PromoterSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    email = fields.Email(required=True)
+    phone = fields.String(required=True, validate=PHONE)
+
+
+class MerchantSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    email = fields.Email(required=True)
+    phone = fields.String(required=True, validate=PHONE)
+    referral_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=4, max=20)
+    )
+
+
+class StaffSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(load_default="packer", validate=validate.OneOf(["packer", "supervisor"]))
+
+
+class OrderSchema(Schema):
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    courier = fields.String(load_default=DEFAULT_COURIER, validate=validate.OneOf(sorted(COURIERS)))
+    recipient = fields.Nested(RecipientSchema, required=True)
+    lines = fields.List(
+        fields.Nested(OrderLineSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    cod_amount = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_COD)
+    )
+
+    @validates_schema
+    def _cod_needs_cod_courier(self, data, **kwargs):
+        if data.get("cod_amount") and not COURIERS[data.get("courier", DEFAULT_COURIER)]["cod"]:
+            raise ValidationError(
+                f"{data['courier']} does not collect COD.", field_name="cod_amount"
+            )
+
+
+class WebhookSchema(Schema):
+    awb = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    status = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    reason = fields.String(load_default=None, allow_none=True)

@@ -1,0 +1,409 @@
+"""Gateway entrypoints: the public HTTP API, and the read model built from every order event.
+
+Each route authenticates, loads its input with a schema, calls the owning
+service through a bounded RPC (503/504 instead of a hang) or its own store, and
+answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response).
+"""
+
+import uuid
+
+import eventlet
+from nameko.rpc import RpcProxy
+
+from gudang_common import service as base
+from gudang_common.consumer import domain_event_handler
+from gudang_common.couriers import COURIERS
+from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
+from gudang_common.events import iso, new_event, utcnow
+from gudang_common.rpc import call
+from gudang_common.store import DuplicateKeyError, ServiceStore
+from gudang_common.web import http, json_body
+
+from . import webhooks
+from .auth import authenticate
+from .schemas import MerchantSchema, OrderSchema, PromoterSchema, StaffSchema, WebhookSchema
+from .store import GatewayRepository
+from .tracking import timeline_view
+
+promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
+order_schema, webhook_schema = OrderSchema(), WebhookSchema()
+
+API = "/api/v1"
+
+
+def _new_id(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def _referral_code(name):
+    letters = "".join(c for c in name.upper() if c.isalpha())[:4] or "GDG"
+    return f"{letters}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def order_view(doc, lang="id"):
+    return {
+        "order_id": doc["_id"],
+        "external_id": doc["external_id"],
+        "channel": doc["channel"],
+        "status": doc["status"],
+        "courier": doc.get("courier"),
+        "awb": doc.get("awb"),
+        "shipping_cost": doc.get("shipping_cost"),
+        "cod_amount": doc["cod_amount"],
+        "recipient": doc["recipient"],
+        "lines": doc["lines"],
+        "received_at": doc["received_at"],
+        "timeline": timeline_view(doc.get("timeline", []), lang),
+    }
+
+
+def _timeline_handler(source, event_type):
+    @domain_event_handler(source, event_type)
+    def handler(self, event):
+        self._apply(event_type, event)
+
+    handler.__name__ = f"on_{event_type}"
+    return handler
+
+
+class GatewayService(base.BaseService):
+    name = "gateway"
+    store = ServiceStore(GatewayRepository)
+    inventory = RpcProxy("inventory")
+    packing = RpcProxy("packing")
+    shipping = RpcProxy("shipping")
+    billing = RpcProxy("billing")
+
+    # --- helpers ----------------------------------------------------------
+
+    def _auth(self, request, *roles):
+        return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
+
+    def _rpc(self, proxy, method, *args):
+        return call(proxy, method, *args, timeout=float(self.config.get("RPC_TIMEOUT_SECONDS", 5)))
+
+    def _limit(self, request, default, most):
+        try:
+            return min(max(int(request.args.get("limit", default)), 1), most)
+        except ValueError:
+            raise ValidationFailed("limit must be a number", {"limit": ["Not a number."]}) from None
+
+    def _lang(self, request):
+        return "en" if request.args.get("lang") == "en" else "id"
+
+    def _apply(self, event_type, event):
+        if self.store.apply_event(event_type, event):
+            self.orders_counter().labels(event_type).inc()
+        else:
+            self.metrics.duplicates.labels(self.name, event_type).inc()
+
+    def orders_counter(self):
+        metrics = self.metrics
+        if not hasattr(metrics, "order_events"):
+            metrics.order_events = metrics.counter(
+                "gudang_order_events",
+                "Order events applied to the tracking read model",
+                ("event_type",),
+            )
+        return metrics.order_events
+
+    # --- accounts ---------------------------------------------------------
+
+    @http("POST", f"{API}/promoters")
+    def register_promoter(self, request):
+        data = load(promoter_schema, json_body(request))
+        promoter_id = _new_id("prm")
+        for _ in range(5):
+            code = _referral_code(data["name"])
+            if self.store.promoter_by_code(code) is None:
+                break
+        api_key = self.store.add_api_key("promoter", promoter_id)
+        event = new_event(
+            "promoter_registered", promoter_id=promoter_id, name=data["name"], referral_code=code
+        )
+        doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
+        self.store.add_account("promoters", doc, "promoter_registered", event)
+        return 201, {"promoter_id": promoter_id, "referral_code": code, "api_key": api_key}
+
+    @http("POST", f"{API}/merchants")
+    def register_merchant(self, request):
+        data = load(merchant_schema, json_body(request))
+        promoter_id = None
+        if data.get("referral_code"):
+            promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())
+            if promoter is None:
+                raise ValidationFailed(
+                    "unknown referral code", {"referral_code": ["No promoter has this code."]}
+                )
+            promoter_id = promoter["_id"]
+        merchant_id = _new_id("mer")
+        event = new_event(
+            "merchant_registered",
+            merchant_id=merchant_id,
+            name=data["name"],
+            promoter_id=promoter_id,
+        )
+        doc = dict(data, _id=merchant_id, promoter_id=promoter_id, created_at=iso(utcnow()))
+        try:
+            self.store.add_account("merchants", doc, "merchant_registered", event)
+        except DuplicateKeyError:
+            raise Conflict(
+                "a merchant with this email exists", {"email": ["Already registered."]}
+            ) from None
+        api_key = self.store.add_api_key("merchant", merchant_id)
+        return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
+
+    @http("GET", f"{API}/merchants/me")
+    def merchant_me(self, request):
+        caller = self._auth(request, "merchant")
+        doc = self.store.get_account("merchants", caller.id)
+        return {k: doc.get(k) for k in ("name", "email", "phone", "promoter_id", "created_at")} | {
+            "merchant_id": caller.id
+        }
+
+    @http("POST", f"{API}/staff")
+    def register_staff(self, request):
+        self._auth(request, "admin")
+        data = load(staff_schema, json_body(request))
+        staff_id = _new_id("stf")
+        self.store.add_account("staff", dict(data, _id=staff_id, created_at=iso(utcnow())))
+        return 201, {
+            "staff_id": staff_id,
+            "api_key": self.store.add_api_key("staff", staff_id),
+            "role": data["role"],
+        }
+
+    @http("GET", f"{API}/promoters/me/earnings")
+    def promoter_earnings(self, request):
+        caller = self._auth(request, "promoter")
+        return self._rpc(self.billing, "promoter_earnings", caller.id)
+
+    @http("GET", f"{API}/wallet")
+    def wallet(self, request):
+        caller = self._auth(request, "merchant")
+        return self._rpc(
+            self.billing, "wallet", caller.id, self._limit(request, default=50, most=1000)
+        )
+
+    @http("POST", f"{API}/merchants/<merchant_id>/topups")
+    def record_topup(self, request, merchant_id):
+        self._auth(request, "admin", "staff")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        return 201, self._rpc(self.billing, "record_topup", merchant_id, json_body(request))
+
+    # --- catalog and stock --------------------------------------------------
+
+    @http("POST", f"{API}/skus")
+    def register_sku(self, request):
+        caller = self._auth(request, "merchant")
+        payload = json_body(request)
+        try:
+            sku = self._rpc(self.inventory, "register_sku", caller.id, payload)
+        except Conflict:
+            self.store.remember_sku(caller.id, payload["sku"])
+            raise
+        self.store.remember_sku(caller.id, sku["sku"])
+        return 201, sku
+
+    @http("GET", f"{API}/skus")
+    def list_skus(self, request):
+        caller = self._auth(request, "merchant")
+        return {"skus": self._rpc(self.inventory, "list_skus", caller.id)}
+
+    @http("GET", f"{API}/skus/<sku>")
+    def get_sku(self, request, sku):
+        caller = self._auth(request, "merchant")
+        return self._rpc(self.inventory, "get_sku", caller.id, sku)
+
+    @http("GET", f"{API}/stock")
+    def stock(self, request):
+        caller = self._auth(request, "merchant")
+        return {"stock": self._rpc(self.inventory, "stock_levels", caller.id)}
+
+    @http("POST", f"{API}/inbounds")
+    def create_inbound(self, request):
+        caller = self._auth(request, "merchant")
+        return 201, self._rpc(self.inventory, "create_inbound", caller.id, json_body(request))
+
+    @http("GET", f"{API}/inbounds/<inbound_id>")
+    def get_inbound(self, request, inbound_id):
+        caller = self._auth(request, "merchant", "staff")
+        merchant_id = caller.id if caller.role == "merchant" else None
+        return self._rpc(self.inventory, "get_inbound", merchant_id, inbound_id)
+
+    # --- warehouse (staff) ------------------------------------------------
+
+    @http("POST", f"{API}/bins")
+    def create_bin(self, request):
+        self._auth(request, "staff", "admin")
+        return 201, self._rpc(self.inventory, "create_bin", json_body(request))
+
+    @http("GET", f"{API}/bins")
+    def list_bins(self, request):
+        self._auth(request, "staff", "admin")
+        return {"bins": self._rpc(self.inventory, "list_bins")}
+
+    @http("POST", f"{API}/warehouse/inbounds/<inbound_id>/receive")
+    def receive_inbound(self, request, inbound_id):
+        caller = self._auth(request, "staff")
+        return self._rpc(
+            self.inventory, "receive_inbound", inbound_id, json_body(request), caller.id
+        )
+
+    @http("GET", f"{API}/warehouse/pick-lists/next")
+    def next_pick_list(self, request):
+        caller = self._auth(request, "staff")
+        pick_list = self._rpc(self.packing, "next_pick_list", caller.id)
+        if pick_list is None:
+            return 200, {"pick_list": None, "message": "Tidak ada pesanan untuk diambil."}
+        return {"pick_list": pick_list}
+
+    @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/picked")
+    def confirm_picked(self, request, pick_list_id):
+        caller = self._auth(request, "staff")
+        return {"pick_list": self._rpc(self.packing, "confirm_picked", pick_list_id, caller.id)}
+
+    @http("POST", f"{API}/warehouse/orders/<order_id>/pack")
+    def pack_order(self, request, order_id):
+        caller = self._auth(request, "staff")
+        packed = self._rpc(self.packing, "pack_order", order_id, caller.id, json_body(request))
+        # the label needs the AWB: shipping books it on order_packed; wait briefly for it
+        deadline = eventlet.Timeout(float(self.config.get("PACK_AWB_WAIT_SECONDS", 5)), False)
+        order = None
+        with deadline:
+            while True:
+                order = self.store.get_order(order_id)
+                if order is not None and order.get("awb"):
+                    break
+                eventlet.sleep(0.05)
+        body = {"order_id": order_id, "status": "packed", "package": packed["package"]}
+        if order is not None and order.get("awb"):
+            body.update(
+                awb=order["awb"], courier=order["courier"], shipping_cost=order.get("shipping_cost")
+            )
+            return 200, body
+        body.update(awb=None, message="AWB is being booked; fetch the order again shortly.")
+        return 202, body
+
+    # --- orders -------------------------------------------------------------
+
+    @http("POST", f"{API}/orders")
+    def create_order(self, request):
+        caller = self._auth(request, "merchant")
+        data = load(order_schema, json_body(request))
+        known = self.store.known_skus(caller.id, {line["sku"] for line in data["lines"]})
+        unknown = {
+            f"lines.{i}.sku": ["Unknown SKU."]
+            for i, line in enumerate(data["lines"])
+            if line["sku"] not in known
+        }
+        if unknown:
+            raise Unprocessable("order names SKUs you have not registered", unknown)
+        existing = self.store.order_by_external_id(caller.id, data["external_id"])
+        if existing is not None:
+            return 200, {
+                "order_id": existing["_id"],
+                "status": existing["status"],
+                "duplicate": True,
+            }
+        order_id = _new_id("ord")
+        event = new_event("order_received", merchant_id=caller.id, order_id=order_id, **data)
+        doc = dict(
+            data,
+            _id=order_id,
+            merchant_id=caller.id,
+            status="received",
+            status_rank=0,
+            awb=None,
+            received_at=event["occurred_at"],
+            timeline=[
+                {
+                    "event": "order_received",
+                    "event_id": event["event_id"],
+                    "at": event["occurred_at"],
+                    "detail": {},
+                }
+            ],
+            seen=[event["event_id"]],
+        )
+        if self.store.add_order(doc, event) is None:  # the same external_id raced in
+            existing = self.store.order_by_external_id(caller.id, data["external_id"])
+            return 200, {
+                "order_id": existing["_id"],
+                "status": existing["status"],
+                "duplicate": True,
+            }
+        self.orders_counter().labels("order_received").inc()
+        return 202, {"order_id": order_id, "status": "received"}
+
+    @http("GET", f"{API}/orders")
+    def list_orders(self, request):
+        caller = self._auth(request, "merchant")
+        limit = self._limit(request, default=50, most=200)
+        docs = self.store.orders_of(caller.id, request.args.get("status"), limit)
+        keys = ("external_id", "status", "awb", "courier", "received_at", "cod_amount")
+        return {"orders": [{"order_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]}
+
+    def _visible_order(self, request, order_id):
+        caller = self._auth(request, "merchant", "staff")
+        doc = self.store.get_order(order_id)
+        if doc is None or (caller.role == "merchant" and doc["merchant_id"] != caller.id):
+            raise NotFound(f"order {order_id} not found", {"order_id": ["Unknown order."]})
+        return caller, doc
+
+    @http("GET", f"{API}/orders/<order_id>")
+    def get_order(self, request, order_id):
+        _, doc = self._visible_order(request, order_id)
+        return order_view(doc, self._lang(request))
+
+    @http("POST", f"{API}/orders/<order_id>/cancel")
+    def cancel_order(self, request, order_id):
+        caller, doc = self._visible_order(request, order_id)
+        if caller.role != "merchant":
+            raise NotFound(f"order {order_id} not found", {"order_id": ["Unknown order."]})
+        payload = json_body(request, required=False)
+        return self._rpc(self.packing, "cancel_order", caller.id, order_id, payload)
+
+    @http("GET", f"{API}/track/<awb>")
+    def track(self, request, awb):
+        """Public tracking by AWB for buyers: status and timeline, no personal data."""
+        doc = self.store.order_by_awb(awb)
+        if doc is None:
+            raise NotFound("unknown AWB", {"awb": ["Unknown AWB."]})
+        return {
+            "awb": awb,
+            "courier": doc["courier"],
+            "status": doc["status"],
+            "timeline": timeline_view(doc["timeline"], self._lang(request)),
+        }
+
+    # --- couriers -----------------------------------------------------------
+
+    @http("POST", f"{API}/couriers/<courier>/webhook")
+    def courier_webhook(self, request, courier):
+        if courier not in COURIERS:
+            raise NotFound("unknown courier", {"courier": ["Unknown courier."]})
+        raw = request.get_data(cache=True)
+        webhooks.verify(
+            self.config.get("COURIER_WEBHOOK_SECRET", ""),
+            raw,
+            request.headers.get("X-Gudang-Signature"),
+        )
+        payload = load(webhook_schema, json_body(request))
+        return self._rpc(self.shipping, "record_tracking", courier, payload)
+
+    # --- the read model -----------------------------------------------------
+
+    on_order_allocated = _timeline_handler("inventory", "order_allocated")
+    on_order_backordered = _timeline_handler("inventory", "order_backordered")
+    on_order_rejected = _timeline_handler("inventory", "order_rejected")
+    on_order_picked = _timeline_handler("packing", "order_picked")
+    on_order_packed = _timeline_handler("packing", "order_packed")
+    on_order_cancelled = _timeline_handler("packing", "order_cancelled")
+    on_parcel_booked = _timeline_handler("shipping", "parcel_booked")
+    on_parcel_dispatched = _timeline_handler("shipping", "parcel_dispatched")
+    on_parcel_in_transit = _timeline_handler("shipping", "parcel_in_transit")
+    on_parcel_delivered = _timeline_handler("shipping", "parcel_delivered")
+    on_parcel_delivery_failed = _timeline_handler("shipping", "parcel_delivery_failed")
+    on_parcel_returned = _timeline_handler("shipping", "parcel_returned")

@@ -1,0 +1,185 @@
+"""Gateway's repository: accounts and API keys, the SKU catalog it checks orders
+against, and orders with their tracking timeline (the read model)."""
+
+import hashlib
+import secrets
+
+from pymongo import ASCENDING
+
+from gudang_common.events import iso, parse_iso, utcnow
+from gudang_common.store import DuplicateKeyError, Repository, insert_with_events, staged
+
+from .tracking import (
+    IN_FLIGHT,
+    NOT_PACKED,
+    last_cutoff_utc,
+    next_cutoff_utc,
+    next_status,
+    timeline_entry,
+)
+
+
+def hash_key(api_key):
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def new_api_key(prefix):
+    return f"{prefix}_{secrets.token_urlsafe(24)}"
+
+
+class GatewayRepository(Repository):
+    OUTBOX_COLLECTIONS = ("orders", "promoters", "merchants")
+
+    @classmethod
+    def ensure_indexes(cls, db):
+        super().ensure_indexes(db)
+        db.promoters.create_index([("referral_code", ASCENDING)], unique=True)
+        db.merchants.create_index([("email", ASCENDING)], unique=True)
+        db.orders.create_index(
+            [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
+        )
+        db.orders.create_index([("merchant_id", ASCENDING)])
+        db.orders.create_index([("status", ASCENDING)])
+        db.orders.create_index([("awb", ASCENDING)])
+
+    @classmethod
+    def gauges(cls, db, config):
+        cutoff_hour = int(config.get("COURIER_CUTOFF_HOUR_WIB", 15))
+
+        def by_status():
+            return [((s,), db.orders.count_documents({"status": s})) for s in IN_FLIGHT]
+
+        def missed_cutoff():
+            cutoff = iso(last_cutoff_utc(utcnow(), cutoff_hour))
+            docs = db.orders.find({"status": {"$in": list(NOT_PACKED)}}, {"received_at": 1})
+            return [((), sum(1 for d in docs if d["received_at"] < cutoff))]
+
+        def at_risk():
+            now = utcnow()
+            nxt = next_cutoff_utc(now, cutoff_hour)
+            if (nxt - now).total_seconds() > 2 * 3600:
+                return [((), 0)]
+            docs = db.orders.find({"status": {"$in": list(NOT_PACKED)}}, {"received_at": 1})
+            return [((), sum(1 for d in docs if parse_iso(d["received_at"]) < nxt))]
+
+        return [
+            ("gudang_orders_by_status", "Orders in flight per status", ("status",), by_status),
+            (
+                "gudang_orders_missed_cutoff",
+                "Orders not packed though received before the last courier cut-off",
+                (),
+                missed_cutoff,
+            ),
+            (
+                "gudang_orders_at_risk",
+                "Orders not packed with the courier cut-off less than 2 hours away",
+                (),
+                at_risk,
+            ),
+        ]
+
+    # --- accounts ---------------------------------------------------------
+
+    def add_api_key(self, role, principal_id):
+        api_key = new_api_key({"merchant": "mk", "promoter": "pk", "staff": "sk"}[role])
+        self.db.api_keys.insert_one(
+            {
+                "_id": hash_key(api_key),
+                "role": role,
+                "principal_id": principal_id,
+                "created_at": iso(utcnow()),
+            }
+        )
+        return api_key
+
+    def principal(self, api_key):
+        return self.db.api_keys.find_one({"_id": hash_key(api_key)})
+
+    def add_account(self, collection, doc, event_type=None, event=None):
+        if event_type:
+            insert_with_events(doc, [staged(event_type, event)])
+        self.db[collection].insert_one(doc)
+        if event_type:
+            self.events_written()
+        return doc
+
+    def get_account(self, collection, account_id):
+        return self.db[collection].find_one({"_id": account_id})
+
+    def promoter_by_code(self, code):
+        return self.db.promoters.find_one({"referral_code": code})
+
+    # --- SKU catalog ------------------------------------------------------
+
+    def remember_sku(self, merchant_id, sku):
+        self.db.catalog.update_one(
+            {"_id": f"{merchant_id}:{sku}"},
+            {"$set": {"merchant_id": merchant_id, "sku": sku}},
+            upsert=True,
+        )
+
+    def known_skus(self, merchant_id, skus):
+        ids = [f"{merchant_id}:{s}" for s in skus]
+        return {d["sku"] for d in self.db.catalog.find({"_id": {"$in": ids}})}
+
+    # --- orders -----------------------------------------------------------
+
+    def add_order(self, doc, event):
+        insert_with_events(doc, [staged("order_received", event)])
+        try:
+            self.db.orders.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        self.events_written()
+        return doc
+
+    def get_order(self, order_id):
+        return self.db.orders.find_one({"_id": order_id})
+
+    def order_by_external_id(self, merchant_id, external_id):
+        return self.db.orders.find_one({"merchant_id": merchant_id, "external_id": external_id})
+
+    def order_by_awb(self, awb):
+        return self.db.orders.find_one({"awb": awb})
+
+    def orders_of(self, merchant_id, status=None, limit=50):
+        query = {"merchant_id": merchant_id}
+        if status:
+            query["status"] = status
+        docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
+        return sorted(docs, key=lambda d: d["received_at"], reverse=True)[:limit]
+
+    def apply_event(self, event_type, event):
+        """Put an event on the order's timeline once; move status forward only.
+
+        Optimistic: the write is conditional on the rank read, so two events for
+        one order applied at once cannot both win; the loser re-reads."""
+        for _ in range(20):
+            order = self.db.orders.find_one(
+                {"_id": event["order_id"]}, {"status_rank": 1, "seen": 1}
+            )
+            if order is None:
+                raise LookupError(f"order {event['order_id']} not in the read model yet")
+            if event["event_id"] in order.get("seen", []):
+                return False
+            update = {
+                "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
+                "$set": {"updated_at": iso(utcnow())},
+            }
+            moved = next_status(order["status_rank"], event_type)
+            if moved:
+                update["$set"].update(status=moved[0], status_rank=moved[1])
+            for key in ("awb", "courier", "shipping_cost", "chargeable_weight_g"):
+                if event_type == "parcel_booked":
+                    update["$set"][key] = event[key]
+            done = self.db.orders.update_one(
+                {
+                    "_id": event["order_id"],
+                    "status_rank": order["status_rank"],
+                    "seen": {"$ne": event["event_id"]},
+                },
+                update,
+            )
+            if done.modified_count:
+                return True
+        raise RuntimeError(f"order {event['order_id']} kept changing; will retry")

@@ -1,0 +1,104 @@
+"""The order's tracking read model, pure: statuses, their order, timeline entries, WIB."""
+
+from datetime import UTC, timedelta, timezone
+
+from gudang_common.events import parse_iso
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+# event -> (status it moves the order to, rank); an older event never moves status back
+STATUS_OF = {
+    "order_received": ("received", 0),
+    "order_backordered": ("backordered", 10),
+    "order_allocated": ("allocated", 20),
+    "order_picked": ("picked", 30),
+    "order_packed": ("packed", 40),
+    "parcel_booked": ("booked", 50),
+    "parcel_dispatched": ("dispatched", 60),
+    "parcel_in_transit": ("in_transit", 70),
+    "parcel_delivery_failed": ("delivery_failed", 80),
+    "parcel_delivered": ("delivered", 90),
+    "parcel_returned": ("returned", 95),
+    "order_rejected": ("rejected", 100),
+    "order_cancelled": ("cancelled", 100),
+}
+
+IN_FLIGHT = ("received", "backordered", "allocated", "picked", "packed", "booked")
+NOT_PACKED = ("received", "backordered", "allocated", "picked")
+
+LABELS_ID = {
+    "order_received": "Pesanan diterima",
+    "order_backordered": "Menunggu stok",
+    "order_allocated": "Stok dialokasikan",
+    "order_picked": "Barang diambil dari rak",
+    "order_packed": "Paket dikemas",
+    "parcel_booked": "Resi (AWB) terbit",
+    "parcel_dispatched": "Paket diserahkan ke kurir",
+    "parcel_in_transit": "Paket dalam perjalanan",
+    "parcel_delivery_failed": "Pengiriman gagal",
+    "parcel_delivered": "Paket diterima pembeli",
+    "parcel_returned": "Paket kembali ke gudang",
+    "order_rejected": "Pesanan ditolak",
+    "order_cancelled": "Pesanan dibatalkan",
+}
+
+_DETAIL_FIELDS = {
+    "order_backordered": ("short",),
+    "order_allocated": (),
+    "order_picked": ("pick_list_id",),
+    "order_packed": ("package",),
+    "parcel_booked": ("awb", "courier", "chargeable_weight_g", "shipping_cost"),
+    "parcel_dispatched": ("awb",),
+    "parcel_in_transit": ("awb",),
+    "parcel_delivery_failed": ("awb", "reason"),
+    "parcel_delivered": ("awb", "cod_amount"),
+    "parcel_returned": ("awb",),
+    "order_rejected": ("reason", "skus"),
+    "order_cancelled": ("reason",),
+}
+
+
+def timeline_entry(event_type, event):
+    return {
+        "event": event_type,
+        "event_id": event["event_id"],
+        "at": event["occurred_at"],
+        "detail": {k: event[k] for k in _DETAIL_FIELDS.get(event_type, ()) if k in event},
+    }
+
+
+def next_status(current_rank, event_type):
+    """(status, rank) after the event, or None if the order is already further along."""
+    status, rank = STATUS_OF[event_type]
+    if rank <= current_rank:
+        return None
+    return status, rank
+
+
+def wib(iso_text):
+    return parse_iso(iso_text).astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S WIB")
+
+
+def timeline_view(entries, lang="id"):
+    out = []
+    for entry in sorted(entries, key=lambda e: (e["at"], STATUS_OF[e["event"]][1])):
+        item = dict(entry, at_wib=wib(entry["at"]))
+        if lang == "id":
+            item["label"] = LABELS_ID.get(entry["event"], entry["event"])
+        else:
+            item["label"] = entry["event"].replace("_", " ")
+        out.append(item)
+    return out
+
+
+def last_cutoff_utc(now_utc, cutoff_hour_wib):
+    """The most recent courier cut-off (today's in WIB if passed, else yesterday's), in UTC."""
+    local = now_utc.astimezone(WIB)
+    cutoff = local.replace(hour=cutoff_hour_wib, minute=0, second=0, microsecond=0)
+    if cutoff > local:
+        cutoff -= timedelta(days=1)
+    return cutoff.astimezone(UTC)
+
+
+def next_cutoff_utc(now_utc, cutoff_hour_wib):
+    return last_cutoff_utc(now_utc, cutoff_hour_wib) + timedelta(days=1)

@@ -1,0 +1,1 @@
+"""Shared plumbing of the Gudang services: event catalog, store, outbox, consumers, metrics."""

@@ -1,0 +1,352 @@
+"""The event catalog: every event any service publishes, defined once.
+
+Events are facts in the past tense. Each carries `event_id` (UUID), `occurred_at`
+(UTC, ISO 8601) and `merchant_id` where there is one. docs/events.md is generated
+from this module (`python -m gudang_common.events > docs/events.md`) and a test
+keeps the two equal.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from .errors import load
+
+
+def utcnow():
+    return datetime.now(UTC)
+
+
+def iso(dt):
+    """UTC ISO 8601 with a Z, millisecond precision."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso(value):
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        raise ValueError("timestamp needs a timezone")
+    return dt.astimezone(UTC)
+
+
+class Timestamp(fields.String):
+    """An ISO 8601 timestamp with a timezone, kept as a string."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_iso(text)
+        except ValueError:
+            raise ValidationError("Not a valid ISO 8601 timestamp with timezone.") from None
+        return text
+
+
+Rupiah = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=0), **kw)  # noqa: E731
+Qty = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1), **kw)  # noqa: E731
+
+
+class EventSchema(Schema):
+    class Meta:
+        unknown = INCLUDE  # newer publishers may add fields; consumers ignore them
+
+    event_id = fields.UUID(required=True)
+    occurred_at = Timestamp(required=True)
+
+
+class MerchantEventSchema(EventSchema):
+    merchant_id = fields.String(required=True)
+
+
+class RecipientSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9]{8,15}$"))
+    address = fields.String(required=True, validate=validate.Length(min=5, max=500))
+    city = fields.String(required=True, validate=validate.Length(min=2, max=80))
+    postal_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$"))
+
+
+class OrderLineSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    qty = Qty(required=True)
+
+
+class AllocatedLineSchema(OrderLineSchema):
+    bin = fields.String(required=True)
+    pick_sequence = fields.Integer(required=True)
+
+
+class PackageSchema(Schema):
+    weight_g = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=50000))
+    length_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
+    width_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
+    height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
+
+
+class ReceivedLineSchema(Schema):
+    sku = fields.String(required=True)
+    qty_good = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    qty_damaged = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    bin = fields.String(required=True)
+
+
+# --- gateway -----------------------------------------------------------------
+
+
+class PromoterRegistered(EventSchema):
+    promoter_id = fields.String(required=True)
+    name = fields.String(required=True)
+    referral_code = fields.String(required=True)
+
+
+class MerchantRegistered(MerchantEventSchema):
+    name = fields.String(required=True)
+    promoter_id = fields.String(required=True, allow_none=True)
+
+
+class OrderReceived(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    external_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    courier = fields.String(required=True)
+    recipient = fields.Nested(RecipientSchema, required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True, validate=validate.Length(1))
+    cod_amount = Rupiah(required=True)
+
+
+# --- inventory ---------------------------------------------------------------
+
+
+class StockReceived(MerchantEventSchema):
+    inbound_id = fields.String(required=True)
+    receipt_id = fields.String(required=True)
+    lines = fields.List(fields.Nested(ReceivedLineSchema), required=True)
+    units_good = fields.Integer(strict=True, required=True)
+
+
+class OrderAllocated(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    external_id = fields.String(required=True)
+    courier = fields.String(required=True)
+    recipient = fields.Nested(RecipientSchema, required=True)
+    lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
+    cod_amount = Rupiah(required=True)
+
+
+class OrderBackordered(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    short = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+
+class OrderRejected(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    skus = fields.List(fields.String(), required=True)
+
+
+# --- packing -----------------------------------------------------------------
+
+
+class OrderPicked(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    pick_list_id = fields.String(required=True)
+    packer_id = fields.String(required=True)
+
+
+class OrderPacked(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    packer_id = fields.String(required=True)
+    package = fields.Nested(PackageSchema, required=True)
+    lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
+    recipient = fields.Nested(RecipientSchema, required=True)
+    courier = fields.String(required=True)
+    cod_amount = Rupiah(required=True)
+
+
+class OrderCancelled(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+# --- shipping ----------------------------------------------------------------
+
+
+class ParcelBooked(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    awb = fields.String(required=True)
+    courier = fields.String(required=True)
+    chargeable_weight_g = fields.Integer(strict=True, required=True)
+    shipping_cost = Rupiah(required=True)
+    cod_amount = Rupiah(required=True)
+
+
+class ParcelStatusChanged(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    awb = fields.String(required=True)
+    courier = fields.String(required=True)
+    courier_status = fields.String(required=True)
+
+
+class ParcelDelivered(ParcelStatusChanged):
+    cod_amount = Rupiah(required=True)
+
+
+class ParcelDeliveryFailed(ParcelStatusChanged):
+    reason = fields.String(required=True)
+
+
+# (event_type, source service, schema, what it means)
+CATALOG = [
+    (
+        "promoter_registered",
+        "gateway",
+        PromoterRegistered,
+        "A promoter signed up and holds a referral code.",
+    ),
+    (
+        "merchant_registered",
+        "gateway",
+        MerchantRegistered,
+        "A merchant signed up, optionally referred by a promoter.",
+    ),
+    ("order_received", "gateway", OrderReceived, "The gateway stored a merchant's order durably."),
+    (
+        "stock_received",
+        "inventory",
+        StockReceived,
+        "Staff received (part of) an inbound; good units are sellable.",
+    ),
+    (
+        "order_allocated",
+        "inventory",
+        OrderAllocated,
+        "Every line of the order is reserved in a bin.",
+    ),
+    (
+        "order_backordered",
+        "inventory",
+        OrderBackordered,
+        "Not enough stock; the order waits for an inbound.",
+    ),
+    (
+        "order_rejected",
+        "inventory",
+        OrderRejected,
+        "The order names SKUs the merchant does not have.",
+    ),
+    ("order_picked", "packing", OrderPicked, "A packer picked the order's items from their bins."),
+    (
+        "order_packed",
+        "packing",
+        OrderPacked,
+        "The order is packed, weighed and measured; stock leaves on hand.",
+    ),
+    (
+        "order_cancelled",
+        "packing",
+        OrderCancelled,
+        "The merchant cancelled before packing; reservations are released.",
+    ),
+    (
+        "parcel_booked",
+        "shipping",
+        ParcelBooked,
+        "The courier gave an AWB; the shipping cost is known.",
+    ),
+    ("parcel_dispatched", "shipping", ParcelStatusChanged, "The courier picked the parcel up."),
+    (
+        "parcel_in_transit",
+        "shipping",
+        ParcelStatusChanged,
+        "The parcel moves through the courier's network.",
+    ),
+    (
+        "parcel_delivered",
+        "shipping",
+        ParcelDelivered,
+        "The buyer received the parcel; COD (if any) was collected.",
+    ),
+    ("parcel_delivery_failed", "shipping", ParcelDeliveryFailed, "A delivery attempt failed."),
+    ("parcel_returned", "shipping", ParcelStatusChanged, "The parcel came back to the warehouse."),
+]
+
+EVENTS = {name: (source, schema) for name, source, schema, _ in CATALOG}
+_SCHEMA_INSTANCES = {name: schema() for name, (_, schema) in EVENTS.items()}
+
+
+def source_of(event_type):
+    return EVENTS[event_type][0]
+
+
+def new_event(event_type, merchant_id=None, **payload):
+    """Build and validate an event payload, stamping id and time."""
+    if event_type not in EVENTS:
+        raise KeyError(f"unknown event type {event_type}")
+    body = {"event_id": str(uuid.uuid4()), "occurred_at": iso(utcnow())}
+    if merchant_id is not None:
+        body["merchant_id"] = merchant_id
+    body.update(payload)
+    validate_event(event_type, body)
+    return body
+
+
+def validate_event(event_type, body):
+    """Raise ValidationFailed if `body` is not a valid `event_type` payload."""
+    loaded = load(_SCHEMA_INSTANCES[event_type], body, what=f"{event_type} event")
+    loaded["event_id"] = str(loaded["event_id"])
+    return loaded
+
+
+def _describe_fields(schema, indent=""):
+    lines = []
+    for name, field in schema.fields.items():
+        kind = type(field).__name__
+        if isinstance(field, fields.Nested):
+            lines.append(f"{indent}- `{name}` (object{'' if field.required else ', optional'})")
+            lines.extend(_describe_fields(field.schema, indent + "  "))
+            continue
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            lines.append(f"{indent}- `{name}` (list of objects)")
+            lines.extend(_describe_fields(field.inner.schema, indent + "  "))
+            continue
+        kind = {"Function": "integer"}.get(kind, kind.lower())
+        if isinstance(field, fields.List):
+            kind = f"list of {type(field.inner).__name__.lower()}"
+        extra = ", nullable" if field.allow_none else ""
+        lines.append(f"{indent}- `{name}` ({kind}{extra})")
+    return lines
+
+
+def render_markdown():
+    from .topology import SUBSCRIPTIONS
+
+    out = [
+        "# Events",
+        "",
+        "Generated from `lib/gudang_common/events.py` by `python -m gudang_common.events`;",
+        "a test fails when this file and the code disagree.",
+        "",
+        "Every event is published to the topic exchange `<source>.events` with the event",
+        "type as routing key, as JSON, persistent, with publisher confirms and `mandatory`",
+        "set, from the source service's transactional outbox. Every payload carries",
+        "`event_id` (UUID, the consumers' idempotency key) and `occurred_at` (UTC ISO 8601).",
+        "Money is integer rupiah.",
+        "",
+    ]
+    for name, source, schema, meaning in CATALOG:
+        consumers = sorted(c for c, s, e in SUBSCRIPTIONS if e == name)
+        out.append(f"## `{name}`")
+        out.append("")
+        out.append(f"{meaning}")
+        out.append("")
+        out.append(
+            f"Published by **{source}**; consumed by {', '.join(consumers) or 'nobody yet'}."
+        )
+        out.append("")
+        out.extend(_describe_fields(schema()))
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render_markdown())

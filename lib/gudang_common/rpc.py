@@ -1,0 +1,25 @@
+"""Bounded RPC: nameko's RpcProxy waits forever, so every gateway call goes through here."""
+
+import eventlet
+from nameko.exceptions import UnknownService
+
+from .errors import ServiceUnavailable, UpstreamTimeout
+
+
+def call(service_proxy, method, *args, timeout=5.0, **kwargs):
+    """Call `method` on the service behind an RpcProxy; wait at most `timeout` seconds.
+
+    Raises ServiceUnavailable (503) when no instance of the service is listening
+    and UpstreamTimeout (504) when it does not answer in time. Errors the remote
+    method raises arrive typed (see gudang_common.errors).
+    """
+    service = getattr(service_proxy, "service_name", "service")
+    try:
+        reply = getattr(service_proxy, method).call_async(*args, **kwargs)
+    except UnknownService:
+        raise ServiceUnavailable(f"{service} is not running") from None
+    try:
+        with eventlet.Timeout(timeout):
+            return reply.result()
+    except eventlet.Timeout:
+        raise UpstreamTimeout(f"{service}.{method} did not answer within {timeout:g}s") from None

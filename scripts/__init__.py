@@ -1,0 +1,1 @@
+"""Developer and operations scripts (process supervisor, demo seeding)."""

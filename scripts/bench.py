@@ -1,0 +1,216 @@
+"""Benchmarks: end-to-end orders/s, gateway intake latency, and the raw nameko event
+rate measured in the same run as the baseline.
+
+    make bench            (or: .venv/bin/python scripts/bench.py --orders 300)
+
+Everything runs on this machine: RabbitMQ on localhost (a private vhost per run),
+the five services as real processes with the embedded store in a temp directory.
+"""
+
+if __name__ == "__main__":  # run as a script: make the repository importable
+    import os as _os
+    import sys as _sys
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
+    _sys.path.insert(0, _os.path.dirname(_here))
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+
+from scripts.platform import Platform  # noqa: E402
+from scripts.simulate import Api, deliver, eventually, order_body, register_world, work_pick_lists  # noqa: E402
+
+MGMT = "http://localhost:15672"
+AUTH = ("guest", "guest")
+ADMIN_KEY = "bench-admin-key"
+SECRET = "bench-courier-secret"
+
+
+def make_vhost():
+    name = f"gudang-bench-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{MGMT}/api/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
+    requests.put(
+        f"{MGMT}/api/permissions/{name}/guest",
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+        auth=AUTH,
+        timeout=10,
+    ).raise_for_status()
+    return name
+
+
+def drop_vhost(name):
+    requests.delete(f"{MGMT}/api/vhosts/{name}", auth=AUTH, timeout=10)
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def baseline_nameko_events(n):
+    """Raw nameko: publish n events with confirms, one handler consumes them. events/s."""
+    from nameko.containers import ServiceContainer
+    from nameko.events import event_handler
+    from nameko.standalone.events import event_dispatcher
+
+    vhost = make_vhost()
+    uri = f"pyamqp://guest:guest@localhost:5672/{vhost}"
+    seen = []
+    done = eventlet.Event()
+
+    class Sink:
+        name = "bench_sink"
+
+        @event_handler("bench_source", "ping")
+        def ping(self, payload):
+            seen.append(payload)
+            if len(seen) == n:
+                done.send(True)
+
+    container = ServiceContainer(Sink, {"AMQP_URI": uri})
+    container.start()
+    try:
+        dispatch = event_dispatcher({"AMQP_URI": uri})
+        started = time.perf_counter()
+        for i in range(n):
+            dispatch("bench_source", "ping", {"i": i})
+        with eventlet.Timeout(120):
+            done.wait()
+        elapsed = time.perf_counter() - started
+    finally:
+        container.stop()
+        drop_vhost(vhost)
+    return n / elapsed
+
+
+def gudang(n_orders, intake_samples, workers):
+    vhost = make_vhost()
+    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-"))
+    env = {
+        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
+        "GUDANG_ADMIN_KEY": ADMIN_KEY,
+        "GUDANG_COURIER_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
+    results = {}
+    try:
+        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log") as plat:
+            plat.start_all()
+            api = Api(plat.url("gateway"))
+            world = register_world(
+                api, ADMIN_KEY, skus=10, units=(n_orders + intake_samples) // 5 + 50
+            )
+            key = world.merchant["api_key"]
+
+            # intake latency, one client, sequential
+            latencies = []
+            for i in range(intake_samples):
+                body = order_body(world, 10_000 + i)
+                t0 = time.perf_counter()
+                api.ok("POST", "/orders", key, body)
+                latencies.append((time.perf_counter() - t0) * 1000)
+            results["intake_p50_ms"] = pct(latencies, 50)
+            results["intake_p99_ms"] = pct(latencies, 99)
+            # clear the intake orders out of the way
+            eventually(
+                lambda: len(work_pick_lists(api, world.staff["api_key"])) == 0 and True, timeout=120
+            )
+
+            # end to end: merchants push orders, a packer and a courier work them
+            started = time.perf_counter()
+            with ThreadPoolExecutor(workers) as pool:
+                order_ids = list(
+                    pool.map(
+                        lambda i: api.ok(
+                            "POST",
+                            "/orders",
+                            key,
+                            order_body(world, i, cod_amount=50_000 if i % 3 == 0 else 0),
+                        )["order_id"],
+                        range(n_orders),
+                    )
+                )
+            results["intake_rate"] = n_orders / (time.perf_counter() - started)
+            wanted = set(order_ids)
+            packed = set()
+
+            def packer():
+                while not wanted <= packed:
+                    packed.update(work_pick_lists(Api(plat.url("gateway")), world.staff["api_key"]))
+                    time.sleep(0.05)
+
+            with ThreadPoolExecutor(1) as pool:
+                fut = pool.submit(packer)
+                fut.result(timeout=900)
+
+            def ship(order_id):
+                mine = Api(plat.url("gateway"))
+                awb = eventually(
+                    lambda: mine.ok("GET", f"/orders/{order_id}", key)["awb"], timeout=120
+                )
+                deliver(mine, SECRET, "jne", awb)
+
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(ship, order_ids))
+            for order_id in order_ids:
+                eventually(
+                    lambda order_id=order_id: (
+                        api.ok("GET", f"/orders/{order_id}", key)["status"] == "delivered"
+                    ),
+                    timeout=120,
+                )
+            elapsed = time.perf_counter() - started
+            results["e2e_orders_per_s"] = n_orders / elapsed
+            results["e2e_seconds"] = elapsed
+    finally:
+        drop_vhost(vhost)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Gudang benchmarks")
+    parser.add_argument("--orders", type=int, default=300, help="orders for the end-to-end run")
+    parser.add_argument("--intake-samples", type=int, default=200)
+    parser.add_argument("--events", type=int, default=5000, help="events for the nameko baseline")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent HTTP clients")
+    args = parser.parse_args()
+
+    print(f"baseline: raw nameko events, {args.events} events ...", flush=True)
+    base_rate = baseline_nameko_events(args.events)
+    print(f"gudang: {args.orders} orders end to end ...", flush=True)
+    res = gudang(args.orders, args.intake_samples, args.workers)
+    # each order is ~8 events through the broker (received, allocated, picked, packed, booked,
+    # dispatched, in transit, delivered), each consumed by 1-3 services
+    print()
+    print("| figure | value |")
+    print("|---|---|")
+    print(f"| raw nameko event rate (baseline, publish+consume) | {base_rate:,.0f} events/s |")
+    print(
+        f"| gateway intake latency p50 (sequential POST /orders) | {res['intake_p50_ms']:.1f} ms |"
+    )
+    print(f"| gateway intake latency p99 | {res['intake_p99_ms']:.1f} ms |")
+    print(f"| gateway intake rate ({args.workers} clients) | {res['intake_rate']:,.0f} orders/s |")
+    print(
+        f"| end to end, intake to delivered ({args.orders} orders) | {res['e2e_orders_per_s']:,.1f} orders/s ({res['e2e_seconds']:.1f} s) |"
+    )
+    print(
+        f"| end-to-end orders/s as a share of the raw event rate / 8 | {res['e2e_orders_per_s'] / (base_rate / 8):.2f} |"
+    )
+    print(
+        f"\ncommand: python scripts/bench.py --orders {args.orders} --intake-samples {args.intake_samples} --events {args.events} --workers {args.workers}"
+    )
+
+
+if __name__ == "__main__":
+    main()

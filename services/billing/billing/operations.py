@@ -1,0 +1,262 @@
+"""Billing use cases: register parties, charge fees and their commission, wallets, top-ups."""
+
+import logging
+
+from gudang_common.errors import Conflict, NotFound, ValidationFailed
+from gudang_common.events import iso, parse_iso, utcnow
+
+from . import domain
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 1000
+
+
+class MerchantNotRegistered(LookupError):
+    """A fee event arrived before merchant_registered; raising makes the broker retry it."""
+
+
+# --- parties ---------------------------------------------------------------------
+
+
+def register_merchant(repo, event):
+    return repo.add_merchant(
+        {
+            "_id": event["merchant_id"],
+            "name": event["name"],
+            "promoter_id": event.get("promoter_id"),
+            "registered_at": _when(event),
+        }
+    )
+
+
+def register_promoter(repo, event):
+    return repo.add_promoter(
+        {
+            "_id": event["promoter_id"],
+            "name": event["name"],
+            "referral_code": event["referral_code"],
+            "registered_at": _when(event),
+        }
+    )
+
+
+def _merchant(repo, merchant_id):
+    merchant = repo.get_merchant(merchant_id)
+    if merchant is None:
+        raise MerchantNotRegistered(f"merchant {merchant_id} is not registered in billing yet")
+    return merchant
+
+
+def _when(event):
+    return iso(parse_iso(event["occurred_at"]))
+
+
+# --- postings --------------------------------------------------------------------
+
+
+def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, promoter_id=None):
+    return repo.add_posting(
+        {
+            "_id": posting_id,
+            "kind": kind,
+            "fee_type": fee_type,
+            "merchant_id": merchant["_id"],
+            "promoter_id": promoter_id,
+            "lines": lines,
+            "occurred_at": _when(event),
+            "posted_at": iso(utcnow()),
+            "cause_event_id": event["event_id"],
+            "ref": ref,
+        }
+    )
+
+
+def _charge_fee(repo, card, merchant, fee_type, amount, event, ref):
+    """A platform fee and the referring promoter's commission on it, each once per cause.
+
+    The commission is tried even when the fee was posted before: a crash between
+    the two inserts is healed by the redelivery.
+    """
+    if amount <= 0:
+        return
+    fee_id = f"{fee_type}:{ref}"
+    lines = domain.fee_lines(merchant["_id"], fee_type, amount)
+    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type=fee_type)
+    promoter_id = merchant.get("promoter_id")
+    earned = domain.commission(card, amount)
+    if promoter_id and earned > 0:
+        _post(
+            repo,
+            f"{fee_id}:commission",
+            "commission",
+            merchant,
+            domain.commission_lines(promoter_id, earned),
+            event,
+            ref,
+            fee_type=fee_type,
+            promoter_id=promoter_id,
+        )
+
+
+def charge_inbound(repo, card, event):
+    """stock_received: per good unit received; keyed by the receipt (one inbound has several)."""
+    merchant = _merchant(repo, event["merchant_id"])
+    fee = domain.inbound_fee(card, event["units_good"])
+    _charge_fee(repo, card, merchant, "inbound", fee, event, event["receipt_id"])
+
+
+def charge_pick_pack(repo, card, event):
+    merchant = _merchant(repo, event["merchant_id"])
+    fee = domain.pick_pack_fee(card, event["lines"])
+    _charge_fee(repo, card, merchant, "pick_pack", fee, event, event["order_id"])
+
+
+def pass_through_shipping(repo, event):
+    """parcel_booked: the courier's price, charged at cost (no fee, so no commission)."""
+    merchant = _merchant(repo, event["merchant_id"])
+    cost = event["shipping_cost"]
+    if cost <= 0:
+        return
+    lines = domain.shipping_lines(merchant["_id"], cost)
+    _post(
+        repo, f"shipping:{event['order_id']}", "shipping", merchant, lines, event, event["order_id"]
+    )
+
+
+def settle_cod(repo, card, event):
+    """parcel_delivered with COD: the collected cash is the merchant's, less the COD fee.
+
+    Keyed by order: a parcel is delivered (and its cash collected) once, whatever
+    the number of delivered events.
+    """
+    cod = event["cod_amount"]
+    if cod <= 0:
+        return
+    merchant = _merchant(repo, event["merchant_id"])
+    order_id = event["order_id"]
+    lines = domain.cod_collected_lines(merchant["_id"], cod)
+    _post(repo, f"cod_collected:{order_id}", "cod_collected", merchant, lines, event, order_id)
+    _charge_fee(repo, card, merchant, "cod_fee", domain.cod_fee(card, cod), event, order_id)
+
+
+# --- reads -----------------------------------------------------------------------
+
+
+def _limit(limit):
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            "invalid limit", {"limit": [f"A whole number from 1 to {MAX_LIMIT}."]}
+        )
+    return limit
+
+
+def wallet(repo, merchant_id, limit=50):
+    """The merchant's deposit: balance and newest entries, both straight from the ledger."""
+    account = domain.wallet_account(merchant_id)
+    match = {"merchant_id": merchant_id}
+    entries = [
+        {
+            "posting_id": p["_id"],
+            "kind": p["kind"],
+            "amount": domain.amount_on(p["lines"], account),
+            "ref": p["ref"],
+            "occurred_at": p["occurred_at"],
+        }
+        for p in repo.postings_on(account, match, _limit(limit))
+    ]
+    return {
+        "merchant_id": merchant_id,
+        "balance": repo.account_balance(account, match),
+        "currency": domain.CURRENCY,
+        "entries": entries,
+    }
+
+
+def promoter_earnings(repo, promoter_id, limit=50):
+    """What a promoter earned: in total, per referred merchant, per fee type, and lately."""
+    account = domain.promoter_account(promoter_id)
+    limit = _limit(limit)
+    totals = repo.commission_totals(promoter_id, account)
+    per_merchant = {m["_id"]: 0 for m in repo.merchants_referred_by(promoter_id)}
+    per_fee = dict.fromkeys(domain.FEE_TYPES, 0)
+    for (merchant_id, fee_type), amount in totals.items():
+        per_merchant[merchant_id] = per_merchant.get(merchant_id, 0) + amount
+        per_fee[fee_type] = per_fee.get(fee_type, 0) + amount
+    names = repo.merchants_named(per_merchant)
+    promoter = repo.get_promoter(promoter_id) or {}
+    entries = [
+        {
+            "posting_id": p["_id"],
+            "merchant_id": p["merchant_id"],
+            "fee_type": p["fee_type"],
+            "amount": domain.amount_on(p["lines"], account),
+            "ref": p["ref"],
+            "occurred_at": p["occurred_at"],
+        }
+        for p in repo.postings_on(account, {"promoter_id": promoter_id}, limit)
+    ]
+    return {
+        "promoter_id": promoter_id,
+        "name": promoter.get("name"),
+        "referral_code": promoter.get("referral_code"),
+        "currency": domain.CURRENCY,
+        "total": sum(totals.values()),
+        "per_merchant": sorted(
+            (
+                {"merchant_id": mid, "merchant_name": names.get(mid), "amount": amount}
+                for mid, amount in per_merchant.items()
+            ),
+            key=lambda row: (-row["amount"], row["merchant_id"]),
+        ),
+        "per_fee": [
+            {"fee_type": fee_type, "amount": amount} for fee_type, amount in per_fee.items()
+        ],
+        "entries": entries,
+    }
+
+
+def record_topup(repo, merchant_id, data):
+    """Money the merchant deposited; `reference` (the bank's) makes a resend harmless."""
+    merchant = repo.get_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound(f"merchant {merchant_id} not found", {"merchant_id": ["Unknown merchant."]})
+    amount, reference = data["amount"], data["reference"]
+    posting_id = f"topup:{merchant_id}:{reference}"
+    now = iso(utcnow())
+    posting = {
+        "_id": posting_id,
+        "kind": "topup",
+        "fee_type": None,
+        "merchant_id": merchant_id,
+        "promoter_id": None,
+        "lines": domain.topup_lines(merchant_id, amount),
+        "occurred_at": now,
+        "posted_at": now,
+        "cause_event_id": None,
+        "ref": reference,
+    }
+    if not repo.add_posting(posting):
+        posting = repo.get_posting(posting_id)
+        if domain.amount_on(posting["lines"], domain.wallet_account(merchant_id)) != amount:
+            raise Conflict(
+                f"reference {reference} was used for another amount",
+                {"reference": ["Already used for a top-up of a different amount."]},
+            )
+    account = domain.wallet_account(merchant_id)
+    return {
+        "posting_id": posting["_id"],
+        "kind": posting["kind"],
+        "merchant_id": merchant_id,
+        "amount": amount,
+        "reference": reference,
+        "occurred_at": posting["occurred_at"],
+        "balance": repo.account_balance(account, {"merchant_id": merchant_id}),
+        "currency": domain.CURRENCY,
+    }
+
+
+def trial_balance(repo):
+    """Every account's balance; the total is zero unless the ledger is broken."""
+    accounts = dict(sorted(repo.account_totals().items()))
+    return {"accounts": accounts, "total": sum(accounts.values()), "currency": domain.CURRENCY}

@@ -1,0 +1,68 @@
+"""Billing service entrypoints: RPC for the gateway, handlers that post fees from events."""
+
+from nameko.rpc import rpc
+
+from gudang_common import service as base
+from gudang_common.consumer import domain_event_handler
+from gudang_common.errors import EXPECTED, load
+from gudang_common.store import ServiceStore
+
+from . import operations
+from .domain import RateCard
+from .schemas import TopupSchema
+from .store import BillingRepository
+
+topup_schema = TopupSchema()
+
+
+class BillingService(base.BaseService):
+    name = "billing"
+    store = ServiceStore(BillingRepository)
+
+    @property
+    def rate_card(self):
+        return RateCard.from_config(self.config)
+
+    # --- RPC (through the gateway) ----------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def wallet(self, merchant_id, limit=50):
+        return operations.wallet(self.store, merchant_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def promoter_earnings(self, promoter_id, limit=50):
+        return operations.promoter_earnings(self.store, promoter_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_topup(self, merchant_id, payload):
+        return operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def trial_balance(self):
+        return operations.trial_balance(self.store)
+
+    # --- events -----------------------------------------------------------
+
+    @domain_event_handler("gateway", "promoter_registered")
+    def on_promoter_registered(self, event):
+        operations.register_promoter(self.store, event)
+
+    @domain_event_handler("gateway", "merchant_registered")
+    def on_merchant_registered(self, event):
+        operations.register_merchant(self.store, event)
+
+    @domain_event_handler("inventory", "stock_received")
+    def on_stock_received(self, event):
+        operations.charge_inbound(self.store, self.rate_card, event)
+
+    @domain_event_handler("packing", "order_packed")
+    def on_order_packed(self, event):
+        operations.charge_pick_pack(self.store, self.rate_card, event)
+
+    @domain_event_handler("shipping", "parcel_booked")
+    def on_parcel_booked(self, event):
+        operations.pass_through_shipping(self.store, event)
+
+    @domain_event_handler("shipping", "parcel_delivered")
+    def on_parcel_delivered(self, event):
+        operations.settle_cod(self.store, self.rate_card, event)

@@ -1,0 +1,106 @@
+"""Billing's repository: the immutable postings of the ledger, and who merchants and promoters are.
+
+A posting's `_id` is the key of its cause (`pick_pack:<order_id>`, ...), so a fee is
+charged once per cause however often its event arrives: the second insert fails on
+the key and changes nothing. Balances are sums over postings, never stored.
+"""
+
+from pymongo import ASCENDING, DESCENDING
+
+from gudang_common.store import DuplicateKeyError, Repository
+
+from .domain import check_balanced
+
+
+class BillingRepository(Repository):
+    OUTBOX_COLLECTIONS = ()  # billing publishes no events yet
+
+    @classmethod
+    def ensure_indexes(cls, db):
+        super().ensure_indexes(db)
+        db.postings.create_index([("merchant_id", ASCENDING), ("occurred_at", DESCENDING)])
+        db.postings.create_index([("promoter_id", ASCENDING), ("occurred_at", DESCENDING)])
+        db.merchants.create_index([("promoter_id", ASCENDING)])
+
+    # --- parties ----------------------------------------------------------
+
+    def add_merchant(self, doc):
+        return self._insert_once(self.db.merchants, doc)
+
+    def get_merchant(self, merchant_id):
+        return self.db.merchants.find_one({"_id": merchant_id})
+
+    def merchants_referred_by(self, promoter_id):
+        return list(self.db.merchants.find({"promoter_id": promoter_id}))
+
+    def merchants_named(self, merchant_ids):
+        docs = self.db.merchants.find({"_id": {"$in": list(merchant_ids)}}, {"name": 1})
+        return {d["_id"]: d.get("name") for d in docs}
+
+    def add_promoter(self, doc):
+        return self._insert_once(self.db.promoters, doc)
+
+    def get_promoter(self, promoter_id):
+        return self.db.promoters.find_one({"_id": promoter_id})
+
+    # --- ledger -----------------------------------------------------------
+
+    def add_posting(self, posting):
+        """Record a posting once; False when its cause was posted already."""
+        check_balanced(posting["lines"])
+        return self._insert_once(self.db.postings, posting)
+
+    def get_posting(self, posting_id):
+        return self.db.postings.find_one({"_id": posting_id})
+
+    def account_balance(self, account, match):
+        """Sum of `account`'s lines over the postings that `match` (an indexed filter)."""
+        rows = self.db.postings.aggregate(
+            [
+                {"$match": dict(match, **{"lines.account": account})},
+                {"$unwind": "$lines"},
+                {"$match": {"lines.account": account}},
+                {"$group": {"_id": None, "total": {"$sum": "$lines.amount"}}},
+            ]
+        )
+        return next(iter(rows), {"total": 0})["total"]
+
+    def postings_on(self, account, match, limit):
+        """The newest postings that touch `account`, among those that `match`."""
+        cursor = self.db.postings.find(dict(match, **{"lines.account": account}))
+        order = [("occurred_at", DESCENDING), ("posted_at", DESCENDING), ("_id", DESCENDING)]
+        return list(cursor.sort(order).limit(limit))
+
+    def commission_totals(self, promoter_id, account):
+        """{(merchant_id, fee_type): amount} credited to the promoter's account."""
+        rows = self.db.postings.aggregate(
+            [
+                {"$match": {"promoter_id": promoter_id, "lines.account": account}},
+                {"$unwind": "$lines"},
+                {"$match": {"lines.account": account}},
+                {
+                    "$group": {
+                        "_id": {"merchant_id": "$merchant_id", "fee_type": "$fee_type"},
+                        "total": {"$sum": "$lines.amount"},
+                    }
+                },
+            ]
+        )
+        return {(r["_id"]["merchant_id"], r["_id"]["fee_type"]): r["total"] for r in rows}
+
+    def account_totals(self):
+        rows = self.db.postings.aggregate(
+            [
+                {"$unwind": "$lines"},
+                {"$group": {"_id": "$lines.account", "total": {"$sum": "$lines.amount"}}},
+            ]
+        )
+        return {r["_id"]: r["total"] for r in rows}
+
+    @staticmethod
+    def _insert_once(collection, doc):
+        try:
+            collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True

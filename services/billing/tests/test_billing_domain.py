@@ -1,0 +1,104 @@
+"""Billing rules: rate card, COD fee rounding, commission, balanced postings."""
+
+import pytest
+
+from billing import domain
+
+CARD = domain.RateCard()
+
+
+def lines_of(*qtys):
+    return [
+        {"sku": f"S{i}", "qty": q, "bin": "A-01-01-1-01", "pick_sequence": i}
+        for i, q in enumerate(qtys)
+    ]
+
+
+def test_inbound_fee_per_good_unit():
+    assert domain.inbound_fee(CARD, 0) == 0
+    assert domain.inbound_fee(CARD, 1) == 500
+    assert domain.inbound_fee(CARD, 37) == 18500
+
+
+@pytest.mark.parametrize(
+    ("qtys", "fee"),
+    [
+        ((1,), 3000),
+        ((2,), 3500),
+        ((1, 1), 3500),
+        ((3, 2), 5000),  # 5 items: 3000 + 4 x 500
+        ((2, 2, 1), 5000),  # one SKU split over two bins still counts its units
+    ],
+)
+def test_pick_pack_fee(qtys, fee):
+    assert domain.pick_pack_fee(CARD, lines_of(*qtys)) == fee
+
+
+@pytest.mark.parametrize(
+    ("cod", "fee"),
+    [
+        (0, 0),
+        (16, 0),  # 0.48 rounds down
+        (17, 1),  # 0.51 rounds up
+        (50, 2),  # 1.5: exactly half rounds up
+        (150, 5),  # 4.5 -> 5
+        (149, 4),  # 4.47 -> 4
+        (100000, 3000),
+        (123450, 3704),  # 3703.5 -> 3704
+        (10**12 + 50, 3 * 10**10 + 2),  # 30000000001.5 -> ...02, exact beyond float precision
+    ],
+)
+def test_cod_fee_is_three_percent_rounded_half_up(cod, fee):
+    assert domain.cod_fee(CARD, cod) == fee
+
+
+@pytest.mark.parametrize(
+    ("fee", "earned"), [(0, 0), (9, 0), (10, 1), (19, 1), (3000, 300), (3704, 370), (18500, 1850)]
+)
+def test_commission_is_ten_percent_rounded_down(fee, earned):
+    assert domain.commission(CARD, fee) == earned
+
+
+def test_rate_card_from_config():
+    card = domain.RateCard.from_config({"RATE_INBOUND_PER_UNIT": 750, "RATE_COD_FEE_BPS": "250"})
+    assert card.inbound_per_unit == 750
+    assert card.cod_fee_bps == 250
+    assert card.pick_pack_per_order == 3000
+    assert domain.RateCard.from_config({"RATE_COMMISSION_BPS": None}) == CARD
+    for bad in (12.5, "-1", "abc", True):
+        with pytest.raises(ValueError):
+            domain.RateCard.from_config({"RATE_INBOUND_PER_UNIT": bad})
+
+
+def test_posting_lines_balance():
+    for lines in (
+        domain.fee_lines("m1", "pick_pack", 3500),
+        domain.shipping_lines("m1", 33000),
+        domain.cod_collected_lines("m1", 125000),
+        domain.commission_lines("p1", 350),
+        domain.topup_lines("m1", 1_000_000),
+    ):
+        assert domain.check_balanced(lines) is lines
+        assert sum(line["amount"] for line in lines) == 0
+
+
+def test_a_fee_debits_the_wallet_and_credits_revenue():
+    lines = domain.fee_lines("m1", "pick_pack", 3500)
+    assert domain.amount_on(lines, "merchant:m1:wallet") == -3500
+    assert domain.amount_on(lines, "revenue:pick_pack") == 3500
+    assert domain.amount_on(domain.cod_collected_lines("m1", 99000), "merchant:m1:wallet") == 99000
+    assert domain.amount_on(domain.commission_lines("p1", 350), "promoter:p1:payable") == 350
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [{"account": "a", "amount": -5}, {"account": "b", "amount": 4}],
+        [{"account": "a", "amount": 0}],
+        [{"account": "a", "amount": -1.5}, {"account": "b", "amount": 1.5}],
+        [{"account": "a", "amount": True}, {"account": "b", "amount": -1}],
+    ],
+)
+def test_unbalanced_or_inexact_postings_are_refused(lines):
+    with pytest.raises(domain.Unbalanced):
+        domain.check_balanced(lines)

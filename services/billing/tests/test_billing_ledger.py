@@ -1,0 +1,339 @@
+"""The ledger against an in-memory store: once per cause, always balanced, derivable balances."""
+
+import mongomock
+import pytest
+
+from billing import domain, operations
+from billing.schemas import TopupSchema
+from billing.store import BillingRepository
+from gudang_common.errors import Conflict, NotFound, ValidationFailed, load
+from gudang_common.events import new_event
+
+CARD = domain.RateCard()
+
+
+@pytest.fixture
+def repo():
+    db = mongomock.MongoClient()["t"]
+    BillingRepository.ensure_indexes(db)
+    return BillingRepository(db, lambda: None)
+
+
+@pytest.fixture
+def world(repo):
+    """A promoter, a merchant it referred, and one that came on its own."""
+    operations.register_promoter(
+        repo,
+        new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
+    )
+    operations.register_merchant(
+        repo,
+        new_event(
+            "merchant_registered", merchant_id="mer_1", name="Toko Siti", promoter_id="pro_1"
+        ),
+    )
+    operations.register_merchant(
+        repo,
+        new_event("merchant_registered", merchant_id="mer_2", name="Toko Agus", promoter_id=None),
+    )
+    return repo
+
+
+RECIPIENT = {
+    "name": "Siti",
+    "phone": "+6281234567890",
+    "address": "Jl. Braga No. 1",
+    "city": "Bandung",
+    "postal_code": "40115",
+}
+
+
+def stock_received(merchant_id="mer_1", units=10, receipt_id="rcp_1"):
+    return new_event(
+        "stock_received",
+        merchant_id=merchant_id,
+        inbound_id="inb_1",
+        receipt_id=receipt_id,
+        lines=[{"sku": "KAOS-M", "qty_good": units, "qty_damaged": 1, "bin": "A-01-01-1-01"}],
+        units_good=units,
+    )
+
+
+def order_packed(merchant_id="mer_1", order_id="ord_1", qty=3):
+    return new_event(
+        "order_packed",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        packer_id="stf_1",
+        package={"weight_g": 900, "length_cm": 20, "width_cm": 15, "height_cm": 10},
+        lines=[{"sku": "KAOS-M", "qty": qty, "bin": "A-01-01-1-01", "pick_sequence": 1}],
+        recipient=RECIPIENT,
+        courier="jne",
+        cod_amount=0,
+    )
+
+
+def parcel_booked(merchant_id="mer_1", order_id="ord_1", cost=33000, cod=0):
+    return new_event(
+        "parcel_booked",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        awb="JN000000000001",
+        courier="jne",
+        chargeable_weight_g=3000,
+        shipping_cost=cost,
+        cod_amount=cod,
+    )
+
+
+def parcel_delivered(merchant_id="mer_1", order_id="ord_1", cod=123450):
+    return new_event(
+        "parcel_delivered",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        awb="JN000000000001",
+        courier="jne",
+        courier_status="delivered",
+        cod_amount=cod,
+    )
+
+
+def postings(repo):
+    return {p["_id"]: p for p in repo.db.postings.find()}
+
+
+def balance(repo, merchant_id):
+    return operations.wallet(repo, merchant_id)["balance"]
+
+
+def test_inbound_fee_and_commission(world):
+    operations.charge_inbound(world, CARD, stock_received(units=10))
+    posted = postings(world)
+    assert set(posted) == {"inbound:rcp_1", "inbound:rcp_1:commission"}
+    fee = posted["inbound:rcp_1"]
+    assert fee["kind"] == "inbound"
+    assert fee["lines"] == [
+        {"account": "merchant:mer_1:wallet", "amount": -5000},
+        {"account": "revenue:inbound", "amount": 5000},
+    ]
+    assert fee["ref"] == "rcp_1"
+    commission = posted["inbound:rcp_1:commission"]
+    assert commission["promoter_id"] == "pro_1"
+    assert commission["lines"] == [
+        {"account": "expense:commission", "amount": -500},
+        {"account": "promoter:pro_1:payable", "amount": 500},
+    ]
+    assert balance(world, "mer_1") == -5000
+
+
+def test_the_same_event_twice_posts_once(world):
+    event = order_packed(qty=3)
+    operations.charge_pick_pack(world, CARD, event)
+    operations.charge_pick_pack(world, CARD, event)
+    assert len(postings(world)) == 2
+    assert balance(world, "mer_1") == -4000
+    assert operations.promoter_earnings(world, "pro_1")["total"] == 400
+
+
+def test_a_commission_lost_in_a_crash_is_posted_on_redelivery(world):
+    event = order_packed(qty=1)
+    fee = domain.fee_lines("mer_1", "pick_pack", 3000)
+    world.add_posting(
+        {
+            "_id": "pick_pack:ord_1",
+            "kind": "pick_pack",
+            "fee_type": "pick_pack",
+            "merchant_id": "mer_1",
+            "promoter_id": None,
+            "lines": fee,
+            "occurred_at": event["occurred_at"],
+            "posted_at": event["occurred_at"],
+            "cause_event_id": event["event_id"],
+            "ref": "ord_1",
+        }
+    )
+    operations.charge_pick_pack(world, CARD, event)
+    assert set(postings(world)) == {"pick_pack:ord_1", "pick_pack:ord_1:commission"}
+    assert balance(world, "mer_1") == -3000
+
+
+def test_no_promoter_no_commission(world):
+    operations.charge_pick_pack(world, CARD, order_packed(merchant_id="mer_2"))
+    assert set(postings(world)) == {"pick_pack:ord_1"}
+
+
+def test_zero_units_received_posts_nothing(world):
+    operations.charge_inbound(world, CARD, stock_received(units=0))
+    assert postings(world) == {}
+
+
+def test_a_fee_for_an_unregistered_merchant_is_retried(world):
+    with pytest.raises(operations.MerchantNotRegistered):
+        operations.charge_pick_pack(world, CARD, order_packed(merchant_id="mer_9"))
+    with pytest.raises(LookupError):
+        operations.pass_through_shipping(world, parcel_booked(merchant_id="mer_9"))
+    assert postings(world) == {}
+    operations.register_merchant(
+        world,
+        new_event("merchant_registered", merchant_id="mer_9", name="Toko Baru", promoter_id=None),
+    )
+    operations.charge_pick_pack(world, CARD, order_packed(merchant_id="mer_9"))
+    assert balance(world, "mer_9") == -4000
+
+
+def test_shipping_is_passed_through_without_commission(world):
+    operations.pass_through_shipping(world, parcel_booked(cost=33000))
+    posted = postings(world)
+    assert list(posted) == ["shipping:ord_1"]
+    assert posted["shipping:ord_1"]["lines"] == [
+        {"account": "merchant:mer_1:wallet", "amount": -33000},
+        {"account": "courier:payable", "amount": 33000},
+    ]
+
+
+def test_cod_collected_less_its_fee(world):
+    operations.settle_cod(world, CARD, parcel_delivered(cod=123450))
+    posted = postings(world)
+    assert set(posted) == {"cod_collected:ord_1", "cod_fee:ord_1", "cod_fee:ord_1:commission"}
+    assert domain.amount_on(posted["cod_fee:ord_1"]["lines"], "revenue:cod_fee") == 3704
+    assert (
+        domain.amount_on(posted["cod_fee:ord_1:commission"]["lines"], "promoter:pro_1:payable")
+        == 370
+    )
+    assert domain.amount_on(posted["cod_collected:ord_1"]["lines"], "cod:clearing") == -123450
+    assert balance(world, "mer_1") == 123450 - 3704
+
+
+def test_cod_is_settled_once_per_order_even_from_two_delivered_events(world):
+    operations.settle_cod(world, CARD, parcel_delivered(cod=100000))
+    operations.settle_cod(world, CARD, parcel_delivered(cod=100000))
+    assert len(postings(world)) == 3
+    assert balance(world, "mer_1") == 97000
+
+
+def test_delivery_without_cod_posts_nothing(world):
+    operations.settle_cod(world, CARD, parcel_delivered(cod=0))
+    assert postings(world) == {}
+
+
+def test_a_broken_posting_never_reaches_the_ledger(repo):
+    with pytest.raises(domain.Unbalanced):
+        repo.add_posting(
+            {"_id": "x", "lines": [{"account": "a", "amount": -1}, {"account": "b", "amount": 2}]}
+        )
+    assert repo.db.postings.count_documents({}) == 0
+
+
+def run_a_month(repo):
+    operations.charge_inbound(repo, CARD, stock_received(units=120, receipt_id="rcp_1"))
+    operations.charge_inbound(
+        repo, CARD, stock_received(merchant_id="mer_2", units=7, receipt_id="rcp_2")
+    )
+    for i, (merchant_id, qty, cost, cod) in enumerate(
+        [("mer_1", 1, 9000, 0), ("mer_1", 4, 33000, 149999), ("mer_2", 2, 24000, 55555)]
+    ):
+        order_id = f"ord_{i}"
+        for _ in range(2):  # every event delivered twice
+            operations.charge_pick_pack(repo, CARD, order_packed(merchant_id, order_id, qty))
+            operations.pass_through_shipping(repo, parcel_booked(merchant_id, order_id, cost, cod))
+            operations.settle_cod(repo, CARD, parcel_delivered(merchant_id, order_id, cod))
+    operations.record_topup(repo, "mer_1", {"amount": 500000, "reference": "BCA-0001"})
+
+
+def test_every_posting_balances_and_the_trial_balance_is_zero(world):
+    run_a_month(world)
+    for posting in postings(world).values():
+        assert sum(line["amount"] for line in posting["lines"]) == 0
+    trial = operations.trial_balance(world)
+    assert trial["total"] == 0
+    accounts = trial["accounts"]
+    assert accounts["courier:payable"] == 9000 + 33000 + 24000
+    assert accounts["cod:clearing"] == -(149999 + 55555)
+    assert accounts["revenue:pick_pack"] == 3000 + 4500 + 3500
+    assert accounts["revenue:cod_fee"] == 4500 + 1667  # 4499.97 -> 4500, 1666.65 -> 1667
+    assert accounts["promoter:pro_1:payable"] == -accounts["expense:commission"]
+
+
+def test_wallet_balance_is_the_sum_of_its_entries(world):
+    run_a_month(world)
+    wallet = operations.wallet(world, "mer_1", limit=500)
+    assert wallet["currency"] == "IDR"
+    assert wallet["balance"] == sum(e["amount"] for e in wallet["entries"])
+    expected = -60000 - 3000 - 4500 - 9000 - 33000 + 149999 - 4500 + 500000
+    assert wallet["balance"] == expected
+    assert wallet["entries"][0]["kind"] == "topup"  # newest first
+    assert all(e["kind"] != "commission" for e in wallet["entries"])
+    assert len(operations.wallet(world, "mer_1", limit=2)["entries"]) == 2
+    assert operations.wallet(world, "mer_2")["balance"] == -3500 - 3500 - 24000 + 55555 - 1667
+
+
+def test_wallet_limit_is_checked(world):
+    for bad in (0, 1001, "10", True):
+        with pytest.raises(ValidationFailed) as failed:
+            operations.wallet(world, "mer_1", limit=bad)
+        assert set(failed.value.fields) == {"limit"}
+
+
+def test_promoter_earnings(world):
+    run_a_month(world)
+    operations.register_merchant(
+        world,
+        new_event(
+            "merchant_registered", merchant_id="mer_3", name="Toko Sepi", promoter_id="pro_1"
+        ),
+    )
+    earnings = operations.promoter_earnings(world, "pro_1")
+    # mer_1 fees: inbound 60000, pick_pack 3000 + 4500, cod_fee 4500 -> 10% each
+    assert earnings["total"] == 6000 + 300 + 450 + 450
+    assert earnings["name"] == "Budi"
+    assert earnings["per_merchant"] == [
+        {"merchant_id": "mer_1", "merchant_name": "Toko Siti", "amount": 7200},
+        {"merchant_id": "mer_3", "merchant_name": "Toko Sepi", "amount": 0},
+    ]
+    assert earnings["per_fee"] == [
+        {"fee_type": "inbound", "amount": 6000},
+        {"fee_type": "pick_pack", "amount": 750},
+        {"fee_type": "cod_fee", "amount": 450},
+    ]
+    assert sum(e["amount"] for e in earnings["entries"]) == 7200
+    assert {e["merchant_id"] for e in earnings["entries"]} == {"mer_1"}
+    assert operations.promoter_earnings(world, "pro_9")["total"] == 0
+
+
+def test_topup_is_idempotent_by_reference(world):
+    data = load(TopupSchema(), {"amount": 250000, "reference": "BCA-7781"})
+    first = operations.record_topup(world, "mer_1", data)
+    again = operations.record_topup(world, "mer_1", data)
+    assert first == again
+    assert first["balance"] == 250000
+    assert balance(world, "mer_1") == 250000
+    with pytest.raises(Conflict) as conflict:
+        operations.record_topup(world, "mer_1", {"amount": 1, "reference": "BCA-7781"})
+    assert set(conflict.value.fields) == {"reference"}
+    # another merchant's reference space is its own
+    assert operations.record_topup(world, "mer_2", data)["balance"] == 250000
+
+
+def test_topup_input_and_unknown_merchant(world):
+    for payload, field in (
+        ({"amount": 0, "reference": "X1"}, "amount"),
+        ({"amount": 1000.0, "reference": "X1"}, "amount"),
+        ({"amount": 1000}, "reference"),
+    ):
+        with pytest.raises(ValidationFailed) as failed:
+            load(TopupSchema(), payload)
+        assert field in failed.value.fields
+    with pytest.raises(NotFound) as missing:
+        operations.record_topup(world, "mer_9", {"amount": 1000, "reference": "X1"})
+    assert set(missing.value.fields) == {"merchant_id"}
+
+
+def test_registration_events_are_idempotent(world):
+    operations.register_merchant(
+        world,
+        new_event("merchant_registered", merchant_id="mer_1", name="Renamed", promoter_id=None),
+    )
+    merchant = world.get_merchant("mer_1")
+    assert merchant["name"] == "Toko Siti"
+    assert merchant["promoter_id"] == "pro_1"
+    assert world.db.merchants.count_documents({}) == 2

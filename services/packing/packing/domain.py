@@ -1,0 +1,29 @@
+"""Packing rules, pure: how a wave of orders becomes one walk through the bins."""
+
+PICKABLE = "waiting"
+OPEN_STATUSES = ("waiting", "picking", "picked")
+CANCELLABLE = OPEN_STATUSES
+
+
+def pick_walk(tasks):
+    """Merge the orders' lines into one walk: per bin and SKU, in pick sequence.
+
+    Each stop says how many units to take and how they split over the orders
+    (the packer sorts them into the orders' totes)."""
+    stops = {}
+    for task in tasks:
+        for line in task["lines"]:
+            key = (line["pick_sequence"], line["bin"], line["sku"])
+            stop = stops.setdefault(
+                key,
+                {
+                    "bin": line["bin"],
+                    "sku": line["sku"],
+                    "pick_sequence": line["pick_sequence"],
+                    "qty": 0,
+                    "orders": [],
+                },
+            )
+            stop["qty"] += line["qty"]
+            stop["orders"].append({"order_id": task["_id"], "qty": line["qty"]})
+    return [stops[key] for key in sorted(stops)]

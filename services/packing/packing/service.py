@@ -1,0 +1,48 @@
+"""Packing service entrypoints: pick lists and packing for the tablet (through the gateway)."""
+
+from nameko.rpc import rpc
+
+from gudang_common import service as base
+from gudang_common.consumer import domain_event_handler
+from gudang_common.errors import EXPECTED, NotFound, load
+from gudang_common.store import ServiceStore
+
+from . import operations
+from .schemas import CancelSchema, PackSchema
+from .store import PackingRepository
+
+pack_schema, cancel_schema = PackSchema(), CancelSchema()
+
+
+class PackingService(base.BaseService):
+    name = "packing"
+    store = ServiceStore(PackingRepository)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def next_pick_list(self, packer_id, size=None):
+        size = int(size or self.config.get("PICK_LIST_SIZE", 10))
+        return operations.next_pick_list(self.store, packer_id, size)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_picked(self, pick_list_id, packer_id):
+        return operations.confirm_picked(self.store, pick_list_id, packer_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pack_order(self, order_id, packer_id, payload):
+        return operations.pack(self.store, order_id, packer_id, load(pack_schema, payload))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_order(self, merchant_id, order_id, payload):
+        data = load(cancel_schema, payload or {})
+        return operations.cancel(self.store, merchant_id, order_id, data["reason"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_task(self, order_id):
+        task = self.store.get_task(order_id)
+        if task is None:
+            raise NotFound(f"order {order_id} is not in packing", {"order_id": ["Unknown order."]})
+        return operations.task_view(task)
+
+    @domain_event_handler("inventory", "order_allocated")
+    def on_order_allocated(self, event):
+        operations.accept_allocation(self.store, event)

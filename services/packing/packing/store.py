@@ -1,0 +1,112 @@
+"""Packing's repository: pack tasks (one per allocated order) and pick lists."""
+
+from pymongo import ASCENDING, ReturnDocument
+
+from gudang_common.events import iso, utcnow
+from gudang_common.store import (
+    DuplicateKeyError,
+    Repository,
+    insert_with_events,
+    staged,
+    update_with_events,
+)
+
+STAGES = ("waiting", "picking", "picked")
+
+
+class PackingRepository(Repository):
+    OUTBOX_COLLECTIONS = ("tasks",)
+
+    @classmethod
+    def ensure_indexes(cls, db):
+        super().ensure_indexes(db)
+        db.tasks.create_index([("status", ASCENDING)])
+        db.tasks.create_index([("pick_list_id", ASCENDING)])
+        db.pick_lists.create_index([("packer_id", ASCENDING), ("status", ASCENDING)])
+
+    @classmethod
+    def gauges(cls, db, config):
+        def backlog():
+            return [((stage,), db.tasks.count_documents({"status": stage})) for stage in STAGES]
+
+        return [
+            ("gudang_packing_backlog", "Orders waiting in each packing stage", ("status",), backlog)
+        ]
+
+    def add_task(self, doc):
+        try:
+            self.db.tasks.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def get_task(self, order_id):
+        return self.db.tasks.find_one({"_id": order_id})
+
+    def waiting_tasks(self, limit):
+        docs = self.db.tasks.find({"status": "waiting"}, {"allocated_at": 1})
+        oldest = sorted(docs, key=lambda d: (d["allocated_at"], d["_id"]))[: limit * 3]
+        return [d["_id"] for d in oldest]
+
+    def claim(self, order_id, pick_list_id, packer_id):
+        return self.db.tasks.find_one_and_update(
+            {"_id": order_id, "status": "waiting"},
+            {"$set": {"status": "picking", "pick_list_id": pick_list_id, "packer_id": packer_id}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def tasks_of_list(self, pick_list_id):
+        return list(self.db.tasks.find({"pick_list_id": pick_list_id}))
+
+    def open_list_of(self, packer_id):
+        for status in ("building", "open"):
+            doc = self.db.pick_lists.find_one({"packer_id": packer_id, "status": status})
+            if doc:
+                return doc
+        return None
+
+    def add_list(self, doc):
+        self.db.pick_lists.insert_one(doc)
+
+    def get_list(self, pick_list_id):
+        return self.db.pick_lists.find_one({"_id": pick_list_id})
+
+    def set_list(self, pick_list_id, fields):
+        return self.db.pick_lists.find_one_and_update(
+            {"_id": pick_list_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+
+    def move_task(
+        self, order_id, from_statuses, to_status, fields, event_type, event, extra_filter=None
+    ):
+        """Change a task's status with its event, in one conditional write."""
+        query = {"_id": order_id, "status": {"$in": list(from_statuses)}}
+        query.update(extra_filter or {})
+        update = update_with_events(
+            {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))},
+            [staged(event_type, event)],
+        )
+        done = self.db.tasks.find_one_and_update(
+            query, update, return_document=ReturnDocument.AFTER
+        )
+        if done is not None:
+            self.events_written()
+        return done
+
+    def add_cancelled_tombstone(self, order_id, merchant_id, event):
+        doc = insert_with_events(
+            {
+                "_id": order_id,
+                "merchant_id": merchant_id,
+                "status": "cancelled",
+                "lines": [],
+                "allocated_at": iso(utcnow()),
+            },
+            [staged("order_cancelled", event)],
+        )
+        try:
+            self.db.tasks.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        self.events_written()
+        return True

@@ -1,0 +1,115 @@
+"""Packing: pick lists from waiting orders, the pick walk, pack and cancel rules."""
+
+import mongomock
+import pytest
+
+from gudang_common.errors import Conflict, NotFound
+from gudang_common.events import new_event
+from packing import operations
+from packing.domain import pick_walk
+from packing.store import PackingRepository
+
+RECIPIENT = {
+    "name": "Ani",
+    "phone": "+6281299998888",
+    "address": "Jl. Merdeka 1",
+    "city": "Bandung",
+    "postal_code": "40111",
+}
+PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10, "box": None}
+
+
+@pytest.fixture
+def repo():
+    db = mongomock.MongoClient()["packing"]
+    PackingRepository.ensure_indexes(db)
+    return PackingRepository(db, lambda: None)
+
+
+def allocated(repo, n, lines=None):
+    event = new_event(
+        "order_allocated",
+        merchant_id="mer_a",
+        order_id=f"ord_{n}",
+        external_id=f"X-{n}",
+        courier="jne",
+        recipient=RECIPIENT,
+        lines=lines or [{"sku": "S1", "qty": 1, "bin": "A-01-01-1-01", "pick_sequence": 1}],
+        cod_amount=0,
+    )
+    operations.accept_allocation(repo, event)
+    return event
+
+
+def outbox_types(repo, order_id):
+    return [e["type"] for e in repo.get_task(order_id).get("_outbox", [])]
+
+
+def test_pick_walk_merges_orders_per_bin_in_sequence():
+    tasks = [
+        {
+            "_id": "o1",
+            "lines": [
+                {"sku": "S2", "qty": 1, "bin": "B", "pick_sequence": 5},
+                {"sku": "S1", "qty": 2, "bin": "A", "pick_sequence": 1},
+            ],
+        },
+        {"_id": "o2", "lines": [{"sku": "S1", "qty": 1, "bin": "A", "pick_sequence": 1}]},
+    ]
+    walk = pick_walk(tasks)
+    assert [(s["bin"], s["sku"], s["qty"]) for s in walk] == [("A", "S1", 3), ("B", "S2", 1)]
+    assert walk[0]["orders"] == [{"order_id": "o1", "qty": 2}, {"order_id": "o2", "qty": 1}]
+
+
+def test_a_pick_list_takes_the_oldest_orders_and_no_order_is_in_two_lists(repo):
+    for n in range(5):
+        allocated(repo, n)
+    first = operations.next_pick_list(repo, "stf_1", size=3)
+    second = operations.next_pick_list(repo, "stf_2", size=3)
+    ids1 = [o["order_id"] for o in first["orders"]]
+    ids2 = [o["order_id"] for o in second["orders"]]
+    assert ids1 == ["ord_0", "ord_1", "ord_2"] and ids2 == ["ord_3", "ord_4"]
+    # asking again returns the packer's open list, not a new one
+    assert operations.next_pick_list(repo, "stf_1", size=3)["pick_list_id"] == first["pick_list_id"]
+    assert operations.next_pick_list(repo, "stf_3", size=3) is None
+
+
+def test_pick_then_pack_once_with_one_event_each(repo):
+    allocated(repo, 1)
+    pick_list = operations.next_pick_list(repo, "stf_1", size=10)
+    with pytest.raises(Conflict):
+        operations.pack(repo, "ord_1", "stf_1", PACKAGE)  # not picked yet
+    operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_1")
+    operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_1")
+    operations.pack(repo, "ord_1", "stf_1", PACKAGE)
+    operations.pack(repo, "ord_1", "stf_1", PACKAGE)  # a double tap
+    assert outbox_types(repo, "ord_1") == ["order_picked", "order_packed"]
+
+
+def test_another_packers_pick_list_is_not_yours(repo):
+    allocated(repo, 1)
+    pick_list = operations.next_pick_list(repo, "stf_1", size=10)
+    with pytest.raises(NotFound):
+        operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_2")
+
+
+def test_cancel_until_packed_only(repo):
+    allocated(repo, 1)
+    allocated(repo, 2)
+    operations.cancel(repo, "mer_a", "ord_1", "buyer")
+    assert outbox_types(repo, "ord_1") == ["order_cancelled"]
+    pick_list = operations.next_pick_list(repo, "stf_1", size=10)
+    assert [o["order_id"] for o in pick_list["orders"]] == ["ord_2"]
+    operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_1")
+    operations.pack(repo, "ord_2", "stf_1", PACKAGE)
+    with pytest.raises(Conflict):
+        operations.cancel(repo, "mer_a", "ord_2", "too late")
+    with pytest.raises(NotFound):
+        operations.cancel(repo, "mer_other", "ord_1", "not mine")
+
+
+def test_a_cancel_before_allocation_leaves_a_tombstone(repo):
+    operations.cancel(repo, "mer_a", "ord_9", "early")
+    allocated(repo, 9)
+    assert repo.get_task("ord_9")["status"] == "cancelled"
+    assert operations.next_pick_list(repo, "stf_1", size=10) is None

@@ -1,0 +1,1 @@
+"""Gudang shipping service."""

@@ -1,0 +1,184 @@
+"""Shipping use cases: quote, book a packed order, record a courier's tracking report."""
+
+import logging
+
+from gudang_common.couriers import COURIERS
+from gudang_common.errors import Conflict, NotFound, Unprocessable
+from gudang_common.events import iso, new_event, parse_iso, utcnow
+
+from . import domain
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ORIGIN_POSTAL_CODE = "13930"  # Jakarta Timur
+TRACKING_ATTEMPTS = 5
+
+
+def origin_postal_code(config):
+    # YAML may have read the code as a number; a leading zero is part of it
+    code = str(config.get("ORIGIN_POSTAL_CODE") or DEFAULT_ORIGIN_POSTAL_CODE).zfill(5)
+    if len(code) != 5 or not code.isdigit():
+        raise ValueError(f"ORIGIN_POSTAL_CODE must be five digits, not {code!r}")
+    return code
+
+
+def _quote(courier, package, postal_code, origin, cod_amount=0):
+    try:
+        return domain.quote(courier, package, postal_code, origin, cod_amount)
+    except domain.BookingRefused as refused:
+        raise Unprocessable(refused.message, {refused.field: [refused.message]}) from None
+
+
+def quote(data, origin):
+    package = {k: data[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")}
+    priced = _quote(data["courier"], package, data["postal_code"], origin, data["cod_amount"])
+    return {
+        "courier": priced["courier"],
+        "zone": priced["zone"],
+        "chargeable_weight_g": priced["chargeable_weight_g"],
+        "per_kg": priced["per_kg"],
+        "shipping_cost": priced["shipping_cost"],
+    }
+
+
+def book_parcel(repo, packed, origin):
+    """order_packed: price and book the parcel with an AWB, once per order."""
+    order_id, merchant_id = packed["order_id"], packed["merchant_id"]
+    if repo.get_parcel(order_id) is not None:
+        return "duplicate"
+    courier = packed["courier"]
+    # an impossible booking raises: retries, then the dead-letter queue where ops see it
+    priced = _quote(
+        courier, packed["package"], packed["recipient"]["postal_code"], origin, packed["cod_amount"]
+    )
+    awb = repo.next_awb(courier)
+    event = new_event(
+        "parcel_booked",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        awb=awb,
+        courier=courier,
+        chargeable_weight_g=priced["chargeable_weight_g"],
+        shipping_cost=priced["shipping_cost"],
+        cod_amount=packed["cod_amount"],
+    )
+    doc = {
+        "_id": order_id,
+        "order_id": order_id,
+        "merchant_id": merchant_id,
+        "awb": awb,
+        "courier": courier,
+        "status": "booked",
+        "status_at": event["occurred_at"],
+        "zone": priced["zone"],
+        "chargeable_weight_g": priced["chargeable_weight_g"],
+        "shipping_cost": priced["shipping_cost"],
+        "cod_amount": packed["cod_amount"],
+        "recipient": packed["recipient"],
+        "package": packed["package"],
+        "tracking": [],
+        "version": 0,
+        "booked_at": event["occurred_at"],
+        "updated_at": event["occurred_at"],
+    }
+    if not repo.add_parcel(doc, event):
+        return "duplicate"
+    log.info("booked %s with %s as %s", order_id, courier, awb)
+    return "booked"
+
+
+def parcel_view(doc):
+    return {
+        "order_id": doc["order_id"],
+        "merchant_id": doc["merchant_id"],
+        "awb": doc["awb"],
+        "courier": doc["courier"],
+        "courier_name": COURIERS.get(doc["courier"], {}).get("name", doc["courier"]),
+        "status": doc["status"],
+        "zone": doc["zone"],
+        "chargeable_weight_g": doc["chargeable_weight_g"],
+        "shipping_cost": doc["shipping_cost"],
+        "cod_amount": doc["cod_amount"],
+        "package": doc["package"],
+        "booked_at": doc["booked_at"],
+        "updated_at": doc["updated_at"],
+        "tracking": [
+            {k: entry[k] for k in ("status", "occurred_at", "reason", "recorded_at") if k in entry}
+            for entry in sorted(doc["tracking"], key=lambda e: (e["occurred_at"], e["recorded_at"]))
+        ],
+    }
+
+
+def _not_found_awb(awb):
+    return NotFound(f"parcel {awb} not found", {"awb": ["Unknown AWB."]})
+
+
+def get_parcel(repo, order_id, merchant_id=None):
+    doc = repo.get_parcel(order_id)
+    if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
+        raise NotFound(
+            f"no parcel for order {order_id}", {"order_id": ["No parcel for this order."]}
+        )
+    return parcel_view(doc)
+
+
+def get_parcel_by_awb(repo, awb, merchant_id=None):
+    doc = repo.find_by_awb(awb)
+    if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
+        raise _not_found_awb(awb)
+    return parcel_view(doc)
+
+
+def _status_event(parcel, event_type, report):
+    payload = {
+        "order_id": parcel["order_id"],
+        "awb": parcel["awb"],
+        "courier": parcel["courier"],
+        "courier_status": report["status"],
+        # the fact happened when the courier says, not when the webhook reached us
+        "occurred_at": report["occurred_at"],
+    }
+    if event_type == "parcel_delivered":
+        payload["cod_amount"] = parcel["cod_amount"]
+    if event_type == "parcel_delivery_failed":
+        payload["reason"] = report["reason"]
+    return new_event(event_type, merchant_id=parcel["merchant_id"], **payload)
+
+
+def record_tracking(repo, courier, data):
+    """A courier reports a parcel's progress; a repeated report changes nothing."""
+    if courier not in COURIERS:
+        raise NotFound(f"unknown courier {courier}", {"courier": ["Unknown courier."]})
+    occurred_at = iso(parse_iso(data["occurred_at"]))
+    report = dict(data, occurred_at=occurred_at)
+    key = f"{data['status']}|{occurred_at}"
+    parcel_status, event_type = domain.COURIER_STATUSES[data["status"]]
+    for _ in range(TRACKING_ATTEMPTS):
+        parcel = repo.find_by_awb(data["awb"])
+        if parcel is None or parcel["courier"] != courier:
+            raise _not_found_awb(data["awb"])
+        if any(entry["key"] == key for entry in parcel["tracking"]):
+            return parcel_view(parcel)
+        status, status_at = domain.advance(
+            parcel["status"], parcel["status_at"], parcel_status, occurred_at
+        )
+        now = iso(utcnow())
+        entry = {
+            "key": key,
+            "status": data["status"],
+            "parcel_status": parcel_status,
+            "occurred_at": occurred_at,
+            "recorded_at": now,
+        }
+        if data.get("reason"):
+            entry["reason"] = data["reason"]
+        event = None
+        if domain.announces(parcel["tracking"], parcel_status):
+            event = _status_event(parcel, event_type, report)
+        fields = {"status": status, "status_at": status_at, "updated_at": now}
+        done = repo.add_tracking(parcel, entry, fields, event_type if event else None, event)
+        if done is not None:
+            return parcel_view(done)
+    raise Conflict(
+        f"parcel {data['awb']} keeps changing; send the report again", {"awb": ["Retry."]}
+    )

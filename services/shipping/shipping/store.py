@@ -1,0 +1,97 @@
+"""Shipping's repository: parcels (one per order) with their tracking, and the AWB counters.
+
+A parcel's `_id` is its order id, so a redelivered order_packed cannot book twice.
+Tracking updates are conditional on the parcel's `version` and on the report's key
+not being recorded yet: the entry, the new status and the event go in one write.
+"""
+
+from pymongo import ASCENDING, ReturnDocument
+
+from gudang_common.couriers import COURIERS
+from gudang_common.store import (
+    DuplicateKeyError,
+    Repository,
+    insert_with_events,
+    staged,
+    update_with_events,
+)
+
+from .domain import STAGE
+
+AWB_DIGITS = 12
+
+
+class ShippingRepository(Repository):
+    OUTBOX_COLLECTIONS = ("parcels",)
+
+    @classmethod
+    def ensure_indexes(cls, db):
+        super().ensure_indexes(db)
+        db.parcels.create_index([("awb", ASCENDING)], unique=True)
+        db.parcels.create_index([("merchant_id", ASCENDING)])
+        db.parcels.create_index([("status", ASCENDING)])
+
+    @classmethod
+    def gauges(cls, db, config):
+        def parcels_by_status():
+            # one index-backed count per status: a scrape must stay cheap however many parcels
+            return [
+                (("shipping", status), db.parcels.count_documents({"status": status}))
+                for status in STAGE
+            ]
+
+        return [
+            ("gudang_parcels", "Parcels per status", ("service", "status"), parcels_by_status),
+        ]
+
+    def next_awb(self, courier):
+        """A new airway bill number: the courier's prefix and a 12-digit serial."""
+        counter = self.db.counters.find_one_and_update(
+            {"_id": f"awb:{courier}"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return f"{COURIERS[courier]['awb_prefix']}{counter['seq']:0{AWB_DIGITS}d}"
+
+    def add_parcel(self, doc, event):
+        """Store a booked parcel with its parcel_booked event; False if the order has one."""
+        try:
+            self.db.parcels.insert_one(insert_with_events(doc, [staged("parcel_booked", event)]))
+        except DuplicateKeyError:
+            if self.get_parcel(doc["_id"]) is None:
+                raise  # the AWB clashed, not the order: let the delivery retry with a new one
+            return False
+        self.events_written()
+        return True
+
+    def get_parcel(self, order_id):
+        return self.db.parcels.find_one({"_id": order_id})
+
+    def find_by_awb(self, awb):
+        return self.db.parcels.find_one({"awb": awb})
+
+    def add_tracking(self, parcel, entry, fields, event_type=None, event=None):
+        """Append a tracking entry (and its event) unless recorded or the parcel moved on.
+
+        Returns the updated parcel, or None when the condition failed: re-read and decide again.
+        """
+        update = {
+            "$push": {"tracking": entry},
+            "$set": fields,
+            "$inc": {"version": 1},
+        }
+        if event_type:
+            update = update_with_events(update, [staged(event_type, event)])
+        done = self.db.parcels.find_one_and_update(
+            {
+                "_id": parcel["_id"],
+                "version": parcel["version"],
+                "tracking.key": {"$ne": entry["key"]},
+            },
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        if done is not None and event_type:
+            self.events_written()
+        return done

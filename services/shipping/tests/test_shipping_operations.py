@@ -1,0 +1,246 @@
+"""Booking and tracking against an in-memory store: once per order, idempotent webhooks, outbox."""
+
+import mongomock
+import pytest
+
+from gudang_common.errors import NotFound, Unprocessable, ValidationFailed, load
+from gudang_common.events import new_event, validate_event
+from gudang_common.store import OUTBOX
+from shipping import operations
+from shipping.schemas import QuoteSchema, TrackingSchema
+from shipping.store import ShippingRepository
+
+ORIGIN = "13930"
+
+
+@pytest.fixture
+def repo():
+    db = mongomock.MongoClient()["t"]
+    ShippingRepository.ensure_indexes(db)
+    return ShippingRepository(db, lambda: None)
+
+
+def packed(order_id="ord_1", courier="jne", postal_code="40115", cod_amount=0, weight_g=2301):
+    return new_event(
+        "order_packed",
+        merchant_id="mer_1",
+        order_id=order_id,
+        packer_id="stf_1",
+        package={"weight_g": weight_g, "length_cm": 20, "width_cm": 15, "height_cm": 10},
+        lines=[{"sku": "KAOS-M", "qty": 2, "bin": "A-01-01-1-01", "pick_sequence": 1}],
+        recipient={
+            "name": "Siti",
+            "phone": "+6281234567890",
+            "address": "Jl. Braga No. 1",
+            "city": "Bandung",
+            "postal_code": postal_code,
+        },
+        courier=courier,
+        cod_amount=cod_amount,
+    )
+
+
+def outbox(repo, order_id):
+    return repo.db.parcels.find_one({"_id": order_id}).get(OUTBOX, [])
+
+
+def track(repo, awb, status, occurred_at, courier="jne", **extra):
+    data = load(TrackingSchema(), dict(awb=awb, status=status, occurred_at=occurred_at, **extra))
+    return operations.record_tracking(repo, courier, data)
+
+
+def booked(repo, **kwargs):
+    event = packed(**kwargs)
+    assert operations.book_parcel(repo, event, ORIGIN) == "booked"
+    return repo.get_parcel(event["order_id"])
+
+
+def test_booking_stores_the_parcel_with_its_event_in_the_outbox(repo):
+    parcel = booked(repo, cod_amount=125000)
+    assert parcel["awb"] == "JN000000000001"
+    assert parcel["status"] == "booked"
+    assert parcel["chargeable_weight_g"] == 3000
+    assert parcel["shipping_cost"] == 3 * 11000
+    [staged] = outbox(repo, "ord_1")
+    assert staged["type"] == "parcel_booked"
+    body = validate_event("parcel_booked", staged["body"])
+    assert body["awb"] == parcel["awb"]
+    assert body["order_id"] == "ord_1"
+    assert body["merchant_id"] == "mer_1"
+    assert body["shipping_cost"] == 33000
+    assert body["cod_amount"] == 125000
+    assert repo.db.parcels.find_one({"_id": "ord_1"})["_outbox_pending"] is True
+
+
+def test_a_redelivered_order_packed_books_once(repo):
+    event = packed()
+    assert operations.book_parcel(repo, event, ORIGIN) == "booked"
+    assert operations.book_parcel(repo, event, ORIGIN) == "duplicate"
+    assert repo.db.parcels.count_documents({}) == 1
+    assert len(outbox(repo, "ord_1")) == 1
+
+
+def test_a_concurrent_duplicate_insert_is_absorbed(repo):
+    event = packed()
+    operations.book_parcel(repo, event, ORIGIN)
+    doc = dict(repo.get_parcel("ord_1"), awb="JN999999999999")
+    assert repo.add_parcel(doc, event) is False
+    assert repo.get_parcel("ord_1")["awb"] == "JN000000000001"
+
+
+def test_awbs_are_unique_and_carry_the_courier_prefix(repo):
+    awbs = [booked(repo, order_id=f"ord_{i}")["awb"] for i in range(3)]
+    awbs.append(booked(repo, order_id="ord_s", courier="sicepat")["awb"])
+    assert awbs == ["JN000000000001", "JN000000000002", "JN000000000003", "SC000000000001"]
+
+
+def test_same_day_courier_outside_its_area_is_not_booked(repo):
+    with pytest.raises(Unprocessable) as refused:
+        operations.book_parcel(repo, packed(courier="gosend", postal_code="40115"), ORIGIN)
+    assert "courier" in refused.value.fields
+    assert repo.db.parcels.count_documents({}) == 0
+    assert booked(repo, order_id="ord_2", courier="gosend", postal_code="13220")["zone"] == "local"
+
+
+def test_quote(repo):
+    data = load(
+        QuoteSchema(),
+        {
+            "courier": "jne",
+            "weight_g": 1300,
+            "length_cm": 10,
+            "width_cm": 10,
+            "height_cm": 10,
+            "postal_code": "20112",
+        },
+    )
+    assert operations.quote(data, ORIGIN) == {
+        "courier": "jne",
+        "zone": "outer",
+        "chargeable_weight_g": 1000,
+        "per_kg": 24000,
+        "shipping_cost": 24000,
+    }
+
+
+def test_quote_names_bad_fields():
+    with pytest.raises(ValidationFailed) as failed:
+        load(QuoteSchema(), {"courier": "dhl", "weight_g": 0, "postal_code": "4011"})
+    assert {"courier", "weight_g", "postal_code", "length_cm"} <= set(failed.value.fields)
+
+
+def test_tracking_moves_the_parcel_and_stages_the_event(repo):
+    parcel = booked(repo)
+    view = track(repo, parcel["awb"], "picked_up", "2025-01-01T15:00:00+07:00")
+    assert view["status"] == "dispatched"
+    assert view["tracking"] == [
+        {
+            "status": "picked_up",
+            "occurred_at": "2025-01-01T08:00:00.000Z",
+            "recorded_at": view["tracking"][0]["recorded_at"],
+        }
+    ]
+    staged = outbox(repo, "ord_1")[-1]
+    assert staged["type"] == "parcel_dispatched"
+    body = validate_event("parcel_dispatched", staged["body"])
+    assert body["courier_status"] == "picked_up"
+    assert body["occurred_at"] == "2025-01-01T08:00:00.000Z"
+
+
+def test_a_repeated_webhook_changes_nothing(repo):
+    parcel = booked(repo)
+    first = track(repo, parcel["awb"], "picked_up", "2025-01-01T08:00:00Z")
+    # the same report, its time written another way
+    again = track(repo, parcel["awb"], "picked_up", "2025-01-01T15:00:00+07:00")
+    assert again == first
+    doc = repo.get_parcel("ord_1")
+    assert len(doc["tracking"]) == 1
+    assert doc["version"] == 1
+    assert [e["type"] for e in outbox(repo, "ord_1")] == ["parcel_booked", "parcel_dispatched"]
+
+
+def test_out_of_order_reports_keep_the_furthest_status(repo):
+    parcel = booked(repo, cod_amount=99000)
+    track(repo, parcel["awb"], "delivered", "2025-01-02T10:00:00Z")
+    view = track(repo, parcel["awb"], "in_transit", "2025-01-01T20:00:00Z")
+    assert view["status"] == "delivered"
+    assert [t["status"] for t in view["tracking"]] == ["in_transit", "delivered"]
+    events = outbox(repo, "ord_1")
+    assert [e["type"] for e in events] == ["parcel_booked", "parcel_delivered", "parcel_in_transit"]
+    assert events[1]["body"]["cod_amount"] == 99000
+
+
+def test_a_second_delivered_report_is_recorded_but_not_announced(repo):
+    parcel = booked(repo, cod_amount=99000)
+    track(repo, parcel["awb"], "delivered", "2025-01-02T10:00:00Z")
+    view = track(repo, parcel["awb"], "delivered", "2025-01-02T10:05:00Z")
+    assert len(view["tracking"]) == 2
+    types = [e["type"] for e in outbox(repo, "ord_1")]
+    assert types.count("parcel_delivered") == 1
+
+
+def test_failed_needs_a_reason_and_carries_it(repo):
+    parcel = booked(repo)
+    with pytest.raises(ValidationFailed) as failed:
+        track(repo, parcel["awb"], "failed", "2025-01-02T10:00:00Z")
+    assert set(failed.value.fields) == {"reason"}
+    view = track(repo, parcel["awb"], "failed", "2025-01-02T10:00:00Z", reason="Penerima tidak ada")
+    assert view["status"] == "delivery_failed"
+    staged = outbox(repo, "ord_1")[-1]
+    assert staged["type"] == "parcel_delivery_failed"
+    assert staged["body"]["reason"] == "Penerima tidak ada"
+
+
+def test_returned_after_a_failed_attempt(repo):
+    parcel = booked(repo)
+    track(repo, parcel["awb"], "failed", "2025-01-02T10:00:00Z", reason="Alamat tidak ditemukan")
+    view = track(repo, parcel["awb"], "returned", "2025-01-04T10:00:00Z")
+    assert view["status"] == "returned"
+    assert outbox(repo, "ord_1")[-1]["type"] == "parcel_returned"
+
+
+def test_tracking_input_errors_name_the_field(repo):
+    parcel = booked(repo)
+    with pytest.raises(ValidationFailed) as failed:
+        track(repo, parcel["awb"], "lost", "2025-01-02T10:00:00Z")
+    assert set(failed.value.fields) == {"status"}
+    with pytest.raises(ValidationFailed) as failed:
+        track(repo, parcel["awb"], "in_transit", "2025-01-02T10:00:00")  # no timezone
+    assert set(failed.value.fields) == {"occurred_at"}
+
+
+def test_unknown_awb_or_another_couriers_awb_is_not_found(repo):
+    parcel = booked(repo)
+    with pytest.raises(NotFound) as missing:
+        track(repo, "JN424242424242", "in_transit", "2025-01-02T10:00:00Z")
+    assert set(missing.value.fields) == {"awb"}
+    with pytest.raises(NotFound) as missing:
+        track(repo, parcel["awb"], "in_transit", "2025-01-02T10:00:00Z", courier="jnt")
+    assert set(missing.value.fields) == {"awb"}
+    assert repo.get_parcel("ord_1")["tracking"] == []
+
+
+def test_get_parcel_is_scoped_to_its_merchant(repo):
+    parcel = booked(repo)
+    assert operations.get_parcel(repo, "ord_1", "mer_1")["awb"] == parcel["awb"]
+    assert operations.get_parcel_by_awb(repo, parcel["awb"])["order_id"] == "ord_1"
+    assert "recipient" not in operations.get_parcel(repo, "ord_1")
+    with pytest.raises(NotFound):
+        operations.get_parcel(repo, "ord_1", "mer_2")
+    with pytest.raises(NotFound) as missing:
+        operations.get_parcel_by_awb(repo, parcel["awb"], "mer_2")
+    assert set(missing.value.fields) == {"awb"}
+
+
+def test_origin_postal_code_keeps_its_leading_zero():
+    assert operations.origin_postal_code({"ORIGIN_POSTAL_CODE": 1234}) == "01234"
+    assert operations.origin_postal_code({}) == "13930"
+    with pytest.raises(ValueError):
+        operations.origin_postal_code({"ORIGIN_POSTAL_CODE": "JKT"})
+
+
+def test_a_null_reason_is_accepted_when_none_is_needed(repo):
+    parcel = booked(repo)
+    view = track(repo, parcel["awb"], "in_transit", "2025-01-02T10:00:00Z", reason=None)
+    assert view["status"] == "in_transit"
+    assert "reason" not in view["tracking"][0]

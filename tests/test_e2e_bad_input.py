@@ -1,0 +1,203 @@
+"""Bad input from outside gets a clear 4xx JSON error naming the field, and changes nothing."""
+
+import json
+
+import pytest
+
+from scripts.simulate import courier_update, order_body, place_order, register_world, sign
+from tests.conftest import ADMIN_KEY, COURIER_SECRET
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def worlds(api):
+    return register_world(api, ADMIN_KEY, skus=1, units=5), register_world(
+        api, ADMIN_KEY, skus=1, units=5
+    )
+
+
+def orders_of(api, world):
+    return api.ok("GET", "/orders", world.merchant["api_key"])["orders"]
+
+
+def error_of(api, method, path, key=None, body=None, raw=None, headers=None):
+    status, payload = api.request(method, path, key, body, raw=raw, headers=headers)
+    assert set(payload) == {"error"}, payload
+    return status, payload["error"]
+
+
+@pytest.mark.parametrize(
+    "change, status, field",
+    [
+        (lambda b: b.pop("recipient"), 400, "recipient"),
+        (lambda b: b["lines"][0].update(qty="two"), 400, "lines.0.qty"),
+        (lambda b: b["lines"][0].update(qty=-1), 400, "lines.0.qty"),
+        (lambda b: b.update(lines=[]), 400, "lines"),
+        (lambda b: b["recipient"].update(postal_code="4011"), 400, "recipient.postal_code"),
+        (lambda b: b.update(cod_amount=10.5), 400, "cod_amount"),
+        (lambda b: b.update(courier="pos", cod_amount=100_000), 400, "cod_amount"),
+        (lambda b: b["lines"][0].update(sku="NOPE-1"), 422, "lines.0.sku"),
+    ],
+    ids=[
+        "missing recipient",
+        "qty wrong type",
+        "negative qty",
+        "no lines",
+        "bad postal code",
+        "fractional rupiah",
+        "cod courier",
+        "unknown sku",
+    ],
+)
+def test_bad_orders_are_refused_naming_the_field(api, worlds, change, status, field):
+    world = worlds[0]
+    before = len(orders_of(api, world))
+    body = order_body(world, 1)
+    change(body)
+    got, error = error_of(api, "POST", "/orders", world.merchant["api_key"], body)
+    assert got == status and field in error["fields"], error
+    assert len(orders_of(api, world)) == before
+
+
+def test_a_merchant_cannot_see_or_cancel_another_merchants_order(api, worlds):
+    a, b = worlds
+    order_id = place_order(api, a, 1)
+    for method, path in (("GET", f"/orders/{order_id}"), ("POST", f"/orders/{order_id}/cancel")):
+        status, error = error_of(
+            api, method, path, b.merchant["api_key"], {} if method == "POST" else None
+        )
+        assert status == 404 and error["code"] == "NOT_FOUND"
+    # merchant B cannot order, read or receive merchant A's SKU, even knowing its code
+    sku = {
+        "sku": "ONLY-A-1",
+        "name": "A's own",
+        "barcode": "ONLY-A-1",
+        "weight_g": 100,
+        "length_cm": 1,
+        "width_cm": 1,
+        "height_cm": 1,
+    }
+    api.ok("POST", "/skus", a.merchant["api_key"], sku)
+    status, error = error_of(
+        api, "POST", "/orders", b.merchant["api_key"], order_body(b, 1, sku="ONLY-A-1")
+    )
+    assert status == 422 and "lines.0.sku" in error["fields"]
+    status, _ = error_of(api, "GET", "/skus/ONLY-A-1", b.merchant["api_key"])
+    assert status == 404
+    status, error = error_of(
+        api, "POST", "/inbounds", b.merchant["api_key"], {"lines": [{"sku": "ONLY-A-1", "qty": 1}]}
+    )
+    assert status == 422
+
+
+def test_sku_barcode_and_types_are_validated(api, worlds):
+    world = worlds[0]
+    body = {
+        "sku": "X-1",
+        "name": "x",
+        "barcode": "8991234567890",
+        "weight_g": "heavy",
+        "length_cm": 1,
+        "width_cm": 1,
+        "height_cm": 1,
+    }
+    status, error = error_of(api, "POST", "/skus", world.merchant["api_key"], body)
+    assert status == 400 and {"barcode", "weight_g"} <= set(error["fields"])
+
+
+def test_auth_is_required_and_roles_are_kept_apart(api, worlds):
+    world = worlds[0]
+    status, error = error_of(api, "GET", "/orders")
+    assert status == 401 and "Authorization" in error["fields"]
+    status, _ = error_of(api, "GET", "/orders", "mk_not-a-key")
+    assert status == 401
+    status, _ = error_of(api, "GET", "/warehouse/pick-lists/next", world.merchant["api_key"])
+    assert status == 403
+    status, _ = error_of(api, "POST", "/orders", world.staff["api_key"], order_body(world, 1))
+    assert status == 403
+    status, _ = error_of(api, "POST", "/staff", world.merchant["api_key"], {"name": "x"})
+    assert status == 403
+
+
+def test_malformed_json_and_unknown_routes(api, worlds):
+    world = worlds[0]
+    status, error = error_of(api, "POST", "/orders", world.merchant["api_key"], raw=b"{not json")
+    assert status == 400 and "_body" in error["fields"]
+    status, error = error_of(api, "POST", "/orders", world.merchant["api_key"], raw=b"[1, 2]")
+    assert status == 400
+    status, error = error_of(api, "GET", "/no/such/route")
+    assert status == 404
+
+
+def test_unknown_referral_code_is_refused(api):
+    body = {
+        "name": "Toko",
+        "email": "toko@example.id",
+        "phone": "081311112222",
+        "referral_code": "NOPE-000000",
+    }
+    status, error = error_of(api, "POST", "/merchants", body=body)
+    assert status == 400 and "referral_code" in error["fields"]
+
+
+def test_courier_webhooks_must_be_signed_and_name_a_known_awb(api):
+    raw = json.dumps(
+        {"awb": "JN000000000001", "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}
+    ).encode()
+    status, error = error_of(
+        api, "POST", "/couriers/jne/webhook", raw=raw, headers={"X-Gudang-Signature": "sha256=00"}
+    )
+    assert status == 401
+    status, error = error_of(
+        api,
+        "POST",
+        "/couriers/jne/webhook",
+        raw=raw,
+        headers={"X-Gudang-Signature": sign("wrong", raw)},
+    )
+    assert status == 401
+    status, payload = courier_update(api, COURIER_SECRET, "jne", "JN999999999999", "delivered")
+    assert status == 404 and "awb" in payload["error"]["fields"]
+    status, payload = courier_update(api, COURIER_SECRET, "nosuch", "JN999999999999", "delivered")
+    assert status == 404
+    status, payload = courier_update(api, COURIER_SECRET, "jne", "JN999999999999", "teleported")
+    assert status in (400, 404) and payload["error"]["fields"]
+
+
+def test_receiving_an_unknown_sku_or_bin_changes_nothing(api, worlds):
+    world = worlds[0]
+    inbound = api.ok(
+        "POST",
+        "/inbounds",
+        world.merchant["api_key"],
+        {"lines": [{"sku": world.skus[0], "qty": 3}]},
+    )
+    path = f"/warehouse/inbounds/{inbound['inbound_id']}/receive"
+    status, error = error_of(
+        api,
+        "POST",
+        path,
+        world.staff["api_key"],
+        {"lines": [{"sku": "OTHER", "qty_good": 1, "qty_damaged": 0}]},
+    )
+    assert status == 400 and "lines.0.sku" in error["fields"]
+    body = {
+        "lines": [{"sku": world.skus[0], "qty_good": 1, "qty_damaged": 0, "bin": "Z-99-99-9-99"}]
+    }
+    status, error = error_of(api, "POST", path, world.staff["api_key"], body)
+    assert status == 400 and "lines.0.bin" in error["fields"]
+    status, error = error_of(
+        api,
+        "POST",
+        path,
+        world.staff["api_key"],
+        {"lines": [{"sku": world.skus[0], "qty_good": -1, "qty_damaged": 0}]},
+    )
+    assert status == 400 and "lines.0.qty_good" in error["fields"]
+    assert (
+        api.ok("GET", f"/inbounds/{inbound['inbound_id']}", world.merchant["api_key"])["receipts"]
+        == []
+    )
+    level = api.ok("GET", "/stock", world.merchant["api_key"])["stock"][0]
+    assert level["on_hand"] == 5

@@ -1,0 +1,130 @@
+"""End to end, over HTTP only: an order travels from the gateway to the buyer's door
+through the five real service processes and a real RabbitMQ."""
+
+import pytest
+
+from scripts.simulate import deliver, eventually, place_order, register_world, work_pick_lists
+from tests.conftest import ADMIN_KEY, COURIER_SECRET
+
+pytestmark = pytest.mark.e2e
+
+
+def order(api, world, order_id):
+    return api.ok("GET", f"/orders/{order_id}", world.merchant["api_key"])
+
+
+def wait_status(api, world, order_id, status, timeout=30):
+    return eventually(
+        lambda: (o := order(api, world, order_id))["status"] == status and o,
+        timeout=timeout,
+        what=f"{order_id} to be {status}",
+    )
+
+
+@pytest.fixture(scope="module")
+def world(api):
+    return register_world(api, ADMIN_KEY, skus=2, units=20)
+
+
+def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world):
+    order_id = place_order(api, world, 0, cod_amount=150_000)
+    wait_status(api, world, order_id, "allocated")
+
+    packed = work_pick_lists(api, world.staff["api_key"])
+    assert order_id in packed
+    booked = eventually(lambda: order(api, world, order_id)["awb"], what="AWB")
+    parcel = order(api, world, order_id)
+    assert parcel["courier"] == "jne" and booked.startswith("JN")
+    # 30x20x10 cm = 1 kg volumetric, 0.7 kg actual: charged 1 kg
+    assert parcel["shipping_cost"] > 0
+
+    deliver(api, COURIER_SECRET, "jne", booked)
+    done = wait_status(api, world, order_id, "delivered")
+    steps = [step["event"] for step in done["timeline"]]
+    assert steps == [
+        "order_received",
+        "order_allocated",
+        "order_picked",
+        "order_packed",
+        "parcel_booked",
+        "parcel_dispatched",
+        "parcel_in_transit",
+        "parcel_delivered",
+    ]
+    assert all(
+        step["at"].endswith("Z") and step["at_wib"].endswith("WIB") for step in done["timeline"]
+    )
+
+    # stock: 20 received per SKU, 1 unit shipped
+    stock = {s["sku"]: s for s in api.ok("GET", "/stock", world.merchant["api_key"])["stock"]}
+    assert stock["BTK-000"]["on_hand"] == 19 and stock["BTK-000"]["reserved"] == 0
+
+    # money: inbound 40 units x 500, pick & pack 3,000, shipping, COD collected 150,000, COD fee 3%
+    shipping_cost = parcel["shipping_cost"]
+    expected = -40 * 500 - 3_000 - shipping_cost + 150_000 - 4_500
+
+    def wallet_settled():
+        wallet = api.ok("GET", "/wallet", world.merchant["api_key"])
+        return wallet["balance"] == expected and wallet
+
+    wallet = eventually(wallet_settled, what=f"wallet balance {expected}")
+    assert wallet["currency"] == "IDR"
+    assert sum(e["amount"] for e in wallet["entries"]) == expected
+
+    # the promoter earns 10% of the platform fees (not of the shipping pass-through)
+    earnings = eventually(
+        lambda: (
+            (e := api.ok("GET", "/promoters/me/earnings", world.promoter["api_key"]))["total"]
+            == 2_750
+            and e
+        ),
+        what="promoter earnings",
+    )
+    assert earnings["per_merchant"][0]["merchant_id"] == world.merchant["merchant_id"]
+    assert earnings["per_merchant"][0]["amount"] == 2_750
+
+    # a buyer can follow the parcel by AWB without an account, without personal data
+    public = api.ok("GET", f"/track/{booked}")
+    assert public["status"] == "delivered" and "recipient" not in public
+
+
+def test_cancel_before_packing_releases_the_reservation(api, world):
+    order_id = place_order(api, world, 1, sku="BTK-001", qty=3)
+    wait_status(api, world, order_id, "allocated")
+    stock = {s["sku"]: s for s in api.ok("GET", "/stock", world.merchant["api_key"])["stock"]}
+    assert stock["BTK-001"]["reserved"] == 3
+    api.ok(
+        "POST",
+        f"/orders/{order_id}/cancel",
+        world.merchant["api_key"],
+        {"reason": "buyer changed mind"},
+    )
+    wait_status(api, world, order_id, "cancelled")
+
+    def released():
+        level = {s["sku"]: s for s in api.ok("GET", "/stock", world.merchant["api_key"])["stock"]}[
+            "BTK-001"
+        ]
+        return level["reserved"] == 0 and level["available"] == level["on_hand"]
+
+    eventually(released, what="reservation released")
+    # a cancelled order is never handed to a packer
+    assert order_id not in work_pick_lists(api, world.staff["api_key"])
+
+
+def test_an_order_without_stock_is_backordered_then_allocated_when_stock_arrives(api, world):
+    from scripts.simulate import receive_stock
+
+    order_id = place_order(api, world, 2, sku="BTK-000", qty=25)
+    wait_status(api, world, order_id, "backordered")
+    receive_stock(api, world, 10)
+    wait_status(api, world, order_id, "allocated")
+
+
+def test_the_same_external_id_is_one_order(api, world):
+    from scripts.simulate import order_body
+
+    body = order_body(world, 3)
+    first = api.ok("POST", "/orders", world.merchant["api_key"], body)
+    status, again = api.request("POST", "/orders", world.merchant["api_key"], body)
+    assert status == 200 and again["order_id"] == first["order_id"] and again["duplicate"] is True
