@@ -478,6 +478,7 @@ def _banner(platform: Platform, demo: dict | None) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from scripts.demo import SeedError, seed_demo
 
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up under make and in pipes
     if not _check_broker():
         print(
             "RabbitMQ does not answer at AMQP_URI "
