@@ -19,7 +19,7 @@ from gudang_common.rpc import call
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.web import http, json_body
 
-from . import webhooks
+from . import inventory_routes, webhooks
 from .auth import authenticate
 from .schemas import MerchantSchema, OrderSchema, PromoterSchema, StaffSchema, WebhookSchema
 from .store import GatewayRepository
@@ -66,7 +66,7 @@ def _timeline_handler(source, event_type):
     return handler
 
 
-class GatewayService(base.BaseService):
+class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     name = "gateway"
     store = ServiceStore(GatewayRepository)
     inventory = RpcProxy("inventory")
@@ -192,64 +192,7 @@ class GatewayService(base.BaseService):
             raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
         return 201, self._rpc(self.billing, "record_topup", merchant_id, json_body(request))
 
-    # --- catalog and stock --------------------------------------------------
-
-    @http("POST", f"{API}/skus")
-    def register_sku(self, request):
-        caller = self._auth(request, "merchant")
-        payload = json_body(request)
-        try:
-            sku = self._rpc(self.inventory, "register_sku", caller.id, payload)
-        except Conflict:
-            self.store.remember_sku(caller.id, payload["sku"])
-            raise
-        self.store.remember_sku(caller.id, sku["sku"])
-        return 201, sku
-
-    @http("GET", f"{API}/skus")
-    def list_skus(self, request):
-        caller = self._auth(request, "merchant")
-        return {"skus": self._rpc(self.inventory, "list_skus", caller.id)}
-
-    @http("GET", f"{API}/skus/<sku>")
-    def get_sku(self, request, sku):
-        caller = self._auth(request, "merchant")
-        return self._rpc(self.inventory, "get_sku", caller.id, sku)
-
-    @http("GET", f"{API}/stock")
-    def stock(self, request):
-        caller = self._auth(request, "merchant")
-        return {"stock": self._rpc(self.inventory, "stock_levels", caller.id)}
-
-    @http("POST", f"{API}/inbounds")
-    def create_inbound(self, request):
-        caller = self._auth(request, "merchant")
-        return 201, self._rpc(self.inventory, "create_inbound", caller.id, json_body(request))
-
-    @http("GET", f"{API}/inbounds/<inbound_id>")
-    def get_inbound(self, request, inbound_id):
-        caller = self._auth(request, "merchant", "staff")
-        merchant_id = caller.id if caller.role == "merchant" else None
-        return self._rpc(self.inventory, "get_inbound", merchant_id, inbound_id)
-
     # --- warehouse (staff) ------------------------------------------------
-
-    @http("POST", f"{API}/bins")
-    def create_bin(self, request):
-        self._auth(request, "staff", "admin")
-        return 201, self._rpc(self.inventory, "create_bin", json_body(request))
-
-    @http("GET", f"{API}/bins")
-    def list_bins(self, request):
-        self._auth(request, "staff", "admin")
-        return {"bins": self._rpc(self.inventory, "list_bins")}
-
-    @http("POST", f"{API}/warehouse/inbounds/<inbound_id>/receive")
-    def receive_inbound(self, request, inbound_id):
-        caller = self._auth(request, "staff")
-        return self._rpc(
-            self.inventory, "receive_inbound", inbound_id, json_body(request), caller.id
-        )
 
     @http("GET", f"{API}/warehouse/pick-lists/next")
     def next_pick_list(self, request):
