@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from scripts.platform import Platform
+from scripts.platform import SERVICES, Platform
 from scripts.simulate import Api
 
 MANAGEMENT = os.environ.get("RABBIT_MANAGEMENT_URI", "http://guest:guest@localhost:15672/")
@@ -63,7 +63,10 @@ def platform(vhost, tmp_path_factory):
         "RPC_TIMEOUT_SECONDS": "5",
         "MONGO_URI": os.environ.get("MONGO_URI", ""),
     }
-    with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log") as plat:
+    # GUDANG_TEST_PORT_OFFSET lets a test run share the machine with `make run`
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0"))
+    ports = {name: spec.port + offset for name, spec in SERVICES.items()} if offset else None
+    with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
         plat.start_all()
         plat.vhost = vhost
         yield plat

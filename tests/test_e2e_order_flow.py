@@ -128,3 +128,24 @@ def test_the_same_external_id_is_one_order(api, world):
     first = api.ok("POST", "/orders", world.merchant["api_key"], body)
     status, again = api.request("POST", "/orders", world.merchant["api_key"], body)
     assert status == 200 and again["order_id"] == first["order_id"] and again["duplicate"] is True
+
+
+def test_every_service_serves_valid_prometheus_metrics(platform, api, world):
+    import shutil
+    import subprocess
+
+    import requests
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is installed by `make test` (Debian package prometheus)"
+    for service in ("gateway", "inventory", "packing", "shipping", "billing"):
+        text = requests.get(platform.url(service) + "/metrics", timeout=10).text
+        checked = subprocess.run(
+            [promtool, "check", "metrics"], input=text, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, (service, checked.stdout, checked.stderr)
+        assert f'gudang_outbox_pending{{service="{service}"}}' in text
+        assert f'gudang_dead_letter_messages{{service="{service}"}}' in text
+    gateway = requests.get(platform.url("gateway") + "/metrics", timeout=10).text
+    assert 'gudang_orders_by_status{status="received"}' in gateway
+    assert 'gudang_entrypoint_latency_seconds_bucket{entrypoint="create_order"' in gateway
