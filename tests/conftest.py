@@ -60,6 +60,7 @@ def platform(vhost, tmp_path_factory):
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": COURIER_SECRET,
         "EVENT_RETRY_DELAY_SECONDS": "0.05",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
         "RPC_TIMEOUT_SECONDS": "5",
         "MONGO_URI": os.environ.get("MONGO_URI", ""),
     }

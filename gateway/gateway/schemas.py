@@ -68,3 +68,8 @@ class WebhookSchema(Schema):
     status = fields.String(required=True)
     occurred_at = fields.String(required=True)
     reason = fields.String(load_default=None, allow_none=True)
+
+
+class WebhookSubscriptionSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=8, max=500))
+    events = fields.List(fields.String(), load_default=list)

@@ -19,14 +19,22 @@ from gudang_common.rpc import call
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.web import http, json_body
 
-from . import inventory_routes, webhooks
+from . import inventory_routes, notify, webhooks
 from .auth import authenticate
-from .schemas import MerchantSchema, OrderSchema, PromoterSchema, StaffSchema, WebhookSchema
+from .schemas import (
+    MerchantSchema,
+    OrderSchema,
+    PromoterSchema,
+    StaffSchema,
+    WebhookSchema,
+    WebhookSubscriptionSchema,
+)
 from .store import GatewayRepository
 from .tracking import timeline_view
 
 promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
 order_schema, webhook_schema = OrderSchema(), WebhookSchema()
+webhook_subscription_schema = WebhookSubscriptionSchema()
 
 API = "/api/v1"
 
@@ -73,6 +81,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     packing = RpcProxy("packing")
     shipping = RpcProxy("shipping")
     billing = RpcProxy("billing")
+    deliverer = notify.WebhookDeliverer()
 
     # --- helpers ----------------------------------------------------------
 
@@ -96,6 +105,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             self.orders_counter().labels(event_type).inc()
         else:
             self.metrics.duplicates.labels(self.name, event_type).inc()
+        # also on a duplicate: a crash may have come between the timeline and the deliveries
+        notify.enqueue(self.store.db, event_type, event)
 
     def orders_counter(self):
         metrics = self.metrics
@@ -320,6 +331,41 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             "status": doc["status"],
             "timeline": timeline_view(doc["timeline"], self._lang(request)),
         }
+
+    # --- merchant webhooks -------------------------------------------------
+
+    @http("POST", f"{API}/webhooks")
+    def add_webhook(self, request):
+        caller = self._auth(request, "merchant")
+        data = load(webhook_subscription_schema, json_body(request))
+        hook = notify.add_webhook(self.store.db, caller.id, data["url"], data["events"])
+        return 201, notify.webhook_view(hook, with_secret=True)
+
+    @http("GET", f"{API}/webhooks")
+    def list_webhooks(self, request):
+        caller = self._auth(request, "merchant")
+        hooks = self.store.db.webhooks.find({"merchant_id": caller.id})
+        return {"webhooks": [notify.webhook_view(h) for h in hooks]}
+
+    def _own_webhook(self, caller, webhook_id):
+        hook = self.store.db.webhooks.find_one({"_id": webhook_id})
+        if hook is None or hook["merchant_id"] != caller.id:
+            raise NotFound("unknown webhook", {"webhook_id": ["Unknown webhook."]})
+        return hook
+
+    @http("DELETE", f"{API}/webhooks/<webhook_id>")
+    def remove_webhook(self, request, webhook_id):
+        caller = self._auth(request, "merchant")
+        self._own_webhook(caller, webhook_id)
+        self.store.db.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False}})
+        return {"webhook_id": webhook_id, "active": False}
+
+    @http("GET", f"{API}/webhooks/<webhook_id>/deliveries")
+    def webhook_deliveries(self, request, webhook_id):
+        caller = self._auth(request, "merchant")
+        self._own_webhook(caller, webhook_id)
+        limit = self._limit(request, default=50, most=500)
+        return {"deliveries": notify.deliveries_of(self.store.db, webhook_id, limit)}
 
     # --- couriers -----------------------------------------------------------
 

@@ -1,0 +1,238 @@
+"""Merchant webhooks: every step of an order is POSTed to the merchant's URLs, signed.
+
+A delivery is a document keyed `<webhook_id>:<event_id>`, created when the event
+lands on the timeline (again on a redelivery, harmlessly: the key is unique).
+The deliverer, a green thread in the gateway, POSTs pending deliveries with
+`X-Gudang-Signature: sha256=<HMAC of the body with the webhook's secret>`, and
+retries failures with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then marks
+them failed (visible to the merchant and in metrics).
+"""
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import eventlet
+import requests
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING
+
+from gudang_common.errors import ValidationFailed
+from gudang_common.events import iso, parse_iso, utcnow
+from gudang_common.metrics import for_container
+from gudang_common.store import DuplicateKeyError, ServiceStore
+
+from .webhooks import sign
+
+log = logging.getLogger(__name__)
+
+DELIVERABLE = (
+    "order_allocated",
+    "order_backordered",
+    "order_rejected",
+    "order_picked",
+    "order_packed",
+    "order_cancelled",
+    "parcel_booked",
+    "parcel_dispatched",
+    "parcel_in_transit",
+    "parcel_delivered",
+    "parcel_delivery_failed",
+    "parcel_returned",
+)
+
+
+def ensure_indexes(db):
+    db.webhooks.create_index([("merchant_id", ASCENDING)])
+    db.deliveries.create_index([("status", ASCENDING)])
+    db.deliveries.create_index([("webhook_id", ASCENDING)])
+
+
+def check_url(url):
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed(
+            "webhook url must be http(s)://host/...", {"url": ["Not an http(s) URL."]}
+        )
+
+
+def add_webhook(db, merchant_id, url, events):
+    check_url(url)
+    unknown = sorted(set(events) - set(DELIVERABLE))
+    if unknown:
+        raise ValidationFailed(
+            "unknown event types", {"events": [f"Unknown: {', '.join(unknown)}."]}
+        )
+    doc = {
+        "_id": f"wh_{secrets.token_hex(10)}",
+        "merchant_id": merchant_id,
+        "url": url,
+        "events": sorted(events) or list(DELIVERABLE),
+        "secret": f"whsec_{secrets.token_urlsafe(24)}",
+        "active": True,
+        "created_at": iso(utcnow()),
+    }
+    db.webhooks.insert_one(doc)
+    return doc
+
+
+def webhook_view(doc, with_secret=False):
+    view = {k: doc[k] for k in ("url", "events", "active", "created_at")}
+    view["webhook_id"] = doc["_id"]
+    if with_secret:
+        view["secret"] = doc["secret"]
+    return view
+
+
+def enqueue(db, event_type, event):
+    """Create one delivery per matching webhook of the order's merchant (idempotent)."""
+    hooks = db.webhooks.find({"merchant_id": event["merchant_id"], "active": True})
+    hooks = [h for h in hooks if event_type in h["events"]]
+    if not hooks:
+        return
+    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    for hook in hooks:
+        body = {
+            "event": event_type,
+            "event_id": event["event_id"],
+            "occurred_at": event["occurred_at"],
+            "order_id": event["order_id"],
+            "external_id": order.get("external_id"),
+            "data": {
+                k: v
+                for k, v in event.items()
+                if k not in ("event_id", "occurred_at", "merchant_id")
+            },
+        }
+        try:
+            db.deliveries.insert_one(
+                {
+                    "_id": f"{hook['_id']}:{event['event_id']}",
+                    "webhook_id": hook["_id"],
+                    "merchant_id": event["merchant_id"],
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": iso(utcnow()),
+                    "body": json.dumps(body, separators=(",", ":")),
+                    "event": event_type,
+                    "created_at": iso(utcnow()),
+                }
+            )
+        except DuplicateKeyError:
+            pass
+
+
+def deliveries_of(db, webhook_id, limit=50):
+    docs = db.deliveries.find({"webhook_id": webhook_id}, {"body": 0})
+    docs = sorted(docs, key=lambda d: d["created_at"], reverse=True)[:limit]
+    keys = (
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "created_at",
+    )
+    return [{"delivery_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]
+
+
+class WebhookDeliverer(DependencyProvider):
+    """Runs the delivery loop beside the gateway's store."""
+
+    def setup(self):
+        config = self.container.config
+        self.max_attempts = int(config.get("WEBHOOK_MAX_ATTEMPTS", 8))
+        self.base_delay = float(config.get("WEBHOOK_RETRY_BASE_SECONDS", 10))
+        self.timeout = float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+        self.metrics = for_container(self.container)
+        self.outcomes = self.metrics.counter(
+            "gudang_webhook_deliveries", "Merchant webhook delivery attempts", ("outcome",)
+        )
+        self.running = False
+        self.wake = eventlet.event.Event()
+
+    def start(self):
+        store = next(d for d in self.container.dependencies if isinstance(d, ServiceStore))
+        self.db = store.db
+        ensure_indexes(self.db)
+        self.metrics.add_gauge(
+            "gudang_webhook_deliveries_pending",
+            "Merchant webhook deliveries waiting to be sent",
+            lambda: [((), self.db.deliveries.count_documents({"status": "pending"}))],
+            labels=(),
+        )
+        self.running = True
+        self.container.spawn_managed_thread(self.run)
+
+    def stop(self):
+        self.running = False
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def run(self):
+        http = requests.Session()
+        pool = eventlet.GreenPool(10)
+        while self.running:
+            try:
+                now = iso(utcnow())
+                due = [
+                    d
+                    for d in self.db.deliveries.find({"status": "pending"})
+                    if d["next_attempt_at"] <= now
+                ]
+                for delivery in due[:100]:
+                    pool.spawn_n(self.attempt, http, delivery)
+                pool.waitall()
+            except Exception:  # the store or a hook misbehaved: keep the loop alive
+                log.exception("webhook delivery pass failed")
+            eventlet.sleep(0.2)
+
+    def attempt(self, http, delivery):
+        hook = self.db.webhooks.find_one({"_id": delivery["webhook_id"]})
+        if hook is None or not hook.get("active"):
+            self.db.deliveries.update_one(
+                {"_id": delivery["_id"]}, {"$set": {"status": "cancelled"}}
+            )
+            return
+        body = delivery["body"].encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Gudang-Event": delivery["event"],
+            "X-Gudang-Delivery": delivery["_id"],
+            "X-Gudang-Signature": sign(hook["secret"], body),
+        }
+        attempts = delivery["attempts"] + 1
+        code, error = None, None
+        try:
+            resp = http.post(hook["url"], data=body, headers=headers, timeout=self.timeout)
+            code = resp.status_code
+        except requests.RequestException as exc:
+            error = type(exc).__name__
+        if code is not None and 200 <= code < 300:
+            update = {
+                "status": "delivered",
+                "attempts": attempts,
+                "delivered_at": iso(utcnow()),
+                "last_status_code": code,
+            }
+            self.outcomes.labels("delivered").inc()
+        else:
+            gave_up = attempts >= self.max_attempts
+            delay = self.base_delay * 2 ** (attempts - 1)
+            update = {
+                "status": "failed" if gave_up else "pending",
+                "attempts": attempts,
+                "last_status_code": code,
+                "last_error": error,
+                "next_attempt_at": iso(parse_iso(iso(utcnow())) + timedelta(seconds=delay)),
+            }
+            self.outcomes.labels("failed" if gave_up else "retry").inc()
+        self.db.deliveries.update_one(
+            {"_id": delivery["_id"], "attempts": delivery["attempts"]}, {"$set": update}
+        )
