@@ -96,6 +96,9 @@ def receive_inbound(repo, inbound_id, data, staff_id):
     done = repo.record_receipt(
         inbound, receipt, received, discrepancies, inbound_status(discrepancies), event
     )
+    # sellable by the time staff see "received"; the stock_received handler repeats this
+    # (idempotent per receipt) in case the process dies right here
+    put_away(repo, event)
     return inbound_view(done)
 
 
