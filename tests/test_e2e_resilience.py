@@ -183,6 +183,10 @@ def test_rpc_to_a_stopped_service_answers_504_not_a_hang(platform, api, world):
         started = time.monotonic()
         status, payload = api.request("GET", "/stock", world.merchant["api_key"])
         elapsed = time.monotonic() - started
+        # the request expired in the broker: the restarted service will not act on it late
+        eventually(
+            lambda: queue_depth(platform.vhost, "rpc-inventory") == 0, what="expired request"
+        )
     finally:
         platform.start("inventory")
         platform.wait_healthy("inventory")

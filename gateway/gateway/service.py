@@ -8,14 +8,13 @@ answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response)
 import uuid
 
 import eventlet
-from nameko.rpc import RpcProxy
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.couriers import COURIERS
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
 from gudang_common.events import iso, new_event, utcnow
-from gudang_common.rpc import call
+from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.web import http, json_body
 
@@ -77,10 +76,10 @@ def _timeline_handler(source, event_type):
 class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     name = "gateway"
     store = ServiceStore(GatewayRepository)
-    inventory = RpcProxy("inventory")
-    packing = RpcProxy("packing")
-    shipping = RpcProxy("shipping")
-    billing = RpcProxy("billing")
+    inventory = BoundedRpcProxy("inventory")
+    packing = BoundedRpcProxy("packing")
+    shipping = BoundedRpcProxy("shipping")
+    billing = BoundedRpcProxy("billing")
     deliverer = notify.WebhookDeliverer()
 
     # --- helpers ----------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import eventlet
 from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
 
 from .errors import ServiceUnavailable, UpstreamTimeout
 
@@ -23,3 +24,14 @@ def call(service_proxy, method, *args, timeout=5.0, **kwargs):
             return reply.result()
     except eventlet.Timeout:
         raise UpstreamTimeout(f"{service}.{method} did not answer within {timeout:g}s") from None
+
+
+class BoundedRpcProxy(RpcProxy):
+    """An RpcProxy whose requests expire in the broker once the caller has stopped waiting.
+
+    Without it a request to a stopped service waits in its queue, and the service
+    performs it on restart although the caller long answered 504."""
+
+    def setup(self):
+        timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS", 5))
+        self.options.setdefault("expiration", timeout)
