@@ -51,10 +51,11 @@ rabbitmq:
 run: venv rabbitmq
 	$(BIN)/python scripts/platform.py run
 
-# promtool (Debian package prometheus) checks deploy/prometheus.
+# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
 test-tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing with apt"; \

@@ -448,6 +448,7 @@ def _banner(platform: Platform, demo: dict | None) -> str:
         "",
         f"  API (gateway)        http://localhost:{platform.port('gateway')}/api/v1",
         f"  API reference        {rel(platform.root / 'docs' / 'api.md')}",
+        f"  Packer tablet        {platform.url('gateway')}/tablet  (sign in with the packer's key)",
     ]
     for i, name in enumerate(SERVICES):
         label = "  Metrics              " if i == 0 else " " * 23

@@ -6,8 +6,10 @@ answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response)
 """
 
 import uuid
+from pathlib import Path
 
 import eventlet
+from werkzeug.wrappers import Response
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
@@ -36,6 +38,7 @@ order_schema, webhook_schema = OrderSchema(), WebhookSchema()
 webhook_subscription_schema = WebhookSubscriptionSchema()
 
 API = "/api/v1"
+TABLET_HTML = (Path(__file__).parent / "static" / "tablet.html").read_bytes()
 
 
 def _new_id(prefix):
@@ -330,6 +333,13 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             "status": doc["status"],
             "timeline": timeline_view(doc["timeline"], self._lang(request)),
         }
+
+    # --- the packer's tablet ---------------------------------------------------
+
+    @http("GET", "/tablet")
+    def tablet(self, request):
+        """The packer's screen: one static page that talks to this API with a staff key."""
+        return Response(TABLET_HTML, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
     # --- merchant webhooks -------------------------------------------------
 

@@ -1,0 +1,82 @@
+"""Drive the packer tablet in Debian's Chromium with Playwright, as a packer would.
+
+Run in its own process by tests/test_e2e_tablet.py (Playwright's sync API must not
+share a process with eventlet's monkey patching). Prints a JSON report.
+
+    python tests/tablet_driver.py <gateway_url> <staff_api_key> <screenshot_dir>
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def main(base, staff_key, shots):
+    shots = Path(shots)
+    report = {"awbs": [], "scans": []}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 768}, has_touch=True)
+        page.goto(f"{base}/tablet")
+        report["title_id"] = page.locator("h1").inner_text()
+
+        page.fill("#apikey", "sk_wrong")
+        page.click("#signin")
+        page.wait_for_selector("#message.error")
+        report["bad_key_message"] = page.inner_text("#message")
+
+        page.fill("#apikey", staff_key)
+        page.click("#signin")
+        page.wait_for_selector("#work:not(.hidden)")
+        page.click("#next")
+        page.wait_for_selector("#stops .stop")
+        page.screenshot(path=str(shots / "tablet-pick-list.png"))
+        stops = page.locator("#stops .stop")
+        for i in range(stops.count()):
+            bin_code = stops.nth(i).locator(".bin").inner_text()
+            page.fill("#scan", bin_code)
+            page.press("#scan", "Enter")  # a scanner types the code and Enter
+            report["scans"].append(page.inner_text("#message"))
+        report["stops_done"] = page.locator("#stops .stop.done").count()
+        report["stops"] = stops.count()
+        page.click("#picked")
+        while True:
+            page.wait_for_selector("#packing .card")
+            if page.locator("#packing .card .pack").count() == 0:
+                break
+            for name, value in (
+                ("weight_g", "700"),
+                ("length_cm", "30"),
+                ("width_cm", "20"),
+                ("height_cm", "10"),
+            ):
+                page.fill(f"#packing input[name={name}]", value)
+            page.click("#packing .pack")
+            page.wait_for_selector("#packing .result.awb")
+            report["awbs"].append(page.inner_text("#packing .result.awb"))
+            page.screenshot(path=str(shots / "tablet-packed.png"))
+            page.wait_for_function("!document.querySelector('#packing .result.awb')", timeout=10000)
+            if page.locator("#packing .pack").count() == 0:
+                break
+        report["final_message"] = page.inner_text("#message")
+        page.click("#lang")
+        report["title_en"] = page.locator("h1").inner_text()
+        browser.close()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,42 @@
+"""The packer's tablet in a real browser (Debian Chromium, Playwright): sign in, scan
+the pick list, confirm the pick, pack and see the AWB, in Bahasa Indonesia."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.simulate import eventually, place_order, register_world
+from tests.conftest import ADMIN_KEY
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_packer_picks_and_packs_on_the_tablet(api, tmp_path):
+    world = register_world(api, ADMIN_KEY, skus=2, units=5)
+    key = world.merchant["api_key"]
+    orders = [place_order(api, world, n) for n in range(2)]
+    for order_id in orders:
+        eventually(lambda o=order_id: api.ok("GET", f"/orders/{o}", key)["status"] == "allocated")
+
+    driver = Path(__file__).with_name("tablet_driver.py")
+    base = api.base.rsplit("/api/v1", 1)[0]
+    run = subprocess.run(
+        [sys.executable, str(driver), base, world.staff["api_key"], str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert report["title_id"] == "Tablet Packer" and report["title_en"] == "Packer Tablet"
+    assert report["bad_key_message"] == "API key tidak dikenal."
+    assert report["stops"] >= 1 and report["stops_done"] == report["stops"]
+    assert len(report["awbs"]) == 2 and all(" JN" in awb for awb in report["awbs"])
+    assert report["final_message"] == "Semua pesanan dikemas."
+    for order_id in orders:
+        assert api.ok("GET", f"/orders/{order_id}", key)["status"] in ("booked", "packed")
+    assert (tmp_path / "tablet-pick-list.png").stat().st_size > 5000
