@@ -38,6 +38,10 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
     # 30x20x10 cm = 1 kg volumetric, 0.7 kg actual: charged 1 kg
     assert parcel["shipping_cost"] > 0
 
+    # the courier's driver signs the pickup manifest
+    manifest = api.ok("POST", "/warehouse/manifests", world.staff["api_key"], {"courier": "jne"})
+    assert booked in [p["awb"] for p in manifest["parcels"]] and manifest["cod_total"] == 150_000
+
     deliver(api, COURIER_SECRET, "jne", booked)
     done = wait_status(api, world, order_id, "delivered")
     steps = [step["event"] for step in done["timeline"]]

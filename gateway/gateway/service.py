@@ -242,6 +242,19 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         body.update(awb=None, message="AWB is being booked; fetch the order again shortly.")
         return 202, body
 
+    @http("POST", f"{API}/warehouse/manifests")
+    def create_manifest(self, request):
+        caller = self._auth(request, "staff")
+        courier = json_body(request).get("courier")
+        if not isinstance(courier, str) or courier not in COURIERS:
+            raise ValidationFailed("unknown courier", {"courier": ["Unknown courier."]})
+        return 201, self._rpc(self.shipping, "create_manifest", courier, caller.id)
+
+    @http("GET", f"{API}/warehouse/manifests/<manifest_id>")
+    def get_manifest(self, request, manifest_id):
+        self._auth(request, "staff")
+        return self._rpc(self.shipping, "get_manifest", manifest_id)
+
     # --- orders -------------------------------------------------------------
 
     @http("POST", f"{API}/orders")

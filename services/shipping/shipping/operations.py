@@ -1,6 +1,7 @@
 """Shipping use cases: quote, book a packed order, record a courier's tracking report."""
 
 import logging
+import uuid
 
 from gudang_common.couriers import COURIERS
 from gudang_common.errors import Conflict, NotFound, Unprocessable
@@ -182,3 +183,64 @@ def record_tracking(repo, courier, data):
     raise Conflict(
         f"parcel {data['awb']} keeps changing; send the report again", {"awb": ["Retry."]}
     )
+
+
+# --- pickup manifests --------------------------------------------------------------
+
+
+def manifest_view(doc, parcels):
+    rows = sorted(parcels, key=lambda p: p["awb"])
+    return {
+        "manifest_id": doc["_id"],
+        "courier": doc["courier"],
+        "courier_name": COURIERS[doc["courier"]]["name"],
+        "status": doc["status"],
+        "created_at": doc["created_at"],
+        "created_by": doc["created_by"],
+        "parcel_count": len(rows),
+        "cod_total": sum(p["cod_amount"] for p in rows),
+        "parcels": [
+            {
+                "awb": p["awb"],
+                "order_id": p["_id"],
+                "merchant_id": p["merchant_id"],
+                "chargeable_weight_g": p["chargeable_weight_g"],
+                "cod_amount": p["cod_amount"],
+            }
+            for p in rows
+        ],
+    }
+
+
+def create_manifest(repo, courier, staff_id):
+    """Hand-over list for a courier's pickup: every booked parcel on no manifest yet."""
+    if courier not in COURIERS:
+        raise NotFound(f"unknown courier {courier}", {"courier": ["Unknown courier."]})
+    waiting = repo.parcels_awaiting_pickup(courier)
+    if not waiting:
+        raise Unprocessable(
+            f"no {courier} parcels are waiting for pickup", {"courier": ["Nothing to hand over."]}
+        )
+    manifest_id = f"mf_{uuid.uuid4().hex[:20]}"
+    # the manifest exists before a parcel points to it, so a crash leaves nothing orphaned
+    repo.add_manifest(
+        {
+            "_id": manifest_id,
+            "courier": courier,
+            "status": "building",
+            "created_at": iso(utcnow()),
+            "created_by": staff_id,
+        }
+    )
+    for parcel in waiting:
+        repo.claim_for_manifest(parcel["_id"], manifest_id)
+    parcels = repo.parcels_on_manifest(manifest_id)
+    doc = repo.set_manifest(manifest_id, {"status": "open", "parcel_count": len(parcels)})
+    return manifest_view(doc, parcels)
+
+
+def get_manifest(repo, manifest_id):
+    doc = repo.get_manifest(manifest_id)
+    if doc is None:
+        raise NotFound(f"manifest {manifest_id} not found", {"manifest_id": ["Unknown manifest."]})
+    return manifest_view(doc, repo.parcels_on_manifest(manifest_id))

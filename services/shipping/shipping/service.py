@@ -37,6 +37,14 @@ class ShippingService(base.BaseService):
     def record_tracking(self, courier, payload):
         return operations.record_tracking(self.store, courier, load(tracking_schema, payload))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def create_manifest(self, courier, staff_id):
+        return operations.create_manifest(self.store, courier, staff_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_manifest(self, manifest_id):
+        return operations.get_manifest(self.store, manifest_id)
+
     # --- events -----------------------------------------------------------
 
     @domain_event_handler("packing", "order_packed")

@@ -30,6 +30,8 @@ class ShippingRepository(Repository):
         db.parcels.create_index([("awb", ASCENDING)], unique=True)
         db.parcels.create_index([("merchant_id", ASCENDING)])
         db.parcels.create_index([("status", ASCENDING)])
+        db.parcels.create_index([("manifest_id", ASCENDING)])
+        db.manifests.create_index([("courier", ASCENDING), ("status", ASCENDING)])
 
     @classmethod
     def gauges(cls, db, config):
@@ -95,3 +97,31 @@ class ShippingRepository(Repository):
         if done is not None and event_type:
             self.events_written()
         return done
+
+    # --- pickup manifests -------------------------------------------------
+
+    def parcels_awaiting_pickup(self, courier):
+        """Booked parcels of a courier on no manifest yet (the day's backlog, not history)."""
+        docs = self.db.parcels.find({"status": "booked", "courier": courier}, {"tracking": 0})
+        return [d for d in docs if not d.get("manifest_id")]
+
+    def add_manifest(self, doc):
+        self.db.manifests.insert_one(doc)
+
+    def claim_for_manifest(self, order_id, manifest_id):
+        return self.db.parcels.find_one_and_update(
+            {"_id": order_id, "status": "booked", "manifest_id": None},
+            {"$set": {"manifest_id": manifest_id}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def parcels_on_manifest(self, manifest_id):
+        return list(self.db.parcels.find({"manifest_id": manifest_id}, {"tracking": 0}))
+
+    def set_manifest(self, manifest_id, fields):
+        return self.db.manifests.find_one_and_update(
+            {"_id": manifest_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+
+    def get_manifest(self, manifest_id):
+        return self.db.manifests.find_one({"_id": manifest_id})

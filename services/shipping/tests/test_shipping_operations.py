@@ -244,3 +244,20 @@ def test_a_null_reason_is_accepted_when_none_is_needed(repo):
     view = track(repo, parcel["awb"], "in_transit", "2025-01-02T10:00:00Z", reason=None)
     assert view["status"] == "in_transit"
     assert "reason" not in view["tracking"][0]
+
+
+def test_a_manifest_hands_over_every_booked_parcel_of_a_courier_once(repo):
+    first = booked(repo, order_id="ord_1", cod_amount=50000)
+    second = booked(repo, order_id="ord_2")
+    booked(repo, order_id="ord_3", courier="sicepat")
+    picked_up = booked(repo, order_id="ord_4")
+    track(repo, picked_up["awb"], "picked_up", "2026-11-23T03:00:00Z")
+
+    manifest = operations.create_manifest(repo, "jne", "stf_1")
+    assert [p["awb"] for p in manifest["parcels"]] == [first["awb"], second["awb"]]
+    assert manifest["parcel_count"] == 2 and manifest["cod_total"] == 50000
+    assert operations.get_manifest(repo, manifest["manifest_id"])["parcel_count"] == 2
+    with pytest.raises(Unprocessable):
+        operations.create_manifest(repo, "jne", "stf_1")  # nothing left to hand over
+    with pytest.raises(NotFound):
+        operations.create_manifest(repo, "dhl", "stf_1")
