@@ -23,25 +23,15 @@ from gudang_common.errors import ValidationFailed
 from gudang_common.events import iso, parse_iso, utcnow
 from gudang_common.metrics import for_container
 from gudang_common.store import DuplicateKeyError, ServiceStore
+from gudang_common.topology import SUBSCRIPTIONS
 
+from .tracking import STATUS_OF
 from .webhooks import sign
 
 log = logging.getLogger(__name__)
 
-DELIVERABLE = (
-    "order_allocated",
-    "order_backordered",
-    "order_rejected",
-    "order_picked",
-    "order_packed",
-    "order_cancelled",
-    "parcel_booked",
-    "parcel_dispatched",
-    "parcel_in_transit",
-    "parcel_delivered",
-    "parcel_delivery_failed",
-    "parcel_returned",
-)
+# every order step the gateway's read model receives (order_received is the merchant's own)
+DELIVERABLE = tuple(e for c, _, e in SUBSCRIPTIONS if c == "gateway" and e in STATUS_OF)
 
 
 def ensure_indexes(db):
