@@ -69,14 +69,10 @@ test: venv rabbitmq test-tools
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# order flow end to end (with the raw nameko baseline), then inventory allocation cost as data grows
 bench: venv rabbitmq
-	@if [ -f scripts/bench.py ]; then \
-	  $(BIN)/python scripts/bench.py; \
-	elif [ -d bench ]; then \
-	  $(BIN)/python -m bench; \
-	else \
-	  echo "no benchmark found (scripts/bench.py or a bench/ package)" >&2; exit 1; \
-	fi
+	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_inventory.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -60,8 +60,11 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
     )
 
     # stock: 20 received per SKU, 1 unit shipped
-    stock = {s["sku"]: s for s in api.ok("GET", "/stock", world.merchant["api_key"])["stock"]}
-    assert stock["BTK-000"]["on_hand"] == 19 and stock["BTK-000"]["reserved"] == 0
+    def shipped_out():
+        stock = {s["sku"]: s for s in api.ok("GET", "/stock", world.merchant["api_key"])["stock"]}
+        return stock["BTK-000"]["on_hand"] == 19 and stock["BTK-000"]["reserved"] == 0
+
+    eventually(shipped_out, what="the packed unit to leave on-hand")
 
     # money: inbound 40 units x 500, pick & pack 3,000, shipping, COD collected 150,000, COD fee 3%
     shipping_cost = parcel["shipping_cost"]

@@ -1,9 +1,15 @@
-"""Gateway routes that front inventory: SKUs, stock, inbounds, bins and receiving."""
+"""Gateway routes that front inventory: SKUs, stock, movements, inbounds, bins, receiving,
+returns, adjustments, cycle counts and moves; and the merchants' low-stock alerts."""
 
+from werkzeug.wrappers import Response
+
+from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import Conflict
+from gudang_common.store import DuplicateKeyError
 from gudang_common.web import http, json_body
 
 API = "/api/v1"
+ALERTS_KEPT = 200  # newest low-stock alerts kept per merchant
 
 
 class InventoryRoutes:
@@ -31,15 +37,51 @@ class InventoryRoutes:
         caller = self._auth(request, "merchant")
         return self._rpc(self.inventory, "get_sku", caller.id, sku)
 
+    @http("PATCH", f"{API}/skus/<sku>")
+    def update_sku(self, request, sku):
+        caller = self._auth(request, "merchant")
+        return self._rpc(self.inventory, "update_sku", caller.id, sku, json_body(request))
+
     @http("GET", f"{API}/stock")
     def stock(self, request):
         caller = self._auth(request, "merchant")
         return {"stock": self._rpc(self.inventory, "stock_levels", caller.id)}
 
+    @http("GET", f"{API}/stock.csv")
+    def stock_csv(self, request):
+        caller = self._auth(request, "merchant")
+        text = self._rpc(self.inventory, "stock_csv", caller.id)
+        return Response(
+            text,
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="stock.csv"'},
+        )
+
+    @http("GET", f"{API}/movements")
+    def movements(self, request):
+        caller = self._auth(request, "merchant")
+        query = request.args.to_dict()
+        return {"movements": self._rpc(self.inventory, "movements", caller.id, query)}
+
+    @http("GET", f"{API}/reports/slow-moving")
+    def slow_moving(self, request):
+        caller = self._auth(request, "merchant")
+        return self._rpc(self.inventory, "slow_moving", caller.id, request.args.to_dict())
+
+    @http("GET", f"{API}/returns")
+    def merchant_returns(self, request):
+        caller = self._auth(request, "merchant")
+        return {"returns": self._rpc(self.inventory, "list_returns", caller.id)}
+
     @http("POST", f"{API}/inbounds")
     def create_inbound(self, request):
         caller = self._auth(request, "merchant")
         return 201, self._rpc(self.inventory, "create_inbound", caller.id, json_body(request))
+
+    @http("GET", f"{API}/inbounds")
+    def list_inbounds(self, request):
+        caller = self._auth(request, "merchant")
+        return {"inbounds": self._rpc(self.inventory, "list_inbounds", caller.id)}
 
     @http("GET", f"{API}/inbounds/<inbound_id>")
     def get_inbound(self, request, inbound_id):
@@ -47,12 +89,23 @@ class InventoryRoutes:
         merchant_id = caller.id if caller.role == "merchant" else None
         return self._rpc(self.inventory, "get_inbound", merchant_id, inbound_id)
 
+    @http("GET", f"{API}/alerts/low-stock")
+    def low_stock_alerts(self, request):
+        caller = self._auth(request, "merchant")
+        doc = self.store.db.stock_alerts.find_one({"_id": caller.id}) or {}
+        return {"alerts": list(reversed(doc.get("alerts", [])))}
+
     # --- warehouse (staff) ------------------------------------------------
 
     @http("POST", f"{API}/bins")
     def create_bin(self, request):
         self._auth(request, "staff", "admin")
         return 201, self._rpc(self.inventory, "create_bin", json_body(request))
+
+    @http("PATCH", f"{API}/bins/<code>")
+    def update_bin(self, request, code):
+        self._auth(request, "staff", "admin")
+        return self._rpc(self.inventory, "update_bin", code, json_body(request))
 
     @http("GET", f"{API}/bins")
     def list_bins(self, request):
@@ -65,3 +118,46 @@ class InventoryRoutes:
         return self._rpc(
             self.inventory, "receive_inbound", inbound_id, json_body(request), caller.id
         )
+
+    @http("GET", f"{API}/warehouse/returns")
+    def warehouse_returns(self, request):
+        self._auth(request, "staff")
+        status = request.args.get("status", "awaiting_inspection")
+        return {"returns": self._rpc(self.inventory, "list_returns", None, status)}
+
+    @http("POST", f"{API}/warehouse/returns/<return_id>/inspect")
+    def inspect_return(self, request, return_id):
+        caller = self._auth(request, "staff")
+        return self._rpc(self.inventory, "inspect_return", return_id, json_body(request), caller.id)
+
+    @http("POST", f"{API}/warehouse/adjustments")
+    def adjust_stock(self, request):
+        caller = self._auth(request, "staff")
+        return 201, self._rpc(self.inventory, "adjust_stock", json_body(request), caller.id)
+
+    @http("POST", f"{API}/warehouse/cycle-counts")
+    def cycle_count(self, request):
+        caller = self._auth(request, "staff")
+        return 201, self._rpc(self.inventory, "cycle_count", json_body(request), caller.id)
+
+    @http("POST", f"{API}/warehouse/moves")
+    def move_stock(self, request):
+        caller = self._auth(request, "staff")
+        return 201, self._rpc(self.inventory, "move_stock", json_body(request), caller.id)
+
+    # --- events -----------------------------------------------------------
+
+    @domain_event_handler("inventory", "stock_low")
+    def on_stock_low(self, event):
+        """Keep the merchant's newest low-stock alerts, once per event (one document per
+        merchant, so reading them is a lookup by id)."""
+        alert = {k: event[k] for k in ("event_id", "sku", "available", "threshold")}
+        alert["at"] = event["occurred_at"]
+        try:
+            self.store.db.stock_alerts.update_one(
+                {"_id": event["merchant_id"], "alerts.event_id": {"$ne": event["event_id"]}},
+                {"$push": {"alerts": {"$each": [alert], "$slice": -ALERTS_KEPT}}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the alert is there already: a redelivery

@@ -144,6 +144,19 @@ class OrderRejected(MerchantEventSchema):
     skus = fields.List(fields.String(), required=True)
 
 
+class StockLow(MerchantEventSchema):
+    sku = fields.String(required=True)
+    available = fields.Integer(strict=True, required=True)
+    threshold = fields.Integer(strict=True, required=True)
+
+
+class ReturnInspected(MerchantEventSchema):
+    return_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    units_good = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    units_damaged = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+
+
 # --- packing -----------------------------------------------------------------
 
 
@@ -233,6 +246,18 @@ CATALOG = [
         "inventory",
         OrderRejected,
         "The order names SKUs the merchant does not have.",
+    ),
+    (
+        "stock_low",
+        "inventory",
+        StockLow,
+        "A SKU's available units fell to its low-stock threshold (once per crossing).",
+    ),
+    (
+        "return_inspected",
+        "inventory",
+        ReturnInspected,
+        "Staff inspected a returned parcel: good units go back to a bin, damaged to quarantine.",
     ),
     ("order_picked", "packing", OrderPicked, "A packer picked the order's items from their bins."),
     (

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from .domain import BIN_CODE, barcode_problem
+from .domain import ADJUST_REASONS, BIN_CODE, QUARANTINE, barcode_problem
 
 SKU_CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="Letters, digits, . _ - (max 64)."
@@ -17,6 +17,10 @@ class SkuSchema(Schema):
     length_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
     width_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
     height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
+    tracks_lots = fields.Boolean(load_default=False)
+    low_stock_threshold = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
 
     @validates("barcode")
     def _barcode(self, value, **kwargs):
@@ -37,9 +41,33 @@ class BinSchema(Schema):
     )
 
 
+class SkuUpdateSchema(SkuSchema):
+    """Partial update; the code and whether the SKU tracks lots are fixed once registered."""
+
+    class Meta:
+        exclude = ("sku", "tracks_lots")
+
+
+LOT = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$", error="Letters, digits, . _ / - (max 40)."
+)
+LOCATION = validate.Regexp(
+    rf"{BIN_CODE.pattern}|^{QUARANTINE}$",
+    error=f"A bin code (zone-aisle-rack-level-bin) or {QUARANTINE}.",
+)
+
+
+class BinUpdateSchema(Schema):
+    pick_sequence = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=10_000_000)
+    )
+
+
 class InboundLineSchema(Schema):
     sku = fields.String(required=True, validate=SKU_CODE)
     qty = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000))
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    expiry = fields.Date(load_default=None, allow_none=True)
 
 
 class InboundSchema(Schema):
@@ -59,9 +87,103 @@ class ReceiveLineSchema(Schema):
         strict=True, required=True, validate=validate.Range(min=0, max=1_000_000)
     )
     bin = fields.String(load_default=None, validate=validate.Regexp(BIN_CODE))
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    expiry = fields.Date(load_default=None, allow_none=True)
+    over_reason = fields.String(load_default=None, validate=validate.Length(min=3, max=200))
 
 
 class ReceiveSchema(Schema):
     lines = fields.List(
         fields.Nested(ReceiveLineSchema), required=True, validate=validate.Length(min=1, max=500)
     )
+
+
+class InspectLineSchema(Schema):
+    sku = fields.String(required=True, validate=SKU_CODE)
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    qty_good = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=100_000)
+    )
+    qty_damaged = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=100_000)
+    )
+    bin = fields.String(load_default=None, validate=validate.Regexp(BIN_CODE))
+
+
+class InspectSchema(Schema):
+    lines = fields.List(
+        fields.Nested(InspectLineSchema), required=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+class AdjustmentSchema(Schema):
+    merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = fields.String(required=True, validate=SKU_CODE)
+    bin = fields.String(required=True, validate=LOCATION)
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    expiry = fields.Date(load_default=None, allow_none=True)
+    qty = fields.Integer(
+        strict=True,
+        required=True,
+        validate=[
+            validate.Range(min=-1_000_000, max=1_000_000),
+            validate.NoneOf([0], error="Must not be zero."),
+        ],
+    )
+    reason = fields.String(required=True, validate=validate.OneOf(ADJUST_REASONS))
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class CountLineSchema(Schema):
+    merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = fields.String(required=True, validate=SKU_CODE)
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    expiry = fields.Date(load_default=None, allow_none=True)
+    counted = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+
+
+class CycleCountSchema(Schema):
+    bin = fields.String(required=True, validate=LOCATION)
+    lines = fields.List(
+        fields.Nested(CountLineSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class MoveSchema(Schema):
+    merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = fields.String(required=True, validate=SKU_CODE)
+    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+    from_bin = fields.String(required=True, validate=LOCATION)
+    to_bin = fields.String(required=True, validate=LOCATION)
+    qty = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000))
+    reason = fields.String(load_default=None, validate=validate.Length(max=300))
+
+
+MOVEMENT_TYPES = (
+    "receive",
+    "put_away",
+    "reserve",
+    "release",
+    "pick",
+    "adjust",
+    "return",
+    "quarantine",
+)
+
+
+class MovementQuerySchema(Schema):
+    sku = fields.String(load_default=None, validate=SKU_CODE)
+    type = fields.String(load_default=None, validate=validate.OneOf(MOVEMENT_TYPES))
+    bin = fields.String(load_default=None, validate=LOCATION)
+    lot = fields.String(load_default=None, validate=LOT)
+    ref = fields.String(load_default=None, validate=validate.Length(max=64))
+    since = fields.AwareDateTime(load_default=None)
+    until = fields.AwareDateTime(load_default=None)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SlowMovingQuerySchema(Schema):
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=3650))

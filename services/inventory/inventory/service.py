@@ -4,19 +4,31 @@ from nameko.rpc import rpc
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import EXPECTED, NotFound, load
+from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
 from gudang_common.store import ServiceStore
 
 from . import operations
-from .schemas import BinSchema, InboundSchema, ReceiveSchema, SkuSchema
+from .schemas import (
+    AdjustmentSchema,
+    BinSchema,
+    BinUpdateSchema,
+    CycleCountSchema,
+    InboundSchema,
+    InspectSchema,
+    MovementQuerySchema,
+    MoveSchema,
+    ReceiveSchema,
+    SkuSchema,
+    SkuUpdateSchema,
+    SlowMovingQuerySchema,
+)
 from .store import InventoryRepository
 
-sku_schema, bin_schema, inbound_schema, receive_schema = (
-    SkuSchema(),
-    BinSchema(),
-    InboundSchema(),
-    ReceiveSchema(),
-)
+sku_schema, sku_update_schema, bin_schema = SkuSchema(), SkuUpdateSchema(partial=True), BinSchema()
+inbound_schema, receive_schema, inspect_schema = InboundSchema(), ReceiveSchema(), InspectSchema()
+adjustment_schema, count_schema, move_schema = AdjustmentSchema(), CycleCountSchema(), MoveSchema()
+movement_query_schema, slow_query_schema = MovementQuerySchema(), SlowMovingQuerySchema()
+bin_update_schema = BinUpdateSchema()
 
 
 class InventoryService(base.BaseService):
@@ -34,12 +46,28 @@ class InventoryService(base.BaseService):
         return self.store.get_sku(merchant_id, sku)
 
     @rpc(expected_exceptions=EXPECTED)
+    def update_sku(self, merchant_id, sku, payload):
+        if not isinstance(payload, dict) or {"sku", "tracks_lots"} & set(payload):
+            raise ValidationFailed(
+                "the SKU code and lot tracking are fixed once registered",
+                {k: ["Cannot be changed."] for k in {"sku", "tracks_lots"} & set(payload or {})},
+            )
+        changes = load(sku_update_schema, payload)
+        if not changes:
+            raise ValidationFailed("nothing to change", {"_body": ["Name at least one field."]})
+        return self.store.update_sku(merchant_id, sku, changes)
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_skus(self, merchant_id):
         return self.store.list_skus(merchant_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_bin(self, payload):
         return self.store.add_bin(load(bin_schema, payload))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_bin(self, code, payload):
+        return self.store.update_bin(code, load(bin_update_schema, payload)["pick_sequence"])
 
     @rpc(expected_exceptions=EXPECTED)
     def list_bins(self):
@@ -57,6 +85,10 @@ class InventoryService(base.BaseService):
         return operations.inbound_view(doc)
 
     @rpc(expected_exceptions=EXPECTED)
+    def list_inbounds(self, merchant_id):
+        return [operations.inbound_view(d) for d in self.store.list_inbounds(merchant_id)]
+
+    @rpc(expected_exceptions=EXPECTED)
     def receive_inbound(self, inbound_id, payload, staff_id):
         return operations.receive_inbound(
             self.store, inbound_id, load(receive_schema, payload), staff_id
@@ -66,6 +98,43 @@ class InventoryService(base.BaseService):
     def stock_levels(self, merchant_id):
         return operations.stock_levels(self.store, merchant_id)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def stock_csv(self, merchant_id):
+        return operations.stock_csv(operations.stock_levels(self.store, merchant_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def movements(self, merchant_id, query):
+        filters = load(movement_query_schema, query, what="query")
+        limit = filters.pop("limit")
+        return operations.movements(self.store, merchant_id, filters, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def slow_moving(self, merchant_id, query):
+        days = load(slow_query_schema, query, what="query")["days"]
+        return operations.slow_moving_report(self.store, merchant_id, days)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_returns(self, merchant_id, status=None):
+        return [operations.return_view(d) for d in self.store.list_returns(merchant_id, status)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def inspect_return(self, return_id, payload, staff_id):
+        return operations.inspect_return(
+            self.store, return_id, load(inspect_schema, payload), staff_id
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def adjust_stock(self, payload, staff_id):
+        return operations.adjust_stock(self.store, load(adjustment_schema, payload), staff_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cycle_count(self, payload, staff_id):
+        return operations.cycle_count(self.store, load(count_schema, payload), staff_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def move_stock(self, payload, staff_id):
+        return operations.move_stock(self.store, load(move_schema, payload), staff_id)
+
     # --- events -----------------------------------------------------------
 
     @domain_event_handler("gateway", "order_received")
@@ -74,8 +143,7 @@ class InventoryService(base.BaseService):
 
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):
-        operations.put_away(self.store, event)
-        skus = {line["sku"] for line in event["lines"] if line["qty_good"] > 0}
+        skus = operations.put_away(self.store, event)
         if skus:
             operations.allocate_backorders(self.store, event["merchant_id"], skus)
 
@@ -86,3 +154,11 @@ class InventoryService(base.BaseService):
     @domain_event_handler("packing", "order_cancelled")
     def on_order_cancelled(self, event):
         operations.cancel(self.store, event)
+
+    @domain_event_handler("shipping", "parcel_returned")
+    def on_parcel_returned(self, event):
+        operations.open_return(self.store, event)
+
+    @domain_event_handler("inventory", "return_inspected")
+    def on_return_inspected(self, event):
+        operations.restock_return(self.store, event)
