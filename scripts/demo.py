@@ -2,7 +2,7 @@
 
 One promoter, one merchant referred by that promoter, one packer, three bins, three SKUs, and one
 inbound shipment received into the bins. Progress is saved after every step in a JSON file
-(var/demo.json by default): a finished seed is never repeated, and an interrupted one resumes
+(demo.json in the data directory by default): a finished seed is never repeated, and an interrupted one resumes
 where it stopped, so the printed credentials stay the same across runs.
 """
 

@@ -524,7 +524,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         demo = None
         if not args.no_seed:
-            demo_path = Path(args.demo_file)
+            # kept beside the data it describes: a new data directory means a new demo world
+            demo_path = Path(args.demo_file) if args.demo_file else platform.data_dir / "demo.json"
             if not demo_path.is_absolute():
                 demo_path = root / demo_path
             gateway = platform.url("gateway")
@@ -576,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start all services, seed a demo world, wait for Ctrl-C")
     run.add_argument("--data-dir", default=None, help="GUDANG_DATA_DIR (default var/data)")
     run.add_argument("--log-dir", default="var/log", help="service logs (default var/log)")
-    run.add_argument("--demo-file", default="var/demo.json", help="demo credentials marker")
+    run.add_argument(
+        "--demo-file", default=None, help="demo credentials marker [<data dir>/demo.json]"
+    )
     run.add_argument("--no-seed", action="store_true", help="do not create demo data")
     run.add_argument("--timeout", type=float, default=90, help="seconds to wait for health")
     run.add_argument(
