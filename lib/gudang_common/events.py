@@ -74,6 +74,9 @@ class OrderLineSchema(Schema):
 class AllocatedLineSchema(OrderLineSchema):
     bin = fields.String(required=True)
     pick_sequence = fields.Integer(required=True)
+    # lot-tracked SKUs: which lot to pick (FEFO decided it), and its expiry date
+    lot = fields.String(load_default=None, allow_none=True)
+    expiry = fields.String(load_default=None, allow_none=True)
 
 
 class PackageSchema(Schema):

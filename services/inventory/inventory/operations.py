@@ -176,6 +176,9 @@ def receive_inbound(repo, inbound_id, data, staff_id):
         inbound_status(discrepancies),
         event,
     )
+    # sellable by the time staff see "received"; the stock_received handler repeats this
+    # (idempotent per receipt line) in case the process dies right here
+    put_away(repo, event)
     return inbound_view(done)
 
 
@@ -299,8 +302,9 @@ def try_allocate(repo, order, today=None, keep_when_short=False):
 
 
 def allocated_event(order, takes):
-    # the catalog's allocated line is sku, qty, bin and pick sequence; lots stay in inventory
-    lines = [{k: t[k] for k in ("sku", "qty", "bin", "pick_sequence")} for t in takes]
+    # the packer needs the lot FEFO chose, not just the bin
+    keys = ("sku", "qty", "bin", "pick_sequence", "lot", "expiry")
+    lines = [{k: t.get(k) for k in keys} for t in takes]
     return new_event(
         "order_allocated",
         merchant_id=order["merchant_id"],

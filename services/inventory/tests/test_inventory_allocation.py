@@ -190,3 +190,24 @@ def test_cancel_releases_and_a_cancel_before_the_order_prevents_allocation(repo)
         operations.allocate_order(repo, order_event(2, [{"sku": "SKU-1", "qty": 1}])) == "duplicate"
     )
     assert levels(repo)["available"] == 5
+
+
+def test_received_stock_is_sellable_when_the_receipt_call_returns(repo):
+    repo.add_sku(
+        "mer_a",
+        {
+            "sku": "SKU-9",
+            "name": "x",
+            "barcode": "SKU-9",
+            "weight_g": 1,
+            "length_cm": 1,
+            "width_cm": 1,
+            "height_cm": 1,
+        },
+    )
+    repo.add_bin({"code": "C-01-01-1-01", "pick_sequence": 9})
+    inbound = operations.create_inbound(repo, "mer_a", {"lines": [{"sku": "SKU-9", "qty": 3}]})
+    line = {"sku": "SKU-9", "qty_good": 3, "qty_damaged": 0, "bin": "C-01-01-1-01"}
+    operations.receive_inbound(repo, inbound["inbound_id"], {"lines": [line]}, "stf_1")
+    # no stock_received handler has run: the receipt itself put the units away
+    assert levels(repo, sku="SKU-9")["available"] == 3

@@ -6,20 +6,23 @@ CANCELLABLE = OPEN_STATUSES
 
 
 def pick_walk(tasks):
-    """Merge the orders' lines into one walk: per bin and SKU, in pick sequence.
+    """Merge the orders' lines into one walk: per bin, SKU and lot, in pick sequence.
 
     Each stop says how many units to take and how they split over the orders
     (the packer sorts them into the orders' totes)."""
     stops = {}
     for task in tasks:
         for line in task["lines"]:
-            key = (line["pick_sequence"], line["bin"], line["sku"])
+            lot = line.get("lot") or ""
+            key = (line["pick_sequence"], line["bin"], line["sku"], lot)
             stop = stops.setdefault(
                 key,
                 {
                     "bin": line["bin"],
                     "sku": line["sku"],
                     "pick_sequence": line["pick_sequence"],
+                    "lot": line.get("lot"),
+                    "expiry": line.get("expiry"),
                     "qty": 0,
                     "orders": [],
                 },

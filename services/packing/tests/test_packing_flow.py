@@ -113,3 +113,26 @@ def test_a_cancel_before_allocation_leaves_a_tombstone(repo):
     allocated(repo, 9)
     assert repo.get_task("ord_9")["status"] == "cancelled"
     assert operations.next_pick_list(repo, "stf_1", size=10) is None
+
+
+def test_two_lots_in_one_bin_are_two_stops_so_the_packer_takes_the_right_one():
+    lines = [
+        {
+            "sku": "JAMU",
+            "qty": 1,
+            "bin": "A",
+            "pick_sequence": 1,
+            "lot": "L2",
+            "expiry": "2027-01-01",
+        },
+        {
+            "sku": "JAMU",
+            "qty": 2,
+            "bin": "A",
+            "pick_sequence": 1,
+            "lot": "L1",
+            "expiry": "2026-12-01",
+        },
+    ]
+    walk = pick_walk([{"_id": "o1", "lines": lines}])
+    assert [(s["lot"], s["qty"]) for s in walk] == [("L1", 2), ("L2", 1)]
