@@ -5,7 +5,6 @@ from werkzeug.wrappers import Response
 
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import Conflict
-from gudang_common.store import DuplicateKeyError
 from gudang_common.web import http, json_body
 
 API = "/api/v1"
@@ -92,8 +91,7 @@ class InventoryRoutes:
     @http("GET", f"{API}/alerts/low-stock")
     def low_stock_alerts(self, request):
         caller = self._auth(request, "merchant")
-        doc = self.store.db.stock_alerts.find_one({"_id": caller.id}) or {}
-        return {"alerts": list(reversed(doc.get("alerts", [])))}
+        return {"alerts": self.store.stock_alerts(caller.id)}
 
     # --- warehouse (staff) ------------------------------------------------
 
@@ -153,11 +151,4 @@ class InventoryRoutes:
         merchant, so reading them is a lookup by id)."""
         alert = {k: event[k] for k in ("event_id", "sku", "available", "threshold")}
         alert["at"] = event["occurred_at"]
-        try:
-            self.store.db.stock_alerts.update_one(
-                {"_id": event["merchant_id"], "alerts.event_id": {"$ne": event["event_id"]}},
-                {"$push": {"alerts": {"$each": [alert], "$slice": -ALERTS_KEPT}}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            pass  # the alert is there already: a redelivery
+        self.store.add_stock_alert(event["merchant_id"], alert, ALERTS_KEPT)

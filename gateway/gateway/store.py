@@ -122,6 +122,23 @@ class GatewayRepository(Repository):
         ids = [f"{merchant_id}:{s}" for s in skus]
         return {d["sku"] for d in self.db.catalog.find({"_id": {"$in": ids}})}
 
+    # --- low-stock alerts -------------------------------------------------
+
+    def add_stock_alert(self, merchant_id, alert, keep):
+        """Keep the merchant's newest alerts in one document, once per event."""
+        try:
+            self.db.stock_alerts.update_one(
+                {"_id": merchant_id, "alerts.event_id": {"$ne": alert["event_id"]}},
+                {"$push": {"alerts": {"$each": [alert], "$slice": -keep}}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the document exists and holds this alert: a redelivery
+
+    def stock_alerts(self, merchant_id):
+        doc = self.db.stock_alerts.find_one({"_id": merchant_id}) or {}
+        return list(reversed(doc.get("alerts", [])))
+
     # --- orders -----------------------------------------------------------
 
     def add_order(self, doc, event):
