@@ -156,3 +156,19 @@ def test_every_service_serves_valid_prometheus_metrics(platform, api, world):
     gateway = requests.get(platform.url("gateway") + "/metrics", timeout=10).text
     assert 'gudang_orders_by_status{status="received"}' in gateway
     assert 'gudang_entrypoint_latency_seconds_bucket{entrypoint="create_order"' in gateway
+
+
+def test_daily_storage_fee_is_charged_once_per_day(api, world):
+    key = world.merchant["api_key"]
+    units = sum(s["on_hand"] for s in api.ok("GET", "/stock", key)["stock"])
+    before = api.ok("GET", "/wallet", key)["balance"]
+    run = api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})
+    assert run["charged"][world.merchant["merchant_id"]] == units * 15
+    api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})  # again: no effect
+    wallet = api.ok("GET", "/wallet", key)
+    assert wallet["balance"] == before - units * 15
+    assert [e["kind"] for e in wallet["entries"]].count("storage") == 1
+    status, error = api.request("POST", "/admin/storage-billing", key, {"day": "2026-11-22"})
+    assert status == 403
+    status, error = api.request("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "kemarin"})
+    assert status == 400 and "day" in error["error"]["fields"]

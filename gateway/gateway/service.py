@@ -90,8 +90,9 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def _auth(self, request, *roles):
         return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
 
-    def _rpc(self, proxy, method, *args):
-        return call(proxy, method, *args, timeout=float(self.config.get("RPC_TIMEOUT_SECONDS", 5)))
+    def _rpc(self, proxy, method, *args, timeout=None):
+        timeout = timeout or float(self.config.get("RPC_TIMEOUT_SECONDS", 5))
+        return call(proxy, method, *args, timeout=timeout)
 
     def _limit(self, request, default, most):
         try:
@@ -197,6 +198,13 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         return self._rpc(
             self.billing, "wallet", caller.id, self._limit(request, default=50, most=1000)
         )
+
+    @http("POST", f"{API}/admin/storage-billing")
+    def run_storage_billing(self, request):
+        """Bill a day's storage now (the billing service also does it after each WIB midnight)."""
+        self._auth(request, "admin")
+        day = json_body(request, required=False).get("day")
+        return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
 
     @http("POST", f"{API}/merchants/<merchant_id>/topups")
     def record_topup(self, request, merchant_id):

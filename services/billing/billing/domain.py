@@ -9,7 +9,7 @@ wallet (negative) and credits revenue (positive). Posting kinds: the fee types
 from dataclasses import dataclass, fields
 
 CURRENCY = "IDR"
-FEE_TYPES = ("inbound", "pick_pack", "cod_fee")
+FEE_TYPES = ("inbound", "pick_pack", "cod_fee", "storage")
 BPS = 10000  # basis points in a whole
 
 COURIER_PAYABLE = "courier:payable"
@@ -25,6 +25,7 @@ class RateCard:
     pick_pack_per_extra_item: int = 500
     cod_fee_bps: int = 300
     commission_bps: int = 1000
+    storage_per_unit_day: int = 15
 
     CONFIG_KEYS = {
         "inbound_per_unit": "RATE_INBOUND_PER_UNIT",
@@ -32,6 +33,7 @@ class RateCard:
         "pick_pack_per_extra_item": "RATE_PICK_PACK_PER_EXTRA_ITEM",
         "cod_fee_bps": "RATE_COD_FEE_BPS",
         "commission_bps": "RATE_COMMISSION_BPS",
+        "storage_per_unit_day": "RATE_STORAGE_PER_UNIT_DAY",
     }
 
     @classmethod
@@ -58,6 +60,11 @@ def pick_pack_fee(card, lines):
     """Per order, plus per item beyond the first (lines split over bins still count per unit)."""
     items = sum(line["qty"] for line in lines)
     return card.pick_pack_per_order + card.pick_pack_per_extra_item * max(items - 1, 0)
+
+
+def storage_fee(card, units):
+    """A day's storage: per unit on hand when the day is billed."""
+    return card.storage_per_unit_day * max(units, 0)
 
 
 def cod_fee(card, cod_amount):

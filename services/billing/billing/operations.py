@@ -140,6 +140,24 @@ def settle_cod(repo, card, event):
     _charge_fee(repo, card, merchant, "cod_fee", domain.cod_fee(card, cod), event, order_id)
 
 
+def charge_storage(repo, card, day, units_by_merchant):
+    """The daily storage fee of `day` (a WIB date) for every merchant with stock, once.
+
+    Keyed by merchant and day, so running the day again (a timer tick after a crash,
+    or staff asking for it) charges nothing twice. Merchants billing does not know
+    yet are left for the next run rather than failing the others."""
+    charged = {}
+    event = {"event_id": f"storage-{day}", "occurred_at": iso(utcnow())}
+    for merchant_id, units in sorted(units_by_merchant.items()):
+        merchant = repo.get_merchant(merchant_id)
+        fee = domain.storage_fee(card, units)
+        if merchant is None or fee <= 0:
+            continue
+        _charge_fee(repo, card, merchant, "storage", fee, event, f"{merchant_id}:{day}")
+        charged[merchant_id] = fee
+    return charged
+
+
 # --- reads -----------------------------------------------------------------------
 
 

@@ -1,10 +1,15 @@
 """Billing service entrypoints: RPC for the gateway, handlers that post fees from events."""
 
+from datetime import date, timedelta
+
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import EXPECTED, load
+from gudang_common.errors import EXPECTED, ValidationFailed, load
+from gudang_common.events import utcnow
+from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
 from . import operations
@@ -18,6 +23,7 @@ topup_schema = TopupSchema()
 class BillingService(base.BaseService):
     name = "billing"
     store = ServiceStore(BillingRepository)
+    inventory = BoundedRpcProxy("inventory")
 
     @property
     def rate_card(self):
@@ -40,6 +46,28 @@ class BillingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def trial_balance(self):
         return operations.trial_balance(self.store)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def run_storage_billing(self, day=None):
+        """Charge the storage fee of `day` (YYYY-MM-DD, WIB; default yesterday) now."""
+        if day is None:
+            day = (utcnow() + timedelta(hours=7)).date() - timedelta(days=1)
+        else:
+            try:
+                day = date.fromisoformat(day)
+            except (TypeError, ValueError):
+                raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
+        units = call(self.inventory, "storage_units", timeout=30)["merchants"]
+        charged = operations.charge_storage(self.store, self.rate_card, day.isoformat(), units)
+        self.store.record_storage_run(day.isoformat(), charged)
+        return {"day": day.isoformat(), "charged": charged}
+
+    @timer(interval=300)
+    def daily_storage(self):
+        """Once a WIB day has ended, bill its storage (idempotent per merchant and day)."""
+        yesterday = ((utcnow() + timedelta(hours=7)).date() - timedelta(days=1)).isoformat()
+        if self.store.storage_run(yesterday) is None:
+            self.run_storage_billing(yesterday)
 
     # --- events -----------------------------------------------------------
 

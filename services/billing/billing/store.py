@@ -7,6 +7,7 @@ the key and changes nothing. Balances are sums over postings, never stored.
 
 from pymongo import ASCENDING, DESCENDING
 
+from gudang_common.events import iso, utcnow
 from gudang_common.store import DuplicateKeyError, Repository
 
 from .domain import check_balanced
@@ -104,3 +105,15 @@ class BillingRepository(Repository):
         except DuplicateKeyError:
             return False
         return True
+
+    # --- daily storage runs -----------------------------------------------
+
+    def storage_run(self, day):
+        return self.db.storage_runs.find_one({"_id": day})
+
+    def record_storage_run(self, day, charged):
+        self.db.storage_runs.update_one(
+            {"_id": day},
+            {"$set": {"charged": charged, "merchants": len(charged), "finished_at": iso(utcnow())}},
+            upsert=True,
+        )

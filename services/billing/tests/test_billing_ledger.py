@@ -294,6 +294,7 @@ def test_promoter_earnings(world):
         {"fee_type": "inbound", "amount": 6000},
         {"fee_type": "pick_pack", "amount": 750},
         {"fee_type": "cod_fee", "amount": 450},
+        {"fee_type": "storage", "amount": 0},
     ]
     assert sum(e["amount"] for e in earnings["entries"]) == 7200
     assert {e["merchant_id"] for e in earnings["entries"]} == {"mer_1"}
@@ -337,3 +338,17 @@ def test_registration_events_are_idempotent(world):
     assert merchant["name"] == "Toko Siti"
     assert merchant["promoter_id"] == "pro_1"
     assert world.db.merchants.count_documents({}) == 2
+
+
+def test_daily_storage_is_charged_once_per_merchant_and_day_with_commission(world):
+    units = {"mer_1": 120, "mer_2": 10, "mer_unknown": 5}
+    charged = operations.charge_storage(world, CARD, "2026-11-22", units)
+    assert charged == {"mer_1": 120 * 15, "mer_2": 10 * 15}  # unknown merchants wait
+    again = operations.charge_storage(world, CARD, "2026-11-22", units)
+    assert again == charged
+    assert operations.wallet(world, "mer_1")["balance"] == -1800
+    earnings = operations.promoter_earnings(world, "pro_1")
+    assert {f["fee_type"]: f["amount"] for f in earnings["per_fee"]}["storage"] == 180
+    operations.charge_storage(world, CARD, "2026-11-23", units)  # the next day is its own
+    assert operations.wallet(world, "mer_1")["balance"] == -3600
+    assert operations.trial_balance(world)["total"] == 0

@@ -5,6 +5,7 @@ from nameko.rpc import rpc
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
+from gudang_common.events import iso, utcnow
 from gudang_common.store import ServiceStore
 
 from . import operations
@@ -134,6 +135,11 @@ class InventoryService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def move_stock(self, payload, staff_id):
         return operations.move_stock(self.store, load(move_schema, payload), staff_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def storage_units(self):
+        """Units on hand per merchant, for billing's daily storage fee."""
+        return {"as_of": iso(utcnow()), "merchants": self.store.units_by_merchant()}
 
     # --- events -----------------------------------------------------------
 

@@ -355,6 +355,16 @@ class InventoryRepository(Repository):
     def stock_of_merchant(self, merchant_id):
         return list(self.db.stock.find({"merchant_id": merchant_id}, {MOVEMENTS: 0}))
 
+    def units_by_merchant(self):
+        """Units on hand per merchant, quarantine included (they take shelf space too).
+
+        Reads every stock document: once a day for storage billing, and the count
+        grows with SKUs, bins and lots, not with orders."""
+        units = {}
+        for doc in self.db.stock.find({}, {"merchant_id": 1, "on_hand": 1}):
+            units[doc["merchant_id"]] = units.get(doc["merchant_id"], 0) + doc["on_hand"]
+        return {merchant: n for merchant, n in units.items() if n > 0}
+
     def try_reserve(self, sid, order_id, qty):
         return self._change(
             {"_id": sid, "available": {"$gte": qty}, "reservations.order_id": {"$ne": order_id}},
