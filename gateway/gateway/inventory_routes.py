@@ -75,7 +75,12 @@ class InventoryRoutes:
     @http("POST", f"{API}/inbounds")
     def create_inbound(self, request):
         caller = self._auth(request, "merchant")
-        return 201, self._rpc(self.inventory, "create_inbound", caller.id, json_body(request))
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.inventory, "create_inbound", caller.id, payload)),
+        )
 
     @http("GET", f"{API}/inbounds")
     def list_inbounds(self, request):
@@ -113,8 +118,12 @@ class InventoryRoutes:
     @http("POST", f"{API}/warehouse/inbounds/<inbound_id>/receive")
     def receive_inbound(self, request, inbound_id):
         caller = self._auth(request, "staff")
-        return self._rpc(
-            self.inventory, "receive_inbound", inbound_id, json_body(request), caller.id
+        payload = json_body(request)
+        # a receipt sent twice would count the goods twice: send an Idempotency-Key
+        return self._once(
+            request,
+            caller,
+            lambda: self._rpc(self.inventory, "receive_inbound", inbound_id, payload, caller.id),
         )
 
     @http("GET", f"{API}/warehouse/returns")
@@ -131,17 +140,32 @@ class InventoryRoutes:
     @http("POST", f"{API}/warehouse/adjustments")
     def adjust_stock(self, request):
         caller = self._auth(request, "staff")
-        return 201, self._rpc(self.inventory, "adjust_stock", json_body(request), caller.id)
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.inventory, "adjust_stock", payload, caller.id)),
+        )
 
     @http("POST", f"{API}/warehouse/cycle-counts")
     def cycle_count(self, request):
         caller = self._auth(request, "staff")
-        return 201, self._rpc(self.inventory, "cycle_count", json_body(request), caller.id)
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.inventory, "cycle_count", payload, caller.id)),
+        )
 
     @http("POST", f"{API}/warehouse/moves")
     def move_stock(self, request):
         caller = self._auth(request, "staff")
-        return 201, self._rpc(self.inventory, "move_stock", json_body(request), caller.id)
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.inventory, "move_stock", payload, caller.id)),
+        )
 
     # --- events -----------------------------------------------------------
 

@@ -5,6 +5,7 @@ service through a bounded RPC (503/504 instead of a hang) or its own store, and
 answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response).
 """
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFa
 from gudang_common.events import iso, new_event, utcnow
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import DuplicateKeyError, ServiceStore
-from gudang_common.web import http, json_body
+from gudang_common.web import http, json_body, json_response
 
 from . import inventory_routes, notify, webhooks
 from .auth import authenticate
@@ -93,6 +94,48 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def _rpc(self, proxy, method, *args, timeout=None):
         timeout = timeout or float(self.config.get("RPC_TIMEOUT_SECONDS", 5))
         return call(proxy, method, *args, timeout=timeout)
+
+    def _once(self, request, caller, perform):
+        """Run a mutating request once per `Idempotency-Key` (when the client sends one).
+
+        A repeat gets the first answer back; the same key with another request is a
+        422; a key whose first request is still running is a 409. A request that
+        fails is forgotten, so the client can fix it and send it again."""
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return perform()
+        if not 1 <= len(key) <= 100:
+            raise ValidationFailed(
+                "bad Idempotency-Key", {"Idempotency-Key": ["1 to 100 characters."]}
+            )
+        raw = request.get_data(cache=True)
+        fingerprint = hashlib.sha256(
+            request.method.encode() + request.path.encode() + b"\n" + raw
+        ).hexdigest()
+        stale = 2 * float(self.config.get("RPC_TIMEOUT_SECONDS", 5)) + 30
+        seen = self.store.begin_request(caller.id, key, fingerprint, stale)
+        if seen is not None:
+            if seen["fingerprint"] != fingerprint:
+                raise Unprocessable(
+                    "this Idempotency-Key was used for another request",
+                    {"Idempotency-Key": ["Already used for a different request."]},
+                )
+            if seen["state"] == "done":
+                return json_response(
+                    seen["status"], seen["body"], headers={"Idempotent-Replayed": "true"}
+                )
+            raise Conflict(
+                "the first request with this Idempotency-Key is still running",
+                {"Idempotency-Key": ["Still being processed; try again shortly."]},
+            )
+        try:
+            result = perform()
+        except Exception:
+            self.store.forget_request(caller.id, key)
+            raise
+        status, body = result if isinstance(result, tuple) else (200, result)
+        self.store.finish_request(caller.id, key, status, body)
+        return status, body
 
     def _limit(self, request, default, most):
         try:
@@ -208,10 +251,15 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     @http("POST", f"{API}/merchants/<merchant_id>/topups")
     def record_topup(self, request, merchant_id):
-        self._auth(request, "admin", "staff")
+        caller = self._auth(request, "admin", "staff")
         if self.store.get_account("merchants", merchant_id) is None:
             raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
-        return 201, self._rpc(self.billing, "record_topup", merchant_id, json_body(request))
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.billing, "record_topup", merchant_id, payload)),
+        )
 
     # --- warehouse (staff) ------------------------------------------------
 
@@ -256,7 +304,11 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         courier = json_body(request).get("courier")
         if not isinstance(courier, str) or courier not in COURIERS:
             raise ValidationFailed("unknown courier", {"courier": ["Unknown courier."]})
-        return 201, self._rpc(self.shipping, "create_manifest", courier, caller.id)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.shipping, "create_manifest", courier, caller.id)),
+        )
 
     @http("GET", f"{API}/warehouse/manifests/<manifest_id>")
     def get_manifest(self, request, manifest_id):

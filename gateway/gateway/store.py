@@ -122,6 +122,51 @@ class GatewayRepository(Repository):
         ids = [f"{merchant_id}:{s}" for s in skus]
         return {d["sku"] for d in self.db.catalog.find({"_id": {"$in": ids}})}
 
+    # --- idempotency keys -------------------------------------------------
+
+    def begin_request(self, scope, key, fingerprint, stale_after):
+        """Claim (scope, key) for a request. Returns None when claimed, else the record.
+
+        A record left running by a crash is taken over once it is `stale_after` seconds old."""
+        now = iso(utcnow())
+        doc = {
+            "_id": f"{scope}:{key}",
+            "fingerprint": fingerprint,
+            "state": "running",
+            "started_at": now,
+        }
+        try:
+            self.db.idempotency.insert_one(doc)
+            return None
+        except DuplicateKeyError:
+            existing = self.db.idempotency.find_one({"_id": doc["_id"]})
+        if existing["state"] == "running" and existing["fingerprint"] == fingerprint:
+            age = (parse_iso(now) - parse_iso(existing["started_at"])).total_seconds()
+            if age > stale_after:
+                taken = self.db.idempotency.update_one(
+                    {"_id": doc["_id"], "started_at": existing["started_at"]},
+                    {"$set": {"started_at": now}},
+                )
+                if taken.modified_count:
+                    return None
+        return existing
+
+    def finish_request(self, scope, key, status, body):
+        self.db.idempotency.update_one(
+            {"_id": f"{scope}:{key}"},
+            {
+                "$set": {
+                    "state": "done",
+                    "status": status,
+                    "body": body,
+                    "finished_at": iso(utcnow()),
+                }
+            },
+        )
+
+    def forget_request(self, scope, key):
+        self.db.idempotency.delete_one({"_id": f"{scope}:{key}", "state": "running"})
+
     # --- low-stock alerts -------------------------------------------------
 
     def add_stock_alert(self, merchant_id, alert, keep):
