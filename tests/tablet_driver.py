@@ -3,7 +3,7 @@
 Run in its own process by tests/test_e2e_tablet.py (Playwright's sync API must not
 share a process with eventlet's monkey patching). Prints a JSON report.
 
-    python tests/tablet_driver.py <gateway_url> <staff_api_key> <screenshot_dir>
+    python tests/tablet_driver.py <gateway_url> <staff_api_key> <screenshot_dir> <inbound_id>
 """
 
 import json
@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def main(base, staff_key, shots):
+def main(base, staff_key, shots, inbound_id):
     shots = Path(shots)
     report = {"awbs": [], "scans": []}
     with sync_playwright() as pw:
@@ -72,6 +72,27 @@ def main(base, staff_key, shots):
             if page.locator("#packing .pack").count() == 0:
                 break
         report["final_message"] = page.inner_text("#message")
+
+        # hand the packed parcels to the courier: the pickup manifest
+        page.click("#tabs button[data-tab=handover]")
+        page.click("#couriers button[data-courier=jne]")
+        page.wait_for_selector("#manifest .awbs li")
+        report["manifest_awbs"] = page.locator("#manifest .awbs li").all_inner_texts()
+        page.screenshot(path=str(shots / "tablet-manifest.png"))
+
+        # receive an inbound: scan its number, count good and damaged, save
+        page.click("#tabs button[data-tab=receive]")
+        page.fill("#inbound", inbound_id)
+        page.press("#inbound", "Enter")
+        page.wait_for_selector("#receiveLines .line")
+        first = page.locator("#receiveLines .line").first
+        first.locator("input[name=qty_good]").fill("4")
+        first.locator("input[name=qty_damaged]").fill("1")
+        page.screenshot(path=str(shots / "tablet-receive.png"))
+        page.click("#saveReceipt")
+        page.wait_for_selector("#message.ok")
+        report["receive_message"] = page.inner_text("#message")
+
         page.click("#lang")
         report["title_en"] = page.locator("h1").inner_text()
         browser.close()
@@ -79,4 +100,4 @@ def main(base, staff_key, shots):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

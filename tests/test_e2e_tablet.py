@@ -1,5 +1,6 @@
 """The packer's tablet in a real browser (Debian Chromium, Playwright): sign in, scan
-the pick list, confirm the pick, pack and see the AWB, in Bahasa Indonesia."""
+the pick list, confirm the pick, pack and see the AWB, hand parcels to the courier
+with a manifest, receive an inbound; in Bahasa Indonesia."""
 
 import json
 import subprocess
@@ -21,10 +22,20 @@ def test_a_packer_picks_and_packs_on_the_tablet(api, tmp_path):
     for order_id in orders:
         eventually(lambda o=order_id: api.ok("GET", f"/orders/{o}", key)["status"] == "allocated")
 
+    inbound = api.ok("POST", "/inbounds", key, {"lines": [{"sku": world.skus[0], "qty": 5}]})
+    before = {s["sku"]: s for s in api.ok("GET", "/stock", key)["stock"]}[world.skus[0]]
+
     driver = Path(__file__).with_name("tablet_driver.py")
     base = api.base.rsplit("/api/v1", 1)[0]
     run = subprocess.run(
-        [sys.executable, str(driver), base, world.staff["api_key"], str(tmp_path)],
+        [
+            sys.executable,
+            str(driver),
+            base,
+            world.staff["api_key"],
+            str(tmp_path),
+            inbound["inbound_id"],
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -40,3 +51,11 @@ def test_a_packer_picks_and_packs_on_the_tablet(api, tmp_path):
     for order_id in orders:
         assert api.ok("GET", f"/orders/{order_id}", key)["status"] in ("booked", "packed")
     assert (tmp_path / "tablet-pick-list.png").stat().st_size > 5000
+
+    # the manifest lists the two parcels just packed
+    assert sorted(report["manifest_awbs"]) == sorted(a.split()[-1] for a in report["awbs"])
+    # the receipt: 4 good units sellable, 1 damaged in quarantine, counted once
+    assert report["receive_message"].startswith("Penerimaan disimpan.")
+    after = {s["sku"]: s for s in api.ok("GET", "/stock", key)["stock"]}[world.skus[0]]
+    assert after["available"] == before["available"] + 4
+    assert after["quarantined"] == before["quarantined"] + 1
