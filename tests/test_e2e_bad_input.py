@@ -38,6 +38,7 @@ def error_of(api, method, path, key=None, body=None, raw=None, headers=None):
         (lambda b: b.update(cod_amount=10.5), 400, "cod_amount"),
         (lambda b: b.update(courier="pos", cod_amount=100_000), 400, "cod_amount"),
         (lambda b: b["lines"][0].update(sku="NOPE-1"), 422, "lines.0.sku"),
+        (lambda b: b.update(courier="gosend"), 400, "courier"),  # Bandung is not the area
     ],
     ids=[
         "missing recipient",
@@ -48,6 +49,7 @@ def error_of(api, method, path, key=None, body=None, raw=None, headers=None):
         "fractional rupiah",
         "cod courier",
         "unknown sku",
+        "same-day out of area",
     ],
 )
 def test_bad_orders_are_refused_naming_the_field(api, worlds, change, status, field):
@@ -201,3 +203,10 @@ def test_receiving_an_unknown_sku_or_bin_changes_nothing(api, worlds):
     )
     level = api.ok("GET", "/stock", world.merchant["api_key"])["stock"][0]
     assert level["on_hand"] == 5
+
+
+def test_same_day_couriers_are_accepted_within_the_warehouse_area(api, worlds):
+    world = worlds[0]
+    body = order_body(world, 1, courier="gosend")
+    body["recipient"].update(city="Jakarta Timur", postal_code="13940")
+    assert api.ok("POST", "/orders", world.merchant["api_key"], body)["status"] == "received"

@@ -22,3 +22,9 @@ COURIERS = {
 }
 
 DEFAULT_COURIER = "jne"
+
+
+def same_area(origin_postal_code, postal_code):
+    """Same-day couriers serve only the warehouse's own area: postal codes that share
+    its first two digits (shipping prices this as the `local` zone)."""
+    return str(postal_code)[:2] == str(origin_postal_code)[:2]

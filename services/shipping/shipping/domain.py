@@ -1,6 +1,6 @@
 """Shipping rules, pure: chargeable weight, delivery zones, cost, and how tracking advances."""
 
-from gudang_common.couriers import COURIERS
+from gudang_common.couriers import COURIERS, same_area
 from gudang_common.events import parse_iso
 
 from . import rates
@@ -71,7 +71,7 @@ def zone(origin_postal_code, postal_code):
     Banten), 5 (Central Java, Yogyakarta), 6 (East Java); Bali is 80-82. Sumatra (2, 3),
     Kalimantan (7), Nusa Tenggara (83-87), Sulawesi, Maluku and Papua (9) are `outer`.
     """
-    if postal_code[:2] == origin_postal_code[:2]:
+    if same_area(origin_postal_code, postal_code):
         return "local"
     if postal_code[0] in JAVA_BALI_FIRST_DIGITS or postal_code[:2] in BALI_PREFIXES:
         return "java"
