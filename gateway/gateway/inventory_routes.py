@@ -139,32 +139,22 @@ class InventoryRoutes:
 
     @http("POST", f"{API}/warehouse/adjustments")
     def adjust_stock(self, request):
-        caller = self._auth(request, "staff")
-        payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.inventory, "adjust_stock", payload, caller.id)),
-        )
+        return self._staff_stock_change(request, "adjust_stock")
 
     @http("POST", f"{API}/warehouse/cycle-counts")
     def cycle_count(self, request):
-        caller = self._auth(request, "staff")
-        payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.inventory, "cycle_count", payload, caller.id)),
-        )
+        return self._staff_stock_change(request, "cycle_count")
 
     @http("POST", f"{API}/warehouse/moves")
     def move_stock(self, request):
+        return self._staff_stock_change(request, "move_stock")
+
+    def _staff_stock_change(self, request, method):
+        """Adjustments, counts and moves: staff only, once per Idempotency-Key."""
         caller = self._auth(request, "staff")
         payload = json_body(request)
         return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.inventory, "move_stock", payload, caller.id)),
+            request, caller, lambda: (201, self._rpc(self.inventory, method, payload, caller.id))
         )
 
     # --- events -----------------------------------------------------------

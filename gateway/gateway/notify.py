@@ -114,6 +114,18 @@ def enqueue(db, event_type, event):
             pass
 
 
+def webhooks_of(db, merchant_id):
+    return list(db.webhooks.find({"merchant_id": merchant_id}))
+
+
+def get_webhook(db, webhook_id):
+    return db.webhooks.find_one({"_id": webhook_id})
+
+
+def deactivate(db, webhook_id):
+    db.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False}})
+
+
 def deliveries_of(db, webhook_id, limit=50):
     docs = db.deliveries.find({"webhook_id": webhook_id}, {"body": 0})
     docs = sorted(docs, key=lambda d: d["created_at"], reverse=True)[:limit]
@@ -147,7 +159,6 @@ class WebhookDeliverer(DependencyProvider):
     def start(self):
         store = next(d for d in self.container.dependencies if isinstance(d, ServiceStore))
         self.db = store.db
-        ensure_indexes(self.db)
         self.metrics.add_gauge(
             "gudang_webhook_deliveries_pending",
             "Merchant webhook deliveries waiting to be sent",

@@ -352,7 +352,6 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             _id=order_id,
             merchant_id=caller.id,
             status="received",
-            status_rank=0,
             awb=None,
             received_at=event["occurred_at"],
             timeline=[
@@ -435,11 +434,11 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     @http("GET", f"{API}/webhooks")
     def list_webhooks(self, request):
         caller = self._auth(request, "merchant")
-        hooks = self.store.db.webhooks.find({"merchant_id": caller.id})
+        hooks = notify.webhooks_of(self.store.db, caller.id)
         return {"webhooks": [notify.webhook_view(h) for h in hooks]}
 
     def _own_webhook(self, caller, webhook_id):
-        hook = self.store.db.webhooks.find_one({"_id": webhook_id})
+        hook = notify.get_webhook(self.store.db, webhook_id)
         if hook is None or hook["merchant_id"] != caller.id:
             raise NotFound("unknown webhook", {"webhook_id": ["Unknown webhook."]})
         return hook
@@ -448,7 +447,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def remove_webhook(self, request, webhook_id):
         caller = self._auth(request, "merchant")
         self._own_webhook(caller, webhook_id)
-        self.store.db.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False}})
+        notify.deactivate(self.store.db, webhook_id)
         return {"webhook_id": webhook_id, "active": False}
 
     @http("GET", f"{API}/webhooks/<webhook_id>/deliveries")

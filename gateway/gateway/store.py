@@ -9,9 +9,11 @@ from pymongo import ASCENDING
 from gudang_common.events import iso, parse_iso, utcnow
 from gudang_common.store import DuplicateKeyError, Repository, insert_with_events, staged
 
+from . import notify
 from .tracking import (
     IN_FLIGHT,
     NOT_PACKED,
+    RANK,
     last_cutoff_utc,
     next_cutoff_utc,
     next_status,
@@ -41,6 +43,7 @@ class GatewayRepository(Repository):
         db.orders.create_index([("merchant_id", ASCENDING)])
         db.orders.create_index([("status", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
+        notify.ensure_indexes(db)
 
     @classmethod
     def gauges(cls, db, config):
@@ -49,18 +52,20 @@ class GatewayRepository(Repository):
         def by_status():
             return [((s,), db.orders.count_documents({"status": s})) for s in IN_FLIGHT]
 
-        def missed_cutoff():
-            cutoff = iso(last_cutoff_utc(utcnow(), cutoff_hour))
+        def unpacked_received_before(moment):
+            # the not-yet-packed backlog only; ISO UTC strings sort as times
             docs = db.orders.find({"status": {"$in": list(NOT_PACKED)}}, {"received_at": 1})
-            return [((), sum(1 for d in docs if d["received_at"] < cutoff))]
+            return sum(1 for d in docs if d["received_at"] < iso(moment))
+
+        def missed_cutoff():
+            return [((), unpacked_received_before(last_cutoff_utc(utcnow(), cutoff_hour)))]
 
         def at_risk():
             now = utcnow()
             nxt = next_cutoff_utc(now, cutoff_hour)
             if (nxt - now).total_seconds() > 2 * 3600:
                 return [((), 0)]
-            docs = db.orders.find({"status": {"$in": list(NOT_PACKED)}}, {"received_at": 1})
-            return [((), sum(1 for d in docs if parse_iso(d["received_at"]) < nxt))]
+            return [((), unpacked_received_before(nxt))]
 
         return [
             ("gudang_orders_by_status", "Orders in flight per status", ("status",), by_status),
@@ -214,12 +219,10 @@ class GatewayRepository(Repository):
     def apply_event(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only.
 
-        Optimistic: the write is conditional on the rank read, so two events for
-        one order applied at once cannot both win; the loser re-reads."""
+        Optimistic: the write is conditional on the status read, so two events for
+        one order applied at once cannot both move it; the loser re-reads."""
         for _ in range(20):
-            order = self.db.orders.find_one(
-                {"_id": event["order_id"]}, {"status_rank": 1, "seen": 1}
-            )
+            order = self.db.orders.find_one({"_id": event["order_id"]}, {"status": 1, "seen": 1})
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
             if event["event_id"] in order.get("seen", []):
@@ -228,16 +231,16 @@ class GatewayRepository(Repository):
                 "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
                 "$set": {"updated_at": iso(utcnow())},
             }
-            moved = next_status(order["status_rank"], event_type)
+            moved = next_status(RANK[order["status"]], event_type)
             if moved:
-                update["$set"].update(status=moved[0], status_rank=moved[1])
-            for key in ("awb", "courier", "shipping_cost", "chargeable_weight_g"):
-                if event_type == "parcel_booked":
-                    update["$set"][key] = event[key]
+                update["$set"]["status"] = moved[0]
+            if event_type == "parcel_booked":
+                keys = ("awb", "courier", "shipping_cost", "chargeable_weight_g")
+                update["$set"].update({key: event[key] for key in keys})
             done = self.db.orders.update_one(
                 {
                     "_id": event["order_id"],
-                    "status_rank": order["status_rank"],
+                    "status": order["status"],
                     "seen": {"$ne": event["event_id"]},
                 },
                 update,

@@ -23,6 +23,9 @@ STATUS_OF = {
     "order_cancelled": ("cancelled", 100),
 }
 
+# a status's place in the order's life, derived from the table above
+RANK = {status: rank for status, rank in STATUS_OF.values()}
+
 IN_FLIGHT = ("received", "backordered", "allocated", "picked", "packed", "booked")
 NOT_PACKED = ("received", "backordered", "allocated", "picked")
 

@@ -302,10 +302,6 @@ EVENTS = {name: (source, schema) for name, source, schema, _ in CATALOG}
 _SCHEMA_INSTANCES = {name: schema() for name, (_, schema) in EVENTS.items()}
 
 
-def source_of(event_type):
-    return EVENTS[event_type][0]
-
-
 def new_event(event_type, merchant_id=None, **payload):
     """Build and validate an event payload, stamping id and time."""
     if event_type not in EVENTS:

@@ -182,6 +182,43 @@ def receive_inbound(repo, inbound_id, data, staff_id):
     return inbound_view(done)
 
 
+def _land_line(repo, merchant_id, line, keys, kind, ref, damaged_reason):
+    """Good units of a receipt or return line into their bin, damaged ones into quarantine,
+    each once (`keys` = (good key, damaged key)). True when good units landed."""
+    good_key, damaged_key = keys
+    lot, expiry = line.get("lot"), line.get("expiry")
+    if line.get("qty_damaged", 0) > 0:
+        repo.add_units(
+            merchant_id,
+            line["sku"],
+            QUARANTINE,
+            QUARANTINE_SEQUENCE,
+            line["qty_damaged"],
+            damaged_key,
+            "quarantine",
+            lot=lot,
+            expiry=expiry,
+            ref=ref,
+            reason=damaged_reason,
+        )
+    if line["qty_good"] <= 0:
+        return False
+    bin_doc = repo.get_bin(line["bin"])
+    repo.add_units(
+        merchant_id,
+        line["sku"],
+        bin_doc["_id"],
+        bin_doc["pick_sequence"],
+        line["qty_good"],
+        good_key,
+        kind,
+        lot=lot,
+        expiry=expiry,
+        ref=ref,
+    )
+    return True
+
+
 def put_away(repo, event):
     """Apply a receipt: good units into their bins, damaged into quarantine (idempotent
     per receipt line). Lots and expiry come from the receipt stored on the inbound."""
@@ -193,36 +230,9 @@ def put_away(repo, event):
     merchant_id, receipt_id = event["merchant_id"], event["receipt_id"]
     touched = set()
     for i, line in enumerate(lines):
-        lot, expiry = line.get("lot"), line.get("expiry")
-        if line["qty_good"] > 0:
-            bin_doc = repo.get_bin(line["bin"])
-            repo.add_units(
-                merchant_id,
-                line["sku"],
-                bin_doc["_id"],
-                bin_doc["pick_sequence"],
-                line["qty_good"],
-                f"{receipt_id}:{i}",
-                "receive",
-                lot=lot,
-                expiry=expiry,
-                ref=receipt_id,
-            )
+        keys = (f"{receipt_id}:{i}", f"{receipt_id}:{i}:damaged")
+        if _land_line(repo, merchant_id, line, keys, "receive", receipt_id, "damaged on receipt"):
             touched.add(line["sku"])
-        if line.get("qty_damaged", 0) > 0:
-            repo.add_units(
-                merchant_id,
-                line["sku"],
-                QUARANTINE,
-                QUARANTINE_SEQUENCE,
-                line["qty_damaged"],
-                f"{receipt_id}:{i}:damaged",
-                "quarantine",
-                lot=lot,
-                expiry=expiry,
-                ref=receipt_id,
-                reason="damaged on receipt",
-            )
     check_low_stock(repo, merchant_id, touched)
     return touched
 
@@ -595,35 +605,11 @@ def restock_return(repo, event):
     merchant_id = ret["merchant_id"]
     good = set()
     for i, line in enumerate(ret["inspection"]["lines"]):
-        if line["qty_good"]:
-            bin_doc = repo.get_bin(line["bin"])
-            repo.add_units(
-                merchant_id,
-                line["sku"],
-                bin_doc["_id"],
-                bin_doc["pick_sequence"],
-                line["qty_good"],
-                f"{ret['_id']}:{i}:good",
-                "return",
-                lot=line.get("lot"),
-                expiry=line.get("expiry"),
-                ref=ret["order_id"],
-            )
+        keys = (f"{ret['_id']}:{i}:good", f"{ret['_id']}:{i}:damaged")
+        if _land_line(
+            repo, merchant_id, line, keys, "return", ret["order_id"], "damaged in return"
+        ):
             good.add(line["sku"])
-        if line["qty_damaged"]:
-            repo.add_units(
-                merchant_id,
-                line["sku"],
-                QUARANTINE,
-                QUARANTINE_SEQUENCE,
-                line["qty_damaged"],
-                f"{ret['_id']}:{i}:damaged",
-                "quarantine",
-                lot=line.get("lot"),
-                expiry=line.get("expiry"),
-                ref=ret["order_id"],
-                reason="damaged in return",
-            )
     if good:
         allocate_backorders(repo, merchant_id, good)
         check_low_stock(repo, merchant_id, good)

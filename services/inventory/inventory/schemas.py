@@ -116,11 +116,16 @@ class InspectSchema(Schema):
     )
 
 
-class AdjustmentSchema(Schema):
+class StockRefSchema(Schema):
+    """Which stock a staff action is about: a merchant's SKU (and lot)."""
+
     merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     sku = fields.String(required=True, validate=SKU_CODE)
-    bin = fields.String(required=True, validate=LOCATION)
     lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+
+
+class AdjustmentSchema(StockRefSchema):
+    bin = fields.String(required=True, validate=LOCATION)
     expiry = fields.Date(load_default=None, allow_none=True)
     qty = fields.Integer(
         strict=True,
@@ -134,10 +139,7 @@ class AdjustmentSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=300))
 
 
-class CountLineSchema(Schema):
-    merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    sku = fields.String(required=True, validate=SKU_CODE)
-    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+class CountLineSchema(StockRefSchema):
     expiry = fields.Date(load_default=None, allow_none=True)
     counted = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=0, max=1_000_000)
@@ -152,10 +154,7 @@ class CycleCountSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=300))
 
 
-class MoveSchema(Schema):
-    merchant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    sku = fields.String(required=True, validate=SKU_CODE)
-    lot = fields.String(load_default=None, allow_none=True, validate=LOT)
+class MoveSchema(StockRefSchema):
     from_bin = fields.String(required=True, validate=LOCATION)
     to_bin = fields.String(required=True, validate=LOCATION)
     qty = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000))

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 
-from gudang_common.errors import Conflict, NotFound, Unprocessable
+from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import iso, new_event, utcnow
 from gudang_common.store import (
     DuplicateKeyError,
@@ -705,8 +705,3 @@ def new_stock_received(merchant_id, inbound_id, lines, units_good, receipt_id):
         lines=lines,
         units_good=units_good,
     )
-
-
-def check_unprocessable(condition, message, fields):
-    if condition:
-        raise Unprocessable(message, fields)

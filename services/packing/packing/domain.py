@@ -1,6 +1,5 @@
 """Packing rules, pure: how a wave of orders becomes one walk through the bins."""
 
-PICKABLE = "waiting"
 OPEN_STATUSES = ("waiting", "picking", "picked")
 CANCELLABLE = OPEN_STATUSES
 

@@ -11,7 +11,7 @@ from gudang_common.store import (
     update_with_events,
 )
 
-STAGES = ("waiting", "picking", "picked")
+from .domain import OPEN_STATUSES
 
 
 class PackingRepository(Repository):
@@ -27,7 +27,9 @@ class PackingRepository(Repository):
     @classmethod
     def gauges(cls, db, config):
         def backlog():
-            return [((stage,), db.tasks.count_documents({"status": stage})) for stage in STAGES]
+            return [
+                ((stage,), db.tasks.count_documents({"status": stage})) for stage in OPEN_STATUSES
+            ]
 
         return [
             ("gudang_packing_backlog", "Orders waiting in each packing stage", ("status",), backlog)
