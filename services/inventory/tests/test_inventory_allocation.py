@@ -2,9 +2,9 @@
 
 import eventlet
 import pytest
+from inventory_samples import embedded_repository
+from inventory_samples import order_received as order_event
 
-from gudang_common.events import new_event
-from gudang_common.store import open_database
 from inventory import operations
 from inventory.domain import (
     barcode_problem,
@@ -12,37 +12,12 @@ from inventory.domain import (
     inbound_status,
     receipt_discrepancies,
 )
-from inventory.store import InventoryRepository
-
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
 
 
 @pytest.fixture
 def repo(tmp_path):
-    client, db = open_database({"DATA_DIR": str(tmp_path)}, "inventory")
-    InventoryRepository.ensure_indexes(db)
-    yield InventoryRepository(db, lambda: None)
-    client.close()
-
-
-def order_event(n, lines, merchant="mer_a"):
-    return new_event(
-        "order_received",
-        merchant_id=merchant,
-        order_id=f"ord_{n:04d}",
-        external_id=f"X-{n}",
-        channel="api",
-        courier="jne",
-        recipient=RECIPIENT,
-        lines=lines,
-        cod_amount=0,
-    )
+    with embedded_repository(tmp_path) as repo:
+        yield repo
 
 
 def stock_up(repo, units, sku="SKU-1", merchant="mer_a", bins=(("A-01-01-1-01", 1),)):

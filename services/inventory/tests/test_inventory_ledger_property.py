@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import mongomock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inventory_samples import RECIPIENT
 
 from gudang_common.errors import GudangError
 from gudang_common.events import new_event
@@ -23,13 +24,6 @@ LOTS = {
     "OLD": (TODAY - timedelta(days=1)).isoformat(),
 }
 SKUS = ("PLAIN", "LOTS")
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
 
 
 def fresh_repo():

@@ -4,35 +4,27 @@ low stock, tenant isolation and the movement ledger, on the embedded store."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from inventory_samples import embedded_repository
+from inventory_samples import order_received as order
 from marshmallow import ValidationError
 
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from gudang_common.events import new_event
-from gudang_common.store import OUTBOX, open_database
+from gudang_common.store import OUTBOX
 from inventory import operations
 from inventory.domain import QUARANTINE, is_expired, today_wib
 from inventory.schemas import InboundSchema, ReceiveSchema, SkuSchema
 from inventory.store import InventoryRepository
 
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
 BIN_A, BIN_B = "A-01-01-1-01", "B-01-01-1-01"
 
 
 @pytest.fixture
 def repo(tmp_path):
-    client, db = open_database({"DATA_DIR": str(tmp_path)}, "inventory")
-    InventoryRepository.ensure_indexes(db)
-    repo = InventoryRepository(db, lambda: None)
-    repo.add_bin({"code": BIN_A, "pick_sequence": 1})
-    repo.add_bin({"code": BIN_B, "pick_sequence": 2})
-    yield repo
-    client.close()
+    with embedded_repository(tmp_path) as repo:
+        repo.add_bin({"code": BIN_A, "pick_sequence": 1})
+        repo.add_bin({"code": BIN_B, "pick_sequence": 2})
+        yield repo
 
 
 def add_sku(repo, sku="SKU-1", merchant="mer_a", **extra):
@@ -73,20 +65,6 @@ def receive(repo, lines, merchant="mer_a", receive_lines=None):
     event = repo.get_inbound(inbound["inbound_id"])[OUTBOX][-1]["body"]
     operations.put_away(repo, event)
     return inbound["inbound_id"]
-
-
-def order(n, lines, merchant="mer_a"):
-    return new_event(
-        "order_received",
-        merchant_id=merchant,
-        order_id=f"ord_{n:04d}",
-        external_id=f"X-{n}",
-        channel="api",
-        courier="jne",
-        recipient=RECIPIENT,
-        lines=lines,
-        cod_amount=0,
-    )
 
 
 def level(repo, sku="SKU-1", merchant="mer_a"):

@@ -1,0 +1,40 @@
+"""Sample data and an embedded-store repository shared by inventory's unit tests."""
+
+from contextlib import contextmanager
+
+from gudang_common.events import new_event
+from gudang_common.store import open_database
+from inventory.store import InventoryRepository
+
+RECIPIENT = {
+    "name": "Ani",
+    "phone": "+6281299998888",
+    "address": "Jl. Merdeka 1",
+    "city": "Bandung",
+    "postal_code": "40111",
+}
+
+
+@contextmanager
+def embedded_repository(data_dir):
+    """The repository on the embedded store the service runs on, in `data_dir`."""
+    client, db = open_database({"DATA_DIR": str(data_dir)}, "inventory")
+    InventoryRepository.ensure_indexes(db)
+    try:
+        yield InventoryRepository(db, lambda: None)
+    finally:
+        client.close()
+
+
+def order_received(n, lines, merchant="mer_a"):
+    return new_event(
+        "order_received",
+        merchant_id=merchant,
+        order_id=f"ord_{n:04d}",
+        external_id=f"X-{n}",
+        channel="api",
+        courier="jne",
+        recipient=RECIPIENT,
+        lines=lines,
+        cod_amount=0,
+    )
