@@ -49,7 +49,7 @@ rabbitmq:
 	@bash scripts/ensure-rabbitmq.sh
 
 run: venv rabbitmq
-	$(BIN)/python scripts/platform.py run
+	$(BIN)/python -m scripts.supervisor run
 
 # promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
 test-tools:
@@ -71,8 +71,8 @@ test: venv rabbitmq test-tools
 
 # order flow end to end (with the raw nameko baseline), then inventory allocation cost as data grows
 bench: venv rabbitmq
-	$(BIN)/python scripts/bench.py
-	$(BIN)/python scripts/bench_inventory.py
+	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench_inventory
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,19 +1,11 @@
 """Benchmarks: end-to-end orders/s, gateway intake latency, and the raw nameko event
 rate measured in the same run as the baseline.
 
-    make bench            (or: .venv/bin/python scripts/bench.py --orders 300)
+    make bench            (or: .venv/bin/python -m scripts.bench --orders 300)
 
 Everything runs on this machine: RabbitMQ on localhost (a private vhost per run),
 the five services as real processes with the embedded store in a temp directory.
 """
-
-if __name__ == "__main__":  # run as a script: make the repository importable
-    import os as _os
-    import sys as _sys
-
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
-    _sys.path.insert(0, _os.path.dirname(_here))
 
 import eventlet  # noqa: E402
 
@@ -28,8 +20,8 @@ from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
 
-from scripts.platform import SERVICES, Platform  # noqa: E402
 from scripts.simulate import Api, deliver, eventually, order_body, register_world, work_pick_lists  # noqa: E402
+from scripts.supervisor import SERVICES, Platform  # noqa: E402
 
 MGMT = "http://localhost:15672"
 AUTH = ("guest", "guest")

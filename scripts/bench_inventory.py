@@ -7,20 +7,9 @@ stored orders (insert_many), then times `operations.allocate_order` for new orde
 random SKUs, each a full allocation: SKU check, backorder-queue check, reservation,
 movement ledger copy, low-stock check and the allocation with its outbox event.
 
-    .venv/bin/python scripts/bench_inventory.py              # 10k SKUs/100k orders, then 10x
-    .venv/bin/python scripts/bench_inventory.py --scales 1   # the base size only
+    .venv/bin/python -m scripts.bench_inventory              # 10k SKUs/100k orders, then 10x
+    .venv/bin/python -m scripts.bench_inventory --scales 1   # the base size only
 """
-
-if __name__ == "__main__":
-    # run as a file, scripts/ comes first on sys.path, where scripts/platform.py would shadow
-    # the standard library's `platform`; put the repository's packages there instead
-    import os as _os
-    import sys as _sys
-
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _root = _os.path.dirname(_here)
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
-    _sys.path[:0] = [_root, _os.path.join(_root, "lib"), _os.path.join(_root, "services/inventory")]
 
 import argparse
 import gc

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import requests
 
-from scripts.platform import SERVICES, Platform
 from scripts.simulate import Api
+from scripts.supervisor import SERVICES, Platform
 
 MANAGEMENT = os.environ.get("RABBIT_MANAGEMENT_URI", "http://guest:guest@localhost:15672/")
 ADMIN_KEY = "test-admin-key"

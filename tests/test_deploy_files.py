@@ -1,6 +1,6 @@
 """Checks of the deployment files: Prometheus config and alert rules (with promtool),
 docker-compose.yml and the Kubernetes manifests against the service table that
-scripts/platform.py runs, so that the three ways of running the platform cannot drift apart."""
+scripts/supervisor.py runs, so that the three ways of running the platform cannot drift apart."""
 
 import shutil
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.platform import SERVICES
+from scripts.supervisor import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -181,7 +181,7 @@ def test_k8s_has_a_deployment_and_service_per_app_service():
         assert [p["port"] for p in svc["spec"]["ports"]] == [spec.port], name
 
 
-# --- scripts/platform.py, the local process supervisor ------------------------------------------
+# --- scripts/supervisor.py, the local process supervisor ------------------------------------------
 FAKE_SERVICE = """
 import json
 import os
@@ -221,7 +221,7 @@ def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
     import socket
     import urllib.request
 
-    from scripts.platform import Platform, ServiceDied
+    from scripts.supervisor import Platform, ServiceDied
 
     ports = {name: 30000 + spec.port for name, spec in SERVICES.items()}
     root = _fake_root(tmp_path)

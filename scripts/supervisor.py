@@ -2,7 +2,7 @@
 
 As a library (tests use it to start, kill and restart real service processes)::
 
-    from scripts.platform import Platform
+    from scripts.supervisor import Platform
 
     with Platform(root, data_dir=tmp / "data", env={"AMQP_URI": uri}, log_dir=tmp / "log") as p:
         p.start_all()               # start the five and wait until each answers GET /health
@@ -12,26 +12,13 @@ As a library (tests use it to start, kill and restart real service processes)::
 
 As a command::
 
-    python scripts/platform.py run      # start all, seed a demo world once, wait for Ctrl-C
+    python -m scripts.supervisor run      # start all, seed a demo world once, wait for Ctrl-C
 
 Every service is started as ``nameko run --config <config.yml> <module>`` from the repository
 root, in its own process group, with stdout and stderr in ``<log_dir>/<service>.log``.
 """
 
-# Run as `python scripts/platform.py`, Python puts scripts/ first on sys.path, where this file
-# would shadow the standard library's `platform` module for everything imported later (uuid,
-# requests, ...). Swap that entry for the repository root before importing anything else.
-if __name__ == "__main__":
-    import os as _os
-    import sys as _sys
-
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
-    _sys.path.insert(0, _os.path.dirname(_here))
-
 import argparse
-import base64
-import json
 import os
 import shutil
 import signal
@@ -347,10 +334,6 @@ class Platform:
             time.sleep(0.2)
         return {name: self._reap(name, proc, deadline - time.monotonic()) for name, proc in procs}
 
-    def kill_all(self) -> None:
-        for name in list(self._procs):
-            self.kill9(name)
-
     def signal_all(self, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to every service's process group without waiting (safe in a signal
         handler, unlike the methods that wait)."""
@@ -363,56 +346,6 @@ class Platform:
 
     def __exit__(self, *exc_info) -> None:
         self.stop_all()
-
-
-# --- RabbitMQ helpers (per-test virtual hosts) ----------------------------------------------------
-def _management_request(method: str, path: str, body=None, management_uri: str | None = None):
-    base = management_uri or os.environ.get("RABBIT_MANAGEMENT_URI") or DEFAULT_MANAGEMENT_URI
-    parts = urllib.parse.urlsplit(base)
-    user = urllib.parse.unquote(parts.username or "guest")
-    password = urllib.parse.unquote(parts.password or "guest")
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    url = urllib.parse.urlunsplit((parts.scheme, netloc, "/api/" + path.lstrip("/"), "", ""))
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    req.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status
-
-
-def amqp_uri_for_vhost(vhost: str, base: str | None = None) -> str:
-    """AMQP_URI (default from the environment) pointing at ``vhost``."""
-    parts = urllib.parse.urlsplit(base or os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI)
-    path = "/" + urllib.parse.quote(vhost, safe="")
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-def create_vhost(vhost: str, management_uri: str | None = None) -> str:
-    """Create a RabbitMQ virtual host, give the management user full rights on it, and return
-    the AMQP_URI for it."""
-    quoted = urllib.parse.quote(vhost, safe="")
-    _management_request("PUT", f"vhosts/{quoted}", {}, management_uri)
-    base = management_uri or os.environ.get("RABBIT_MANAGEMENT_URI") or DEFAULT_MANAGEMENT_URI
-    user = urllib.parse.unquote(urllib.parse.urlsplit(base).username or "guest")
-    _management_request(
-        "PUT",
-        f"permissions/{quoted}/{urllib.parse.quote(user, safe='')}",
-        {"configure": ".*", "write": ".*", "read": ".*"},
-        management_uri,
-    )
-    return amqp_uri_for_vhost(vhost)
-
-
-def delete_vhost(vhost: str, management_uri: str | None = None) -> None:
-    try:
-        _management_request(
-            "DELETE", f"vhosts/{urllib.parse.quote(vhost, safe='')}", None, management_uri
-        )
-    except urllib.error.HTTPError as exc:
-        if exc.code != 404:
-            raise
 
 
 # --- the `run` command ------------------------------------------------------------------------
@@ -572,7 +505,9 @@ def cmd_commands(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="platform.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.supervisor", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start all services, seed a demo world, wait for Ctrl-C")
     run.add_argument("--data-dir", default=None, help="GUDANG_DATA_DIR (default var/data)")
