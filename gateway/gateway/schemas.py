@@ -1,6 +1,6 @@
 """Gateway input schemas: accounts and orders as merchants, promoters and staff send them."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from gudang_common.couriers import COURIERS, DEFAULT_COURIER
 from gudang_common.events import OrderLineSchema, RecipientSchema
@@ -54,13 +54,6 @@ class OrderSchema(Schema):
     cod_amount = fields.Integer(
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_COD)
     )
-
-    @validates_schema
-    def _cod_needs_cod_courier(self, data, **kwargs):
-        if data.get("cod_amount") and not COURIERS[data.get("courier", DEFAULT_COURIER)]["cod"]:
-            raise ValidationError(
-                f"{data['courier']} does not collect COD.", field_name="cod_amount"
-            )
 
 
 class WebhookSchema(Schema):

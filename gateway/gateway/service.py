@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
-from gudang_common.couriers import COURIERS, same_area
+from gudang_common.couriers import COURIERS, courier_problem, origin_postal_code
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
 from gudang_common.events import iso, new_event, utcnow
 from gudang_common.rpc import BoundedRpcProxy, call
@@ -321,15 +321,15 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def create_order(self, request):
         caller = self._auth(request, "merchant")
         data = load(order_schema, json_body(request))
-        origin = str(self.config.get("ORIGIN_POSTAL_CODE") or "13930")
-        if COURIERS[data["courier"]]["same_day"] and not same_area(
-            origin, data["recipient"]["postal_code"]
-        ):
-            name = COURIERS[data["courier"]]["name"]
-            raise ValidationFailed(
-                f"{name} delivers only within the warehouse's area",
-                {"courier": [f"Same day only to postal codes {origin[:2]}xxx."]},
-            )
+        problem = courier_problem(
+            data["courier"],
+            data["recipient"]["postal_code"],
+            data["cod_amount"],
+            origin_postal_code(self.config),
+        )
+        if problem:
+            field, message = problem
+            raise ValidationFailed(f"invalid request: {field}", {field: [message]})
         known = self.store.known_skus(caller.id, {line["sku"] for line in data["lines"]})
         unknown = {
             f"lines.{i}.sku": ["Unknown SKU."]

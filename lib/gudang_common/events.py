@@ -7,27 +7,11 @@ keeps the two equal.
 """
 
 import uuid
-from datetime import UTC, datetime
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from .clock import iso, parse_iso, utcnow  # noqa: F401  (re-exported: events carry these times)
 from .errors import load
-
-
-def utcnow():
-    return datetime.now(UTC)
-
-
-def iso(dt):
-    """UTC ISO 8601 with a Z, millisecond precision."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def parse_iso(value):
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        raise ValueError("timestamp needs a timezone")
-    return dt.astimezone(UTC)
 
 
 class Timestamp(fields.String):
@@ -118,6 +102,12 @@ class OrderReceived(MerchantEventSchema):
 
 
 # --- inventory ---------------------------------------------------------------
+
+
+class SkuRegistered(MerchantEventSchema):
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    barcode = fields.String(required=True)
 
 
 class StockReceived(MerchantEventSchema):
@@ -226,6 +216,12 @@ CATALOG = [
         "A merchant signed up, optionally referred by a promoter.",
     ),
     ("order_received", "gateway", OrderReceived, "The gateway stored a merchant's order durably."),
+    (
+        "sku_registered",
+        "inventory",
+        SkuRegistered,
+        "A merchant registered a SKU; orders may name it from now on.",
+    ),
     (
         "stock_received",
         "inventory",

@@ -23,8 +23,8 @@ import eventlet
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError  # noqa: F401  (re-exported for repositories)
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from .metrics import for_container
 from .topology import event_exchange
@@ -95,6 +95,35 @@ class Repository:
     def events_written(self):
         """Tell the relay there is something to publish (it also polls)."""
         self._wake_relay()
+
+    def insert_once(self, collection, doc, events=()):
+        """Insert `doc` with its `events` ((type, body) pairs) in the same write.
+
+        Returns False, changing nothing, when a document with its `_id` (or another
+        unique key) exists: the way a redelivered event or a repeated request is absorbed."""
+        if events:
+            doc = insert_with_events(doc, [staged(t, body) for t, body in events])
+        try:
+            self.db[collection].insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        if events:
+            self.events_written()
+        return True
+
+    def write_with_events(self, collection, query, update, events=(), projection=None):
+        """One conditional single-document update carrying its `events` ((type, body) pairs).
+
+        Returns the document after the update, or None when `query` matched nothing
+        (the caller re-reads and decides again)."""
+        if events:
+            update = update_with_events(update, [staged(t, body) for t, body in events])
+        done = self.db[collection].find_one_and_update(
+            query, update, projection=projection, return_document=ReturnDocument.AFTER
+        )
+        if done is not None and events:
+            self.events_written()
+        return done
 
     def ping(self):
         self.db.list_collection_names()

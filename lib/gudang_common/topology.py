@@ -26,6 +26,7 @@ SUBSCRIPTIONS = [
     ("inventory", "shipping", "parcel_returned"),
     ("inventory", "inventory", "return_inspected"),
     ("gateway", "inventory", "stock_low"),
+    ("gateway", "inventory", "sku_registered"),
     ("packing", "inventory", "order_allocated"),
     ("shipping", "packing", "order_packed"),
     ("billing", "gateway", "promoter_registered"),

@@ -1,6 +1,6 @@
 """Shipping rules, pure: chargeable weight, delivery zones, cost, and how tracking advances."""
 
-from gudang_common.couriers import COURIERS, same_area
+from gudang_common.couriers import courier_problem, same_area
 from gudang_common.events import parse_iso
 
 from . import rates
@@ -84,19 +84,11 @@ def shipping_cost(per_kg, chargeable_g):
 
 def quote(courier, package, postal_code, origin_postal_code, cod_amount=0):
     """Price a parcel, or raise BookingRefused naming what makes it impossible."""
-    info = COURIERS.get(courier)
-    if info is None:
-        raise BookingRefused("courier", "Unknown courier.")
+    problem = courier_problem(courier, postal_code, cod_amount, origin_postal_code)
+    if problem:
+        raise BookingRefused(*problem)
     where = zone(origin_postal_code, postal_code)
     per_kg = rates.per_kg(courier, where)
-    if per_kg is None:
-        raise BookingRefused(
-            "courier",
-            f"{info['name']} delivers only within the warehouse's area "
-            f"(postal codes {origin_postal_code[:2]}xxx); choose another courier.",
-        )
-    if cod_amount and not info["cod"]:
-        raise BookingRefused("cod_amount", f"{info['name']} does not collect cash on delivery.")
     weight = chargeable_weight_g(
         package["weight_g"], package["length_cm"], package["width_cm"], package["height_cm"]
     )

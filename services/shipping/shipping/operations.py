@@ -3,7 +3,7 @@
 import logging
 import uuid
 
-from gudang_common.couriers import COURIERS
+from gudang_common.couriers import COURIERS, origin_postal_code  # noqa: F401
 from gudang_common.errors import Conflict, NotFound, Unprocessable
 from gudang_common.events import iso, new_event, parse_iso, utcnow
 
@@ -11,16 +11,7 @@ from . import domain
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ORIGIN_POSTAL_CODE = "13930"  # Jakarta Timur
 TRACKING_ATTEMPTS = 5
-
-
-def origin_postal_code(config):
-    # YAML may have read the code as a number; a leading zero is part of it
-    code = str(config.get("ORIGIN_POSTAL_CODE") or DEFAULT_ORIGIN_POSTAL_CODE).zfill(5)
-    if len(code) != 5 or not code.isdigit():
-        raise ValueError(f"ORIGIN_POSTAL_CODE must be five digits, not {code!r}")
-    return code
 
 
 def _quote(courier, package, postal_code, origin, cod_amount=0):
