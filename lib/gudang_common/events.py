@@ -120,10 +120,7 @@ class StockReceived(MerchantEventSchema):
 class OrderAllocated(MerchantEventSchema):
     order_id = fields.String(required=True)
     external_id = fields.String(required=True)
-    courier = fields.String(required=True)
-    recipient = fields.Nested(RecipientSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
-    cod_amount = Rupiah(required=True)
 
 
 class OrderBackordered(MerchantEventSchema):
@@ -164,9 +161,6 @@ class OrderPacked(MerchantEventSchema):
     packer_id = fields.String(required=True)
     package = fields.Nested(PackageSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
-    recipient = fields.Nested(RecipientSchema, required=True)
-    courier = fields.String(required=True)
-    cod_amount = Rupiah(required=True)
 
 
 class OrderCancelled(MerchantEventSchema):

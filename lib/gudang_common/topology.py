@@ -28,6 +28,7 @@ SUBSCRIPTIONS = [
     ("gateway", "inventory", "stock_low"),
     ("gateway", "inventory", "sku_registered"),
     ("packing", "inventory", "order_allocated"),
+    ("shipping", "gateway", "order_received"),
     ("shipping", "packing", "order_packed"),
     ("billing", "gateway", "promoter_registered"),
     ("billing", "gateway", "merchant_registered"),

@@ -320,10 +320,7 @@ def allocated_event(order, takes):
         merchant_id=order["merchant_id"],
         order_id=order["order_id"],
         external_id=order["external_id"],
-        courier=order["courier"],
-        recipient=order["recipient"],
         lines=lines,
-        cod_amount=order["cod_amount"],
     )
 
 
@@ -342,6 +339,10 @@ def allocate_order(repo, order):
     order_id, merchant_id = order["order_id"], order["merchant_id"]
     if repo.get_allocation(order_id) is not None:
         return "duplicate"
+    # the buyer's details stay with the gateway and shipping; allocation needs the lines
+    order = {
+        k: order[k] for k in ("order_id", "merchant_id", "external_id", "lines", "occurred_at")
+    }
     skus = {line["sku"] for line in order["lines"]}
     unknown = sorted(skus - repo.known_skus(merchant_id, skus))
     if unknown:

@@ -17,9 +17,6 @@ def accept_allocation(repo, event):
             "external_id": event["external_id"],
             "status": "waiting",
             "lines": event["lines"],
-            "recipient": event["recipient"],
-            "courier": event["courier"],
-            "cod_amount": event["cod_amount"],
             "allocated_at": event["occurred_at"],
         }
     )
@@ -137,9 +134,6 @@ def pack(repo, order_id, packer_id, package):
         packer_id=packer_id,
         package=dims,
         lines=task["lines"],
-        recipient=task["recipient"],
-        courier=task["courier"],
-        cod_amount=task["cod_amount"],
     )
     fields = {
         "package": dict(dims, box=package.get("box")),

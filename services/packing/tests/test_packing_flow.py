@@ -9,13 +9,6 @@ from packing import operations
 from packing.domain import pick_walk
 from packing.store import PackingRepository
 
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
 PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10, "box": None}
 
 
@@ -32,10 +25,7 @@ def allocated(repo, n, lines=None):
         merchant_id="mer_a",
         order_id=f"ord_{n}",
         external_id=f"X-{n}",
-        courier="jne",
-        recipient=RECIPIENT,
         lines=lines or [{"sku": "S1", "qty": 1, "bin": "A-01-01-1-01", "pick_sequence": 1}],
-        cod_amount=0,
     )
     operations.accept_allocation(repo, event)
     return event

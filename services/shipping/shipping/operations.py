@@ -33,15 +33,36 @@ def quote(data, origin):
     }
 
 
+class OrderNotReceivedYet(LookupError):
+    """order_packed overtook order_received; raising makes the broker retry it."""
+
+
+def accept_order(repo, event):
+    """order_received: keep what booking needs (courier, recipient, COD), once per order."""
+    repo.insert_once(
+        "orders",
+        {
+            "_id": event["order_id"],
+            "merchant_id": event["merchant_id"],
+            "courier": event["courier"],
+            "recipient": event["recipient"],
+            "cod_amount": event["cod_amount"],
+        },
+    )
+
+
 def book_parcel(repo, packed, origin):
     """order_packed: price and book the parcel with an AWB, once per order."""
     order_id, merchant_id = packed["order_id"], packed["merchant_id"]
     if repo.get_parcel(order_id) is not None:
         return "duplicate"
-    courier = packed["courier"]
+    order = repo.get_order(order_id)
+    if order is None:
+        raise OrderNotReceivedYet(f"order {order_id} packed before shipping saw it received")
+    courier, cod_amount = order["courier"], order["cod_amount"]
     # an impossible booking raises: retries, then the dead-letter queue where ops see it
     priced = _quote(
-        courier, packed["package"], packed["recipient"]["postal_code"], origin, packed["cod_amount"]
+        courier, packed["package"], order["recipient"]["postal_code"], origin, cod_amount
     )
     awb = repo.next_awb(courier)
     event = new_event(
@@ -52,7 +73,7 @@ def book_parcel(repo, packed, origin):
         courier=courier,
         chargeable_weight_g=priced["chargeable_weight_g"],
         shipping_cost=priced["shipping_cost"],
-        cod_amount=packed["cod_amount"],
+        cod_amount=cod_amount,
     )
     doc = {
         "_id": order_id,
@@ -65,8 +86,8 @@ def book_parcel(repo, packed, origin):
         "zone": priced["zone"],
         "chargeable_weight_g": priced["chargeable_weight_g"],
         "shipping_cost": priced["shipping_cost"],
-        "cod_amount": packed["cod_amount"],
-        "recipient": packed["recipient"],
+        "cod_amount": cod_amount,
+        "recipient": order["recipient"],
         "package": packed["package"],
         "tracking": [],
         "version": 0,

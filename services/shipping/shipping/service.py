@@ -47,6 +47,10 @@ class ShippingService(base.BaseService):
 
     # --- events -----------------------------------------------------------
 
+    @domain_event_handler("gateway", "order_received")
+    def on_order_received(self, order):
+        operations.accept_order(self.store, order)
+
     @domain_event_handler("packing", "order_packed")
     def on_order_packed(self, packed):
         operations.book_parcel(self.store, packed, operations.origin_postal_code(self.config))

@@ -67,6 +67,9 @@ class ShippingRepository(Repository):
         self.events_written()
         return True
 
+    def get_order(self, order_id):
+        return self.db.orders.find_one({"_id": order_id})
+
     def get_parcel(self, order_id):
         return self.db.parcels.find_one({"_id": order_id})
 

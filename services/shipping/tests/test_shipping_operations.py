@@ -20,7 +20,28 @@ def repo():
     return ShippingRepository(db, lambda: None)
 
 
-def packed(order_id="ord_1", courier="jne", postal_code="40115", cod_amount=0, weight_g=2301):
+def packed(repo, order_id="ord_1", courier="jne", postal_code="40115", cod_amount=0, weight_g=2301):
+    """order_packed for an order shipping saw received (with its courier, buyer and COD)."""
+    operations.accept_order(
+        repo,
+        new_event(
+            "order_received",
+            merchant_id="mer_1",
+            order_id=order_id,
+            external_id=f"X-{order_id}",
+            channel="api",
+            courier=courier,
+            recipient={
+                "name": "Siti",
+                "phone": "+6281234567890",
+                "address": "Jl. Braga No. 1",
+                "city": "Bandung",
+                "postal_code": postal_code,
+            },
+            lines=[{"sku": "KAOS-M", "qty": 2}],
+            cod_amount=cod_amount,
+        ),
+    )
     return new_event(
         "order_packed",
         merchant_id="mer_1",
@@ -28,15 +49,6 @@ def packed(order_id="ord_1", courier="jne", postal_code="40115", cod_amount=0, w
         packer_id="stf_1",
         package={"weight_g": weight_g, "length_cm": 20, "width_cm": 15, "height_cm": 10},
         lines=[{"sku": "KAOS-M", "qty": 2, "bin": "A-01-01-1-01", "pick_sequence": 1}],
-        recipient={
-            "name": "Siti",
-            "phone": "+6281234567890",
-            "address": "Jl. Braga No. 1",
-            "city": "Bandung",
-            "postal_code": postal_code,
-        },
-        courier=courier,
-        cod_amount=cod_amount,
     )
 
 
@@ -50,7 +62,7 @@ def track(repo, awb, status, occurred_at, courier="jne", **extra):
 
 
 def booked(repo, **kwargs):
-    event = packed(**kwargs)
+    event = packed(repo, **kwargs)
     assert operations.book_parcel(repo, event, ORIGIN) == "booked"
     return repo.get_parcel(event["order_id"])
 
@@ -73,7 +85,7 @@ def test_booking_stores_the_parcel_with_its_event_in_the_outbox(repo):
 
 
 def test_a_redelivered_order_packed_books_once(repo):
-    event = packed()
+    event = packed(repo)
     assert operations.book_parcel(repo, event, ORIGIN) == "booked"
     assert operations.book_parcel(repo, event, ORIGIN) == "duplicate"
     assert repo.db.parcels.count_documents({}) == 1
@@ -81,7 +93,7 @@ def test_a_redelivered_order_packed_books_once(repo):
 
 
 def test_a_concurrent_duplicate_insert_is_absorbed(repo):
-    event = packed()
+    event = packed(repo)
     operations.book_parcel(repo, event, ORIGIN)
     doc = dict(repo.get_parcel("ord_1"), awb="JN999999999999")
     assert repo.add_parcel(doc, event) is False
@@ -96,7 +108,7 @@ def test_awbs_are_unique_and_carry_the_courier_prefix(repo):
 
 def test_same_day_courier_outside_its_area_is_not_booked(repo):
     with pytest.raises(Unprocessable) as refused:
-        operations.book_parcel(repo, packed(courier="gosend", postal_code="40115"), ORIGIN)
+        operations.book_parcel(repo, packed(repo, courier="gosend", postal_code="40115"), ORIGIN)
     assert "courier" in refused.value.fields
     assert repo.db.parcels.count_documents({}) == 0
     assert booked(repo, order_id="ord_2", courier="gosend", postal_code="13220")["zone"] == "local"
