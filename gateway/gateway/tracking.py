@@ -1,10 +1,8 @@
 """The order's tracking read model, pure: statuses, their order, timeline entries, WIB."""
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, timedelta
 
-from gudang_common.events import parse_iso
-
-WIB = timezone(timedelta(hours=7), "WIB")
+from gudang_common.clock import WIB, wib_text
 
 # event -> (status it moves the order to, rank); an older event never moves status back
 STATUS_OF = {
@@ -78,14 +76,10 @@ def next_status(current_rank, event_type):
     return status, rank
 
 
-def wib(iso_text):
-    return parse_iso(iso_text).astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S WIB")
-
-
 def timeline_view(entries, lang="id"):
     out = []
     for entry in sorted(entries, key=lambda e: (e["at"], STATUS_OF[e["event"]][1])):
-        item = dict(entry, at_wib=wib(entry["at"]))
+        item = dict(entry, at_wib=wib_text(entry["at"]))
         if lang == "id":
             item["label"] = LABELS_ID.get(entry["event"], entry["event"])
         else:

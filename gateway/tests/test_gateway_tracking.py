@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.auth import Caller
-from gateway.tracking import last_cutoff_utc, next_status, timeline_view, wib
+from gateway.tracking import last_cutoff_utc, next_status, timeline_view
 from gateway.webhooks import sign, verify
+from gudang_common.clock import wib_text
 from gudang_common.errors import Unauthorized
 
 
@@ -17,8 +18,8 @@ def test_status_moves_forward_only():
 
 
 def test_times_are_shown_in_wib():
-    assert wib("2026-11-23T10:00:00.000Z") == "2026-11-23 17:00:00 WIB"
-    assert wib("2026-11-23T20:30:00Z") == "2026-11-24 03:30:00 WIB"
+    assert wib_text("2026-11-23T10:00:00.000Z") == "2026-11-23 17:00:00 WIB"
+    assert wib_text("2026-11-23T20:30:00Z") == "2026-11-24 03:30:00 WIB"
 
 
 def test_timeline_sorted_by_time_and_labelled_in_bahasa():

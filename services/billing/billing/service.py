@@ -1,14 +1,14 @@
 """Billing service entrypoints: RPC for the gateway, handlers that post fees from events."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gudang_common import service as base
+from gudang_common.clock import yesterday_wib
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, ValidationFailed, load
-from gudang_common.events import utcnow
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
@@ -51,7 +51,7 @@ class BillingService(base.BaseService):
     def run_storage_billing(self, day=None):
         """Charge the storage fee of `day` (YYYY-MM-DD, WIB; default yesterday) now."""
         if day is None:
-            day = (utcnow() + timedelta(hours=7)).date() - timedelta(days=1)
+            day = yesterday_wib()
         else:
             try:
                 day = date.fromisoformat(day)
@@ -65,7 +65,7 @@ class BillingService(base.BaseService):
     @timer(interval=300)
     def daily_storage(self):
         """Once a WIB day has ended, bill its storage (idempotent per merchant and day)."""
-        yesterday = ((utcnow() + timedelta(hours=7)).date() - timedelta(days=1)).isoformat()
+        yesterday = yesterday_wib().isoformat()
         if self.store.storage_run(yesterday) is None:
             self.run_storage_billing(yesterday)
 
