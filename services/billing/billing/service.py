@@ -44,10 +44,6 @@ class BillingService(base.BaseService):
         return operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
 
     @rpc(expected_exceptions=EXPECTED)
-    def trial_balance(self):
-        return operations.trial_balance(self.store)
-
-    @rpc(expected_exceptions=EXPECTED)
     def run_storage_billing(self, day=None):
         """Charge the storage fee of `day` (YYYY-MM-DD, WIB; default yesterday) now."""
         if day is None:

@@ -1,9 +1,9 @@
-"""Shipping use cases: quote, book a packed order, record a courier's tracking report."""
+"""Shipping use cases: book a packed order, record a courier's tracking report, pickup manifests."""
 
 import logging
 import uuid
 
-from gudang_common.couriers import COURIERS, origin_postal_code  # noqa: F401
+from gudang_common.couriers import COURIERS
 from gudang_common.errors import Conflict, NotFound, Unprocessable
 from gudang_common.events import iso, new_event, parse_iso, utcnow
 
@@ -19,18 +19,6 @@ def _quote(courier, package, postal_code, origin, cod_amount=0):
         return domain.quote(courier, package, postal_code, origin, cod_amount)
     except domain.BookingRefused as refused:
         raise Unprocessable(refused.message, {refused.field: [refused.message]}) from None
-
-
-def quote(data, origin):
-    package = {k: data[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")}
-    priced = _quote(data["courier"], package, data["postal_code"], origin, data["cod_amount"])
-    return {
-        "courier": priced["courier"],
-        "zone": priced["zone"],
-        "chargeable_weight_g": priced["chargeable_weight_g"],
-        "per_kg": priced["per_kg"],
-        "shipping_cost": priced["shipping_cost"],
-    }
 
 
 class OrderNotReceivedYet(LookupError):
@@ -124,22 +112,6 @@ def parcel_view(doc):
 
 def _not_found_awb(awb):
     return NotFound(f"parcel {awb} not found", {"awb": ["Unknown AWB."]})
-
-
-def get_parcel(repo, order_id, merchant_id=None):
-    doc = repo.get_parcel(order_id)
-    if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
-        raise NotFound(
-            f"no parcel for order {order_id}", {"order_id": ["No parcel for this order."]}
-        )
-    return parcel_view(doc)
-
-
-def get_parcel_by_awb(repo, awb, merchant_id=None):
-    doc = repo.find_by_awb(awb)
-    if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
-        raise _not_found_awb(awb)
-    return parcel_view(doc)
 
 
 def _status_event(parcel, event_type, report):

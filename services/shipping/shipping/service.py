@@ -4,14 +4,15 @@ from nameko.rpc import rpc
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
+from gudang_common.couriers import origin_postal_code
 from gudang_common.errors import EXPECTED, load
 from gudang_common.store import ServiceStore
 
 from . import operations
-from .schemas import QuoteSchema, TrackingSchema
+from .schemas import TrackingSchema
 from .store import ShippingRepository
 
-quote_schema, tracking_schema = QuoteSchema(), TrackingSchema()
+tracking_schema = TrackingSchema()
 
 
 class ShippingService(base.BaseService):
@@ -19,19 +20,6 @@ class ShippingService(base.BaseService):
     store = ServiceStore(ShippingRepository)
 
     # --- RPC (through the gateway) ----------------------------------------
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_parcel(self, order_id, merchant_id=None):
-        return operations.get_parcel(self.store, order_id, merchant_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_parcel_by_awb(self, awb, merchant_id=None):
-        return operations.get_parcel_by_awb(self.store, awb, merchant_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def quote(self, payload):
-        origin = operations.origin_postal_code(self.config)
-        return operations.quote(load(quote_schema, payload), origin)
 
     @rpc(expected_exceptions=EXPECTED)
     def record_tracking(self, courier, payload):
@@ -53,4 +41,4 @@ class ShippingService(base.BaseService):
 
     @domain_event_handler("packing", "order_packed")
     def on_order_packed(self, packed):
-        operations.book_parcel(self.store, packed, operations.origin_postal_code(self.config))
+        operations.book_parcel(self.store, packed, origin_postal_code(self.config))
