@@ -18,7 +18,7 @@ from gudang_common.couriers import COURIERS, courier_problem, origin_postal_code
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
 from gudang_common.events import iso, new_event, utcnow
 from gudang_common.rpc import BoundedRpcProxy, call
-from gudang_common.store import DuplicateKeyError, ServiceStore
+from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
 from . import inventory_routes, notify, webhooks
@@ -171,15 +171,20 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         data = load(promoter_schema, json_body(request))
         promoter_id = _new_id("prm")
         for _ in range(5):
+            # the code's unique index decides: another promoter may have drawn the same one
             code = _referral_code(data["name"])
-            if self.store.promoter_by_code(code) is None:
+            event = new_event(
+                "promoter_registered",
+                promoter_id=promoter_id,
+                name=data["name"],
+                referral_code=code,
+            )
+            doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
+            if self.store.add_account("promoters", doc, "promoter_registered", event):
                 break
+        else:
+            raise RuntimeError("no free referral code in 5 draws")
         api_key = self.store.add_api_key("promoter", promoter_id)
-        event = new_event(
-            "promoter_registered", promoter_id=promoter_id, name=data["name"], referral_code=code
-        )
-        doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
-        self.store.add_account("promoters", doc, "promoter_registered", event)
         return 201, {"promoter_id": promoter_id, "referral_code": code, "api_key": api_key}
 
     @http("POST", f"{API}/merchants")
@@ -201,12 +206,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             promoter_id=promoter_id,
         )
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id, created_at=iso(utcnow()))
-        try:
-            self.store.add_account("merchants", doc, "merchant_registered", event)
-        except DuplicateKeyError:
-            raise Conflict(
-                "a merchant with this email exists", {"email": ["Already registered."]}
-            ) from None
+        if not self.store.add_account("merchants", doc, "merchant_registered", event):
+            raise Conflict("a merchant with this email exists", {"email": ["Already registered."]})
         api_key = self.store.add_api_key("merchant", merchant_id)
         return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
 
@@ -364,7 +365,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             ],
             seen=[event["event_id"]],
         )
-        if self.store.add_order(doc, event) is None:  # the same external_id raced in
+        if not self.store.add_order(doc, event):  # the same external_id raced in
             existing = self.store.order_by_external_id(caller.id, data["external_id"])
             return 200, {
                 "order_id": existing["_id"],

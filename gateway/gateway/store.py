@@ -7,7 +7,7 @@ import secrets
 from pymongo import ASCENDING
 
 from gudang_common.events import iso, parse_iso, utcnow
-from gudang_common.store import DuplicateKeyError, Repository, insert_with_events, staged
+from gudang_common.store import Repository
 
 from . import notify
 from .tracking import (
@@ -101,12 +101,8 @@ class GatewayRepository(Repository):
         return self.db.api_keys.find_one({"_id": hash_key(api_key)})
 
     def add_account(self, collection, doc, event_type=None, event=None):
-        if event_type:
-            insert_with_events(doc, [staged(event_type, event)])
-        self.db[collection].insert_one(doc)
-        if event_type:
-            self.events_written()
-        return doc
+        """Store a new account (with its event); False when its id or a unique field is taken."""
+        return self.insert_once(collection, doc, [(event_type, event)] if event_type else ())
 
     def get_account(self, collection, account_id):
         return self.db[collection].find_one({"_id": account_id})
@@ -140,11 +136,9 @@ class GatewayRepository(Repository):
             "state": "running",
             "started_at": now,
         }
-        try:
-            self.db.idempotency.insert_one(doc)
+        if self.insert_once("idempotency", doc):
             return None
-        except DuplicateKeyError:
-            existing = self.db.idempotency.find_one({"_id": doc["_id"]})
+        existing = self.db.idempotency.find_one({"_id": doc["_id"]})
         if existing["state"] == "running" and existing["fingerprint"] == fingerprint:
             age = (parse_iso(now) - parse_iso(existing["started_at"])).total_seconds()
             if age > stale_after:
@@ -176,14 +170,12 @@ class GatewayRepository(Repository):
 
     def add_stock_alert(self, merchant_id, alert, keep):
         """Keep the merchant's newest alerts in one document, once per event."""
-        try:
-            self.db.stock_alerts.update_one(
-                {"_id": merchant_id, "alerts.event_id": {"$ne": alert["event_id"]}},
-                {"$push": {"alerts": {"$each": [alert], "$slice": -keep}}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            pass  # the document exists and holds this alert: a redelivery
+        # not one conditional upsert: on a redelivery it would try to insert a second document
+        self.insert_once("stock_alerts", {"_id": merchant_id, "alerts": []})
+        self.db.stock_alerts.update_one(
+            {"_id": merchant_id, "alerts.event_id": {"$ne": alert["event_id"]}},
+            {"$push": {"alerts": {"$each": [alert], "$slice": -keep}}},
+        )
 
     def stock_alerts(self, merchant_id):
         doc = self.db.stock_alerts.find_one({"_id": merchant_id}) or {}
@@ -192,13 +184,8 @@ class GatewayRepository(Repository):
     # --- orders -----------------------------------------------------------
 
     def add_order(self, doc, event):
-        insert_with_events(doc, [staged("order_received", event)])
-        try:
-            self.db.orders.insert_one(doc)
-        except DuplicateKeyError:
-            return None
-        self.events_written()
-        return doc
+        """Store a received order with its order_received; False when its external_id is taken."""
+        return self.insert_once("orders", doc, [("order_received", event)])
 
     def get_order(self, order_id):
         return self.db.orders.find_one({"_id": order_id})

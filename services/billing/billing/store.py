@@ -8,7 +8,7 @@ the key and changes nothing. Balances are sums over postings, never stored.
 from pymongo import ASCENDING, DESCENDING
 
 from gudang_common.events import iso, utcnow
-from gudang_common.store import DuplicateKeyError, Repository
+from gudang_common.store import Repository
 
 from .domain import check_balanced
 
@@ -26,7 +26,7 @@ class BillingRepository(Repository):
     # --- parties ----------------------------------------------------------
 
     def add_merchant(self, doc):
-        return self._insert_once(self.db.merchants, doc)
+        return self.insert_once("merchants", doc)
 
     def get_merchant(self, merchant_id):
         return self.db.merchants.find_one({"_id": merchant_id})
@@ -39,7 +39,7 @@ class BillingRepository(Repository):
         return {d["_id"]: d.get("name") for d in docs}
 
     def add_promoter(self, doc):
-        return self._insert_once(self.db.promoters, doc)
+        return self.insert_once("promoters", doc)
 
     def get_promoter(self, promoter_id):
         return self.db.promoters.find_one({"_id": promoter_id})
@@ -49,7 +49,7 @@ class BillingRepository(Repository):
     def add_posting(self, posting):
         """Record a posting once; False when its cause was posted already."""
         check_balanced(posting["lines"])
-        return self._insert_once(self.db.postings, posting)
+        return self.insert_once("postings", posting)
 
     def get_posting(self, posting_id):
         return self.db.postings.find_one({"_id": posting_id})
@@ -97,14 +97,6 @@ class BillingRepository(Repository):
             ]
         )
         return {r["_id"]: r["total"] for r in rows}
-
-    @staticmethod
-    def _insert_once(collection, doc):
-        try:
-            collection.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
 
     # --- daily storage runs -----------------------------------------------
 

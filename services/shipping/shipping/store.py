@@ -8,17 +8,15 @@ not being recorded yet: the entry, the new status and the event go in one write.
 from pymongo import ASCENDING, ReturnDocument
 
 from gudang_common.couriers import COURIERS
-from gudang_common.store import (
-    DuplicateKeyError,
-    Repository,
-    insert_with_events,
-    staged,
-    update_with_events,
-)
+from gudang_common.store import Repository
 
 from .domain import STAGE
 
 AWB_DIGITS = 12
+
+
+class AwbTaken(RuntimeError):
+    """A new parcel's AWB is another parcel's; the broker retries the booking."""
 
 
 class ShippingRepository(Repository):
@@ -58,14 +56,12 @@ class ShippingRepository(Repository):
 
     def add_parcel(self, doc, event):
         """Store a booked parcel with its parcel_booked event; False if the order has one."""
-        try:
-            self.db.parcels.insert_one(insert_with_events(doc, [staged("parcel_booked", event)]))
-        except DuplicateKeyError:
-            if self.get_parcel(doc["_id"]) is None:
-                raise  # the AWB clashed, not the order: let the delivery retry with a new one
-            return False
-        self.events_written()
-        return True
+        if self.insert_once("parcels", doc, [("parcel_booked", event)]):
+            return True
+        if self.get_parcel(doc["_id"]) is None:
+            # the AWB clashed, not the order: raising lets the redelivery book with a new one
+            raise AwbTaken(f"AWB {doc['awb']} is already on another parcel")
+        return False
 
     def get_order(self, order_id):
         return self.db.orders.find_one({"_id": order_id})
@@ -81,25 +77,16 @@ class ShippingRepository(Repository):
 
         Returns the updated parcel, or None when the condition failed: re-read and decide again.
         """
-        update = {
-            "$push": {"tracking": entry},
-            "$set": fields,
-            "$inc": {"version": 1},
-        }
-        if event_type:
-            update = update_with_events(update, [staged(event_type, event)])
-        done = self.db.parcels.find_one_and_update(
+        return self.write_with_events(
+            "parcels",
             {
                 "_id": parcel["_id"],
                 "version": parcel["version"],
                 "tracking.key": {"$ne": entry["key"]},
             },
-            update,
-            return_document=ReturnDocument.AFTER,
+            {"$push": {"tracking": entry}, "$set": fields, "$inc": {"version": 1}},
+            [(event_type, event)] if event_type else (),
         )
-        if done is not None and event_type:
-            self.events_written()
-        return done
 
     # --- pickup manifests -------------------------------------------------
 

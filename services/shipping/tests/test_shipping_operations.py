@@ -9,7 +9,7 @@ from gudang_common.events import new_event, validate_event
 from gudang_common.store import OUTBOX
 from shipping import operations
 from shipping.schemas import TrackingSchema
-from shipping.store import ShippingRepository
+from shipping.store import AwbTaken, ShippingRepository
 
 ORIGIN = "13930"
 
@@ -242,3 +242,12 @@ def test_a_manifest_hands_over_every_booked_parcel_of_a_courier_once(repo):
         operations.create_manifest(repo, "jne", "stf_1")  # nothing left to hand over
     with pytest.raises(NotFound):
         operations.create_manifest(repo, "dhl", "stf_1")
+
+
+def test_an_awb_already_on_another_parcel_is_retried_not_absorbed(repo):
+    first = booked(repo)
+    event = packed(repo, order_id="ord_2")
+    doc = dict(repo.get_parcel("ord_1"), _id="ord_2", order_id="ord_2", awb=first["awb"])
+    with pytest.raises(AwbTaken):
+        repo.add_parcel(doc, event)
+    assert repo.get_parcel("ord_2") is None
