@@ -4,7 +4,6 @@ returns, adjustments, cycle counts and moves; and the merchants' low-stock alert
 from werkzeug.wrappers import Response
 
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import Conflict
 from gudang_common.web import http, json_body
 
 API = "/api/v1"
@@ -17,14 +16,7 @@ class InventoryRoutes:
     @http("POST", f"{API}/skus")
     def register_sku(self, request):
         caller = self._auth(request, "merchant")
-        payload = json_body(request)
-        try:
-            sku = self._rpc(self.inventory, "register_sku", caller.id, payload)
-        except Conflict:
-            self.store.remember_sku(caller.id, payload["sku"])
-            raise
-        self.store.remember_sku(caller.id, sku["sku"])
-        return 201, sku
+        return 201, self._rpc(self.inventory, "register_sku", caller.id, json_body(request))
 
     @http("GET", f"{API}/skus")
     def list_skus(self, request):
@@ -158,6 +150,12 @@ class InventoryRoutes:
         )
 
     # --- events -----------------------------------------------------------
+
+    @domain_event_handler("inventory", "sku_registered")
+    def on_sku_registered(self, event):
+        """The catalog orders are checked against, built from inventory's SKUs, once per SKU."""
+        if not self.store.add_to_catalog(event["merchant_id"], event["sku"]):
+            self.metrics.duplicates.labels(self.name, "sku_registered").inc()
 
     @domain_event_handler("inventory", "stock_low")
     def on_stock_low(self, event):

@@ -15,7 +15,15 @@ from werkzeug.wrappers import Response
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.couriers import COURIERS, courier_problem, origin_postal_code
-from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
+from gudang_common.errors import (
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    UpstreamTimeout,
+    ValidationFailed,
+    load,
+)
 from gudang_common.events import iso, new_event, utcnow
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
@@ -142,6 +150,33 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             return min(max(int(request.args.get("limit", default)), 1), most)
         except ValueError:
             raise ValidationFailed("limit must be a number", {"limit": ["Not a number."]}) from None
+
+    def _check_skus(self, merchant_id, lines):
+        """422 naming each line whose SKU inventory does not know.
+
+        The catalog follows sku_registered, which may trail a SKU registered a moment
+        ago, so a miss asks inventory (the owner of the rule) once. When inventory
+        cannot answer, the order is accepted all the same (no order waits for another
+        service) and inventory rejects it if a SKU is unknown."""
+        skus = {line["sku"] for line in lines}
+        missing = skus - self.store.known_skus(merchant_id, skus)
+        if not missing:
+            return
+        timeout = float(self.config.get("SKU_CHECK_TIMEOUT_SECONDS", 2))
+        try:
+            known = self._rpc(
+                self.inventory, "known_skus", merchant_id, sorted(missing), timeout=timeout
+            )
+        except (ServiceUnavailable, UpstreamTimeout):
+            return
+        missing -= set(known)
+        unknown = {
+            f"lines.{i}.sku": ["Unknown SKU."]
+            for i, line in enumerate(lines)
+            if line["sku"] in missing
+        }
+        if unknown:
+            raise Unprocessable("order names SKUs you have not registered", unknown)
 
     def _lang(self, request):
         return "en" if request.args.get("lang") == "en" else "id"
@@ -331,14 +366,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         if problem:
             field, message = problem
             raise ValidationFailed(f"invalid request: {field}", {field: [message]})
-        known = self.store.known_skus(caller.id, {line["sku"] for line in data["lines"]})
-        unknown = {
-            f"lines.{i}.sku": ["Unknown SKU."]
-            for i, line in enumerate(data["lines"])
-            if line["sku"] not in known
-        }
-        if unknown:
-            raise Unprocessable("order names SKUs you have not registered", unknown)
+        self._check_skus(caller.id, data["lines"])
         existing = self.store.order_by_external_id(caller.id, data["external_id"])
         if existing is not None:
             return 200, {

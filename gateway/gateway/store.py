@@ -112,11 +112,10 @@ class GatewayRepository(Repository):
 
     # --- SKU catalog ------------------------------------------------------
 
-    def remember_sku(self, merchant_id, sku):
-        self.db.catalog.update_one(
-            {"_id": f"{merchant_id}:{sku}"},
-            {"$set": {"merchant_id": merchant_id, "sku": sku}},
-            upsert=True,
+    def add_to_catalog(self, merchant_id, sku):
+        """Record a registered SKU; False when it is there already (a redelivered event)."""
+        return self.insert_once(
+            "catalog", {"_id": f"{merchant_id}:{sku}", "merchant_id": merchant_id, "sku": sku}
         )
 
     def known_skus(self, merchant_id, skus):

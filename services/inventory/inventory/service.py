@@ -63,6 +63,10 @@ class InventoryService(base.BaseService):
         return self.store.list_skus(merchant_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def known_skus(self, merchant_id, skus):
+        return sorted(self.store.known_skus(merchant_id, skus))
+
+    @rpc(expected_exceptions=EXPECTED)
     def create_bin(self, payload):
         return self.store.add_bin(load(bin_schema, payload))
 
