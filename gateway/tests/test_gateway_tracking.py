@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.auth import Caller
 from gateway.tracking import last_cutoff_utc, next_status, timeline_view
 from gateway.webhooks import sign, verify
 from gudang_common.clock import wib_text
@@ -61,7 +60,3 @@ def test_webhook_signature():
         verify("s3cret", body, sign("other", body))
     with pytest.raises(Unauthorized):
         verify("s3cret", body, None)
-
-
-def test_caller_is_a_value():
-    assert Caller("merchant", "m1") == Caller("merchant", "m1")

@@ -19,6 +19,8 @@ from gudang_common.store import (
 )
 from gudang_common.topology import declare_topology, queue_name
 
+pytestmark = pytest.mark.integration
+
 MGMT = ("http://localhost:15672", ("guest", "guest"))
 
 
