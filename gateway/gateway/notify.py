@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import eventlet
 import requests
 from nameko.extensions import DependencyProvider
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from gudang_common.errors import ValidationFailed
 from gudang_common.events import iso, parse_iso, utcnow
@@ -36,8 +36,8 @@ DELIVERABLE = tuple(e for c, _, e in SUBSCRIPTIONS if c == "gateway" and e in ST
 
 def ensure_indexes(db):
     db.webhooks.create_index([("merchant_id", ASCENDING)])
-    db.deliveries.create_index([("status", ASCENDING)])
-    db.deliveries.create_index([("webhook_id", ASCENDING)])
+    db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+    db.deliveries.create_index([("webhook_id", ASCENDING), ("created_at", DESCENDING)])
 
 
 def check_url(url):
@@ -128,7 +128,7 @@ def deactivate(db, webhook_id):
 
 def deliveries_of(db, webhook_id, limit=50):
     docs = db.deliveries.find({"webhook_id": webhook_id}, {"body": 0})
-    docs = sorted(docs, key=lambda d: d["created_at"], reverse=True)[:limit]
+    docs = docs.sort("created_at", DESCENDING).limit(limit)
     keys = (
         "event",
         "status",
@@ -182,12 +182,10 @@ class WebhookDeliverer(DependencyProvider):
         while self.running:
             try:
                 now = iso(utcnow())
-                due = [
-                    d
-                    for d in self.db.deliveries.find({"status": "pending"})
-                    if d["next_attempt_at"] <= now
-                ]
-                for delivery in due[:100]:
+                due = self.db.deliveries.find(
+                    {"status": "pending", "next_attempt_at": {"$lte": now}}
+                ).sort("next_attempt_at", ASCENDING)
+                for delivery in list(due.limit(100)):
                     pool.spawn_n(self.attempt, http, delivery)
                 pool.waitall()
             except Exception:  # the store or a hook misbehaved: keep the loop alive

@@ -4,7 +4,7 @@ against, and orders with their tracking timeline (the read model)."""
 import hashlib
 import secrets
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from gudang_common.events import iso, parse_iso, utcnow
 from gudang_common.store import Repository
@@ -40,8 +40,9 @@ class GatewayRepository(Repository):
         db.orders.create_index(
             [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
         )
-        db.orders.create_index([("merchant_id", ASCENDING)])
-        db.orders.create_index([("status", ASCENDING)])
+        # the merchant's newest orders; the backlog by status and age (the gauges)
+        db.orders.create_index([("merchant_id", ASCENDING), ("received_at", DESCENDING)])
+        db.orders.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
         notify.ensure_indexes(db)
 
@@ -53,9 +54,10 @@ class GatewayRepository(Repository):
             return [((s,), db.orders.count_documents({"status": s})) for s in IN_FLIGHT]
 
         def unpacked_received_before(moment):
-            # the not-yet-packed backlog only; ISO UTC strings sort as times
-            docs = db.orders.find({"status": {"$in": list(NOT_PACKED)}}, {"received_at": 1})
-            return sum(1 for d in docs if d["received_at"] < iso(moment))
+            # ISO UTC strings sort as times
+            return db.orders.count_documents(
+                {"status": {"$in": list(NOT_PACKED)}, "received_at": {"$lt": iso(moment)}}
+            )
 
         def missed_cutoff():
             return [((), unpacked_received_before(last_cutoff_utc(utcnow(), cutoff_hour)))]
@@ -200,7 +202,7 @@ class GatewayRepository(Repository):
         if status:
             query["status"] = status
         docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
-        return sorted(docs, key=lambda d: d["received_at"], reverse=True)[:limit]
+        return list(docs.sort("received_at", DESCENDING).limit(limit))
 
     def apply_event(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only.

@@ -148,8 +148,9 @@ def charge_storage(repo, card, day, units_by_merchant):
     yet are left for the next run rather than failing the others."""
     charged = {}
     event = {"event_id": f"storage-{day}", "occurred_at": iso(utcnow())}
+    merchants = repo.get_merchants(units_by_merchant)
     for merchant_id, units in sorted(units_by_merchant.items()):
-        merchant = repo.get_merchant(merchant_id)
+        merchant = merchants.get(merchant_id)
         fee = domain.storage_fee(card, units)
         if merchant is None or fee <= 0:
             continue
@@ -201,7 +202,7 @@ def promoter_earnings(repo, promoter_id, limit=50):
     for (merchant_id, fee_type), amount in totals.items():
         per_merchant[merchant_id] = per_merchant.get(merchant_id, 0) + amount
         per_fee[fee_type] = per_fee.get(fee_type, 0) + amount
-    names = repo.merchants_named(per_merchant)
+    names = {mid: m.get("name") for mid, m in repo.get_merchants(per_merchant).items()}
     promoter = repo.get_promoter(promoter_id) or {}
     entries = [
         {

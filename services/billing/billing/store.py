@@ -34,9 +34,9 @@ class BillingRepository(Repository):
     def merchants_referred_by(self, promoter_id):
         return list(self.db.merchants.find({"promoter_id": promoter_id}))
 
-    def merchants_named(self, merchant_ids):
-        docs = self.db.merchants.find({"_id": {"$in": list(merchant_ids)}}, {"name": 1})
-        return {d["_id"]: d.get("name") for d in docs}
+    def get_merchants(self, merchant_ids):
+        """{merchant_id: merchant} for those of `merchant_ids` billing knows, in one query."""
+        return {d["_id"]: d for d in self.db.merchants.find({"_id": {"$in": list(merchant_ids)}})}
 
     def add_promoter(self, doc):
         return self.insert_once("promoters", doc)

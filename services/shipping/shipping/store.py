@@ -92,8 +92,13 @@ class ShippingRepository(Repository):
 
     def parcels_awaiting_pickup(self, courier):
         """Booked parcels of a courier on no manifest yet (the day's backlog, not history)."""
-        docs = self.db.parcels.find({"status": "booked", "courier": courier}, {"tracking": 0})
-        return [d for d in docs if not d.get("manifest_id")]
+        # the status index narrows to the backlog; an index on courier would not help the
+        # embedded store, which would gather the courier's whole history to intersect it
+        return list(
+            self.db.parcels.find(
+                {"status": "booked", "courier": courier, "manifest_id": None}, {"tracking": 0}
+            )
+        )
 
     def add_manifest(self, doc):
         self.db.manifests.insert_one(doc)
