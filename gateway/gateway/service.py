@@ -201,6 +201,14 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     # --- accounts ---------------------------------------------------------
 
+    def _register(self, role, doc, **facts):
+        """Store a new promoter or merchant (in `<role>s`) with its `<role>_registered` event,
+        in the same write; False when its id or a unique field is taken."""
+        event_type = f"{role}_registered"
+        event = new_event(event_type, name=doc["name"], **facts)
+        doc = dict(doc, created_at=iso(utcnow()))
+        return self.store.add_account(f"{role}s", doc, event_type, event)
+
     @http("POST", f"{API}/promoters")
     def register_promoter(self, request):
         data = load(promoter_schema, json_body(request))
@@ -208,14 +216,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         for _ in range(5):
             # the code's unique index decides: another promoter may have drawn the same one
             code = _referral_code(data["name"])
-            event = new_event(
-                "promoter_registered",
-                promoter_id=promoter_id,
-                name=data["name"],
-                referral_code=code,
-            )
-            doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
-            if self.store.add_account("promoters", doc, "promoter_registered", event):
+            doc = dict(data, _id=promoter_id, referral_code=code)
+            if self._register("promoter", doc, promoter_id=promoter_id, referral_code=code):
                 break
         else:
             raise RuntimeError("no free referral code in 5 draws")
@@ -234,14 +236,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
                 )
             promoter_id = promoter["_id"]
         merchant_id = _new_id("mer")
-        event = new_event(
-            "merchant_registered",
-            merchant_id=merchant_id,
-            name=data["name"],
-            promoter_id=promoter_id,
-        )
-        doc = dict(data, _id=merchant_id, promoter_id=promoter_id, created_at=iso(utcnow()))
-        if not self.store.add_account("merchants", doc, "merchant_registered", event):
+        doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
+        if not self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id):
             raise Conflict("a merchant with this email exists", {"email": ["Already registered."]})
         api_key = self.store.add_api_key("merchant", merchant_id)
         return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
