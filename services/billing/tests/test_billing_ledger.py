@@ -39,15 +39,6 @@ def world(repo):
     return repo
 
 
-RECIPIENT = {
-    "name": "Siti",
-    "phone": "+6281234567890",
-    "address": "Jl. Braga No. 1",
-    "city": "Bandung",
-    "postal_code": "40115",
-}
-
-
 def stock_received(merchant_id="mer_1", units=10, receipt_id="rcp_1"):
     return new_event(
         "stock_received",
@@ -67,9 +58,6 @@ def order_packed(merchant_id="mer_1", order_id="ord_1", qty=3):
         packer_id="stf_1",
         package={"weight_g": 900, "length_cm": 20, "width_cm": 15, "height_cm": 10},
         lines=[{"sku": "KAOS-M", "qty": qty, "bin": "A-01-01-1-01", "pick_sequence": 1}],
-        recipient=RECIPIENT,
-        courier="jne",
-        cod_amount=0,
     )
 
 
