@@ -13,6 +13,7 @@ import eventlet
 from werkzeug.wrappers import Response
 
 from gudang_common import service as base
+from gudang_common.clock import iso, utcnow
 from gudang_common.consumer import domain_event_handler
 from gudang_common.couriers import COURIERS, courier_problem, origin_postal_code
 from gudang_common.errors import (
@@ -24,7 +25,7 @@ from gudang_common.errors import (
     ValidationFailed,
     load,
 )
-from gudang_common.events import iso, new_event, utcnow
+from gudang_common.events import new_event
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response

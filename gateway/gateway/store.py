@@ -6,7 +6,7 @@ import secrets
 
 from pymongo import ASCENDING, DESCENDING
 
-from gudang_common.events import iso, parse_iso, utcnow
+from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
 from . import notify

@@ -2,8 +2,8 @@
 
 import logging
 
+from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
-from gudang_common.events import iso, parse_iso, utcnow
 
 from . import domain
 

@@ -7,7 +7,7 @@ the key and changes nothing. Balances are sums over postings, never stored.
 
 from pymongo import ASCENDING, DESCENDING
 
-from gudang_common.events import iso, utcnow
+from gudang_common.clock import iso, utcnow
 from gudang_common.store import Repository
 
 from .domain import check_balanced

@@ -3,9 +3,10 @@
 import logging
 import uuid
 
+from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.couriers import COURIERS
 from gudang_common.errors import Conflict, NotFound, Unprocessable
-from gudang_common.events import iso, new_event, parse_iso, utcnow
+from gudang_common.events import new_event
 
 from . import domain
 
