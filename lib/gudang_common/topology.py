@@ -24,6 +24,7 @@ SUBSCRIPTIONS = [
     ("inventory", "packing", "order_packed"),
     ("inventory", "packing", "order_cancelled"),
     ("inventory", "shipping", "parcel_returned"),
+    ("inventory", "shipping", "parcel_returned_by_buyer"),
     ("inventory", "inventory", "return_inspected"),
     ("gateway", "inventory", "stock_low"),
     ("gateway", "inventory", "sku_registered"),
@@ -35,6 +36,7 @@ SUBSCRIPTIONS = [
     ("billing", "packing", "order_packed"),
     ("billing", "shipping", "parcel_booked"),
     ("billing", "shipping", "parcel_delivered"),
+    ("billing", "shipping", "parcel_outcome_corrected"),
 ] + [
     ("gateway", EVENTS[event][0], event)
     for event in (

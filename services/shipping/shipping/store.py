@@ -31,6 +31,7 @@ class ShippingRepository(Repository):
         db.parcels.create_index([("merchant_id", ASCENDING)])
         db.parcels.create_index([("status", ASCENDING)])
         db.parcels.create_index([("manifest_id", ASCENDING)])
+        db.parcels.create_index([("corrections", ASCENDING)])
         db.manifests.create_index([("courier", ASCENDING), ("status", ASCENDING)])
 
     @classmethod
@@ -42,8 +43,17 @@ class ShippingRepository(Repository):
                 for status in STAGE
             ]
 
+        def corrected():
+            return [(("shipping",), db.parcels.count_documents({"corrections": {"$gt": 0}}))]
+
         return [
             ("gudang_parcels", "Parcels per status", ("service", "status"), parcels_by_status),
+            (
+                "gudang_parcels_outcome_corrected",
+                "Parcels whose told outcome a late courier report corrected (exceptions)",
+                ("service",),
+                corrected,
+            ),
         ]
 
     def next_awb(self, courier):
@@ -73,8 +83,8 @@ class ShippingRepository(Repository):
     def find_by_awb(self, awb):
         return self.db.parcels.find_one({"awb": awb})
 
-    def add_tracking(self, parcel, entry, fields, event_type=None, event=None):
-        """Append a tracking entry (and its event) unless recorded or the parcel moved on.
+    def add_tracking(self, parcel, entry, fields, events=()):
+        """Append a tracking entry (and its events) unless recorded or the parcel moved on.
 
         Returns the updated parcel, or None when the condition failed: re-read and decide again.
         """
@@ -83,8 +93,8 @@ class ShippingRepository(Repository):
             "$set": fields,
             "$inc": {"version": 1},
         }
-        if event_type:
-            update = update_with_events(update, [staged(event_type, event)])
+        if events:
+            update = update_with_events(update, [staged(t, body) for t, body in events])
         done = self.db.parcels.find_one_and_update(
             {
                 "_id": parcel["_id"],
@@ -94,7 +104,7 @@ class ShippingRepository(Repository):
             update,
             return_document=ReturnDocument.AFTER,
         )
-        if done is not None and event_type:
+        if done is not None and events:
             self.events_written()
         return done
 
