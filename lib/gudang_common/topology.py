@@ -52,6 +52,8 @@ SUBSCRIPTIONS = [
         "parcel_delivered",
         "parcel_delivery_failed",
         "parcel_returned",
+        "parcel_returned_by_buyer",
+        "parcel_outcome_corrected",
     )
 ]
 
