@@ -223,7 +223,8 @@ class GatewayRepository(Repository):
         one order applied at once cannot both move it; the loser re-reads."""
         for _ in range(20):
             order = self.db.orders.find_one(
-                {"_id": event["order_id"]}, {"status": 1, "seen": 1, "outcome_correction": 1}
+                {"_id": event["order_id"]},
+                {"status": 1, "seen": 1, "outcome_correction": 1, "buyer_returned": 1},
             )
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
@@ -242,6 +243,7 @@ class GatewayRepository(Repository):
                     "_id": event["order_id"],
                     "status": order["status"],
                     "outcome_correction": order.get("outcome_correction"),
+                    "buyer_returned": order.get("buyer_returned"),
                     "seen": {"$ne": event["event_id"]},
                 },
                 update,

@@ -112,14 +112,20 @@ def order_move(order, event_type, event):
                 **timeline_entry(event_type, event)["detail"],
             },
         }
-        # a buyer's return comes after the delivery a correction brings back
-        if not (event["outcome"] == "delivered" and order["status"] == "returned_by_buyer"):
+        # a buyer's return (which may have reached us first) follows the delivery brought back
+        if event["outcome"] == "delivered" and order.get("buyer_returned"):
+            fields["status"] = "returned_by_buyer"
+        else:
             fields["status"] = event["outcome"]
         return fields
     if event_type in OUTCOME_EVENTS and corrected:
         return {}
-    if event_type == "parcel_returned_by_buyer" and order["status"] == "returned":
-        return {}
+    if event_type == "parcel_returned_by_buyer":
+        # remembered even while a return to sender shows: a correction may bring the delivery back
+        fields = {"buyer_returned": True}
+        if order["status"] != "returned" and RANK[order["status"]] < RANK["returned_by_buyer"]:
+            fields["status"] = "returned_by_buyer"
+        return fields
     moved = next_status(RANK[order["status"]], event_type)
     return {"status": moved[0]} if moved else {}
 

@@ -109,13 +109,28 @@ def test_outcome_events_reaching_the_gateway_after_a_correction_move_nothing(rep
 
 
 def test_a_buyers_return_follows_a_delivery_but_never_a_return_to_sender():
-    delivered = {"status": "delivered"}
-    assert order_move(delivered, "parcel_returned_by_buyer", {}) == {"status": "returned_by_buyer"}
-    assert order_move({"status": "in_transit"}, "parcel_returned_by_buyer", {}) == {
-        "status": "returned_by_buyer"
+    moved = {"status": "returned_by_buyer", "buyer_returned": True}
+    assert order_move({"status": "delivered"}, "parcel_returned_by_buyer", {}) == moved
+    assert order_move({"status": "in_transit"}, "parcel_returned_by_buyer", {}) == moved
+    assert order_move({"status": "returned"}, "parcel_returned_by_buyer", {}) == {
+        "buyer_returned": True
     }
-    assert order_move({"status": "returned"}, "parcel_returned_by_buyer", {}) == {}
     assert order_move({"status": "returned_by_buyer"}, "parcel_delivered", {}) == {}
+
+
+def test_a_correction_back_to_delivered_keeps_a_buyers_return_that_came_first(repo):
+    # shipping: returned told, buyer's return and an earlier delivery arrive; the gateway
+    # happens to see the buyer's return before the correction that makes it count
+    repo.apply_event(
+        "parcel_returned", parcel_event("parcel_returned", "2025-01-05T08:00:00.000Z", "returned")
+    )
+    repo.apply_event(
+        "parcel_returned_by_buyer",
+        parcel_event("parcel_returned_by_buyer", "2025-01-09T08:00:00.000Z", "returned_by_buyer"),
+    )
+    assert order(repo)["status"] == "returned"
+    repo.apply_event("parcel_outcome_corrected", corrected(1, "delivered"))
+    assert order(repo)["status"] == "returned_by_buyer"
 
 
 def test_merchants_can_subscribe_to_the_new_parcel_events():
