@@ -1,4 +1,5 @@
-"""Shipping rules, pure: chargeable weight, delivery zones, cost, and how tracking advances."""
+"""Shipping rules, pure: chargeable weight, delivery zones, cost, and the parcel's state
+machine over its courier reports."""
 
 from dataclasses import dataclass, field
 
@@ -53,6 +54,9 @@ FINAL = ("delivered", "returned", "returned_by_buyer")
 # What a final status means for money: COD is the merchant's only when the outcome is delivered
 # (a buyer's return comes after a real delivery, whose cash was collected).
 OUTCOME_OF = {"delivered": "delivered", "returned_by_buyer": "delivered", "returned": "returned"}
+
+# events about a parcel's end that are published at most once, whatever reports follow
+TOLD_ONCE = ("parcel_delivered", "parcel_returned", "parcel_returned_by_buyer")
 
 # Two reports stamped at the same instant are taken in this order, so the outcome does not
 # depend on which arrived first; of two final ones the return decides (it moves no money).
@@ -240,9 +244,6 @@ def decide(parcel, report):
         told=tuple(told),
         announcements=tuple(out),
     )
-
-
-TOLD_ONCE = ("parcel_delivered", "parcel_returned", "parcel_returned_by_buyer")
 
 
 def _told(parcel):
