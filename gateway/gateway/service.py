@@ -74,6 +74,8 @@ def order_view(doc, lang="id"):
         "lines": doc["lines"],
         "received_at": doc["received_at"],
         "timeline": timeline_view(doc.get("timeline", []), lang),
+        # a parcel outcome shipping corrected after telling it: for the merchant to see
+        "exception": doc.get("exception"),
     }
 
 
@@ -512,3 +514,5 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     on_parcel_delivered = _timeline_handler("shipping", "parcel_delivered")
     on_parcel_delivery_failed = _timeline_handler("shipping", "parcel_delivery_failed")
     on_parcel_returned = _timeline_handler("shipping", "parcel_returned")
+    on_parcel_returned_by_buyer = _timeline_handler("shipping", "parcel_returned_by_buyer")
+    on_parcel_outcome_corrected = _timeline_handler("shipping", "parcel_outcome_corrected")

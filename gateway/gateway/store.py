@@ -13,10 +13,9 @@ from . import notify
 from .tracking import (
     IN_FLIGHT,
     NOT_PACKED,
-    RANK,
     last_cutoff_utc,
     next_cutoff_utc,
-    next_status,
+    order_move,
     timeline_entry,
 )
 
@@ -205,12 +204,16 @@ class GatewayRepository(Repository):
         return list(docs.sort("received_at", DESCENDING).limit(limit))
 
     def apply_event(self, event_type, event):
-        """Put an event on the order's timeline once; move status forward only.
+        """Put an event on the order's timeline once; move status forward only (a corrected
+        parcel outcome excepted: tracking.order_move).
 
         Optimistic: the write is conditional on the status read, so two events for
         one order applied at once cannot both move it; the loser re-reads."""
         for _ in range(20):
-            order = self.db.orders.find_one({"_id": event["order_id"]}, {"status": 1, "seen": 1})
+            order = self.db.orders.find_one(
+                {"_id": event["order_id"]},
+                {"status": 1, "seen": 1, "outcome_correction": 1, "buyer_returned": 1},
+            )
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
             if event["event_id"] in order.get("seen", []):
@@ -219,9 +222,7 @@ class GatewayRepository(Repository):
                 "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
                 "$set": {"updated_at": iso(utcnow())},
             }
-            moved = next_status(RANK[order["status"]], event_type)
-            if moved:
-                update["$set"]["status"] = moved[0]
+            update["$set"].update(order_move(order, event_type, event))
             if event_type == "parcel_booked":
                 keys = ("awb", "courier", "shipping_cost", "chargeable_weight_g")
                 update["$set"].update({key: event[key] for key in keys})
@@ -229,6 +230,8 @@ class GatewayRepository(Repository):
                 {
                     "_id": event["order_id"],
                     "status": order["status"],
+                    "outcome_correction": order.get("outcome_correction"),
+                    "buyer_returned": order.get("buyer_returned"),
                     "seen": {"$ne": event["event_id"]},
                 },
                 update,

@@ -17,12 +17,16 @@ STATUS_OF = {
     "parcel_delivery_failed": ("delivery_failed", 80),
     "parcel_delivered": ("delivered", 90),
     "parcel_returned": ("returned", 95),
+    "parcel_returned_by_buyer": ("returned_by_buyer", 97),
+    # an exception: sets the status to the corrected outcome (see order_move), however ranked
+    "parcel_outcome_corrected": (None, 99),
     "order_rejected": ("rejected", 100),
     "order_cancelled": ("cancelled", 100),
 }
 
 # a status's place in the order's life, derived from the table above
-RANK = {status: rank for status, rank in STATUS_OF.values()}
+RANK = {status: rank for status, rank in STATUS_OF.values() if status}
+OUTCOME_EVENTS = ("parcel_delivered", "parcel_returned")
 
 IN_FLIGHT = ("received", "backordered", "allocated", "picked", "packed", "booked")
 NOT_PACKED = ("received", "backordered", "allocated", "picked")
@@ -39,6 +43,8 @@ LABELS_ID = {
     "parcel_delivery_failed": "Pengiriman gagal",
     "parcel_delivered": "Paket diterima pembeli",
     "parcel_returned": "Paket kembali ke gudang",
+    "parcel_returned_by_buyer": "Paket dikembalikan pembeli",
+    "parcel_outcome_corrected": "Hasil pengiriman dikoreksi",
     "order_rejected": "Pesanan ditolak",
     "order_cancelled": "Pesanan dibatalkan",
 }
@@ -54,6 +60,15 @@ _DETAIL_FIELDS = {
     "parcel_delivery_failed": ("awb", "reason"),
     "parcel_delivered": ("awb", "cod_amount"),
     "parcel_returned": ("awb",),
+    "parcel_returned_by_buyer": ("awb",),
+    "parcel_outcome_corrected": (
+        "awb",
+        "previous_outcome",
+        "outcome",
+        "courier_status",
+        "decided_at",
+        "correction",
+    ),
     "order_rejected": ("reason", "skus"),
     "order_cancelled": ("reason",),
 }
@@ -71,9 +86,46 @@ def timeline_entry(event_type, event):
 def next_status(current_rank, event_type):
     """(status, rank) after the event, or None if the order is already further along."""
     status, rank = STATUS_OF[event_type]
-    if rank <= current_rank:
+    if status is None or rank <= current_rank:
         return None
     return status, rank
+
+
+def order_move(order, event_type, event):
+    """The fields an event sets on an order (`status`, and for a correction the exception).
+
+    Forward only, except a parcel's outcome: shipping's corrections are numbered, the
+    newest one sets the status whatever its rank, and once one has, the outcome events
+    (which may reach us after it, from their own queues) no longer move it.
+    """
+    corrected = order.get("outcome_correction", 0)
+    if event_type == "parcel_outcome_corrected":
+        if event["correction"] <= corrected:
+            return {}
+        fields = {
+            "outcome_correction": event["correction"],
+            "exception": {
+                "kind": event_type,
+                "at": event["occurred_at"],
+                **timeline_entry(event_type, event)["detail"],
+            },
+        }
+        # a buyer's return (which may have reached us first) follows the delivery brought back
+        if event["outcome"] == "delivered" and order.get("buyer_returned"):
+            fields["status"] = "returned_by_buyer"
+        else:
+            fields["status"] = event["outcome"]
+        return fields
+    if event_type in OUTCOME_EVENTS and corrected:
+        return {}
+    if event_type == "parcel_returned_by_buyer":
+        # remembered even while a return to sender shows: a correction may bring the delivery back
+        fields = {"buyer_returned": True}
+        if order["status"] != "returned" and RANK[order["status"]] < RANK["returned_by_buyer"]:
+            fields["status"] = "returned_by_buyer"
+        return fields
+    moved = next_status(RANK[order["status"]], event_type)
+    return {"status": moved[0]} if moved else {}
 
 
 def timeline_view(entries, lang="id"):

@@ -195,6 +195,23 @@ class ParcelDeliveryFailed(ParcelStatusChanged):
     reason = fields.String(required=True)
 
 
+OUTCOMES = ("delivered", "returned")
+
+
+class ParcelOutcomeCorrected(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    awb = fields.String(required=True)
+    courier = fields.String(required=True)
+    # 1, 2, ... per parcel: billing keys the money of each correction by it
+    correction = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    previous_outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    # the courier report that decides the outcome now, and when the courier says it happened
+    courier_status = fields.String(required=True)
+    decided_at = Timestamp(required=True)
+    cod_amount = Rupiah(required=True)
+
+
 # (event_type, source service, schema, what it means)
 CATALOG = [
     (
@@ -285,7 +302,28 @@ CATALOG = [
         "The buyer received the parcel; COD (if any) was collected.",
     ),
     ("parcel_delivery_failed", "shipping", ParcelDeliveryFailed, "A delivery attempt failed."),
-    ("parcel_returned", "shipping", ParcelStatusChanged, "The parcel came back to the warehouse."),
+    (
+        "parcel_returned",
+        "shipping",
+        ParcelStatusChanged,
+        "The parcel came back to the warehouse undelivered (return to sender); no COD.",
+    ),
+    (
+        "parcel_returned_by_buyer",
+        "shipping",
+        ParcelStatusChanged,
+        "The buyer sent a delivered parcel back (courier status `returned_by_buyer`);"
+        " it is expected at the warehouse. The delivery stands: its COD stays credited.",
+    ),
+    (
+        "parcel_outcome_corrected",
+        "shipping",
+        ParcelOutcomeCorrected,
+        "An exception: a courier report stamped before the one that decided the parcel's outcome"
+        " arrived late and decides otherwise (the earliest final report wins). `outcome`"
+        " returned: billing reverses the COD, its fee and the fee's commission with new"
+        " postings; delivered: billing credits them.",
+    ),
 ]
 
 EVENTS = {name: (source, schema) for name, source, schema, _ in CATALOG}

@@ -24,6 +24,7 @@ SUBSCRIPTIONS = [
     ("inventory", "packing", "order_packed"),
     ("inventory", "packing", "order_cancelled"),
     ("inventory", "shipping", "parcel_returned"),
+    ("inventory", "shipping", "parcel_returned_by_buyer"),
     ("inventory", "inventory", "return_inspected"),
     ("gateway", "inventory", "stock_low"),
     ("gateway", "inventory", "sku_registered"),
@@ -36,6 +37,7 @@ SUBSCRIPTIONS = [
     ("billing", "packing", "order_packed"),
     ("billing", "shipping", "parcel_booked"),
     ("billing", "shipping", "parcel_delivered"),
+    ("billing", "shipping", "parcel_outcome_corrected"),
 ] + [
     ("gateway", EVENTS[event][0], event)
     for event in (
@@ -51,6 +53,8 @@ SUBSCRIPTIONS = [
         "parcel_delivered",
         "parcel_delivery_failed",
         "parcel_returned",
+        "parcel_returned_by_buyer",
+        "parcel_outcome_corrected",
     )
 ]
 

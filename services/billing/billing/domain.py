@@ -3,7 +3,8 @@
 Amounts are integer rupiah. A posting's lines sum to zero; a negative amount debits
 its account, a positive one credits it: a fee takes money out of the merchant's
 wallet (negative) and credits revenue (positive). Posting kinds: the fee types
-(inbound, pick_pack, cod_fee), shipping, cod_collected, commission and topup.
+(inbound, pick_pack, cod_fee, storage), shipping, cod_collected, commission, topup,
+and reversal (the mirror of an earlier posting that proved wrong, never an edit).
 """
 
 from dataclasses import dataclass, fields
@@ -139,6 +140,11 @@ def commission_lines(promoter_id, amount):
 
 def topup_lines(merchant_id, amount):
     return _lines(BANK_CLEARING, wallet_account(merchant_id), amount)
+
+
+def reversal_lines(lines):
+    """The lines that undo a posting: every amount negated (a correction, never an edit)."""
+    return [{"account": line["account"], "amount": -line["amount"]} for line in lines]
 
 
 def amount_on(lines, account):

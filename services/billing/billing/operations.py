@@ -16,6 +16,10 @@ class MerchantNotRegistered(LookupError):
     """A fee event arrived before merchant_registered; raising makes the broker retry it."""
 
 
+class CreditNotPostedYet(LookupError):
+    """A correction arrived before the COD credit it reverses; raising makes the broker retry it."""
+
+
 # --- parties ---------------------------------------------------------------------
 
 
@@ -72,15 +76,16 @@ def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, pr
     )
 
 
-def _charge_fee(repo, card, merchant, fee_type, amount, event, ref):
-    """A platform fee and the referring promoter's commission on it, each once per cause.
+def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
+    """A platform fee and the referring promoter's commission on it, each once per cause
+    (`key`, by default the reference).
 
     The commission is tried even when the fee was posted before: a crash between
     the two inserts is healed by the redelivery.
     """
     if amount <= 0:
         return
-    fee_id = f"{fee_type}:{ref}"
+    fee_id = f"{fee_type}:{key or ref}"
     lines = domain.fee_lines(merchant["_id"], fee_type, amount)
     _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type=fee_type)
     promoter_id = merchant.get("promoter_id")
@@ -124,20 +129,76 @@ def pass_through_shipping(repo, event):
     )
 
 
-def settle_cod(repo, card, event):
-    """parcel_delivered with COD: the collected cash is the merchant's, less the COD fee.
+def _cod_key(order_id, credit):
+    """The cause key of a COD credit: the first (parcel_delivered) is 0, a correction's is its
+    number. Its postings: cod_collected:<key>, cod_fee:<key> and cod_fee:<key>:commission."""
+    return order_id if credit == 0 else f"{order_id}:{credit}"
 
-    Keyed by order: a parcel is delivered (and its cash collected) once, whatever
-    the number of delivered events.
-    """
+
+def _credit_cod(repo, card, event, credit):
     cod = event["cod_amount"]
     if cod <= 0:
         return
     merchant = _merchant(repo, event["merchant_id"])
     order_id = event["order_id"]
+    key = _cod_key(order_id, credit)
+    # the fee (and its commission) before the cash: once the cash is posted, everything a
+    # reversal has to mirror is in the ledger
+    fee = domain.cod_fee(card, cod)
+    _charge_fee(repo, card, merchant, "cod_fee", fee, event, order_id, key=key)
     lines = domain.cod_collected_lines(merchant["_id"], cod)
-    _post(repo, f"cod_collected:{order_id}", "cod_collected", merchant, lines, event, order_id)
-    _charge_fee(repo, card, merchant, "cod_fee", domain.cod_fee(card, cod), event, order_id)
+    _post(repo, f"cod_collected:{key}", "cod_collected", merchant, lines, event, order_id)
+
+
+def settle_cod(repo, card, event):
+    """parcel_delivered with COD: the collected cash is the merchant's, less the COD fee.
+
+    Keyed by order: shipping announces a parcel's delivered outcome once, and a repeated
+    event posts nothing again. Later corrections credit or reverse with their own keys.
+    """
+    _credit_cod(repo, card, event, credit=0)
+
+
+def correct_cod(repo, card, event):
+    """parcel_outcome_corrected: COD follows the corrected outcome, by new postings only.
+
+    Outcomes alternate, so correction n to returned reverses the credit before it (n-1;
+    0 is parcel_delivered's) and correction n to delivered is credit n. Each posting is
+    keyed by what it credits or reverses, so any number of redeliveries, in any order,
+    nets the same: COD credited once exactly when the final outcome is delivered.
+    """
+    if event["cod_amount"] <= 0:
+        return
+    if event["outcome"] == "delivered":
+        _credit_cod(repo, card, event, credit=event["correction"])
+        return
+    key = _cod_key(event["order_id"], event["correction"] - 1)
+    cash_id = f"cod_collected:{key}"
+    if repo.get_posting(cash_id) is None:
+        raise CreditNotPostedYet(f"{cash_id} is not posted yet; {event['event_id']} reverses it")
+    for original_id in (f"cod_fee:{key}", f"cod_fee:{key}:commission", cash_id):
+        original = repo.get_posting(original_id)
+        if original is not None:
+            _reverse(repo, original, event)
+
+
+def _reverse(repo, original, event):
+    """A new posting mirroring `original`, keyed by it: a posting is reversed at most once."""
+    return repo.add_posting(
+        {
+            "_id": f"{original['_id']}:reversed",
+            "kind": "reversal",
+            "fee_type": original["fee_type"],
+            "merchant_id": original["merchant_id"],
+            "promoter_id": original["promoter_id"],
+            "lines": domain.reversal_lines(original["lines"]),
+            "occurred_at": _when(event),
+            "posted_at": iso(utcnow()),
+            "cause_event_id": event["event_id"],
+            "ref": original["ref"],
+            "reverses": original["_id"],
+        }
+    )
 
 
 def charge_storage(repo, card, day, units_by_merchant):
@@ -182,6 +243,7 @@ def wallet(repo, merchant_id, limit=50):
             "ref": p["ref"],
             "occurred_at": p["occurred_at"],
         }
+        | ({"reverses": p["reverses"]} if p.get("reverses") else {})
         for p in repo.postings_on(account, match, _limit(limit))
     ]
     return {

@@ -90,3 +90,7 @@ class BillingService(base.BaseService):
     @domain_event_handler("shipping", "parcel_delivered")
     def on_parcel_delivered(self, event):
         operations.settle_cod(self.store, self.rate_card, event)
+
+    @domain_event_handler("shipping", "parcel_outcome_corrected")
+    def on_parcel_outcome_corrected(self, event):
+        operations.correct_cod(self.store, self.rate_card, event)

@@ -204,6 +204,117 @@ def test_delivery_without_cod_posts_nothing(world):
     assert postings(world) == {}
 
 
+def outcome_corrected(correction, outcome, cod=123000, merchant_id="mer_1", order_id="ord_1"):
+    return new_event(
+        "parcel_outcome_corrected",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        awb="JN000000000001",
+        courier="jne",
+        correction=correction,
+        previous_outcome="returned" if outcome == "delivered" else "delivered",
+        outcome=outcome,
+        courier_status="delivered" if outcome == "delivered" else "returned",
+        decided_at="2025-01-03T08:00:00.000Z",
+        cod_amount=cod,
+    )
+
+
+def cod_accounts(repo):
+    accounts = operations.trial_balance(repo)["accounts"]
+    keys = (
+        "merchant:mer_1:wallet",
+        "cod:clearing",
+        "revenue:cod_fee",
+        "promoter:pro_1:payable",
+        "expense:commission",
+    )
+    return {k: accounts.get(k, 0) for k in keys}
+
+
+NO_COD = dict.fromkeys(
+    (
+        "merchant:mer_1:wallet",
+        "cod:clearing",
+        "revenue:cod_fee",
+        "promoter:pro_1:payable",
+        "expense:commission",
+    ),
+    0,
+)
+
+
+def test_a_correction_to_returned_reverses_cod_its_fee_and_commission(world):
+    operations.settle_cod(world, CARD, parcel_delivered(cod=123000))
+    correction = outcome_corrected(1, "returned")
+    operations.correct_cod(world, CARD, correction)
+    operations.correct_cod(world, CARD, correction)  # redelivered: nothing more
+    posted = postings(world)
+    reversals = {k: p for k, p in posted.items() if p["kind"] == "reversal"}
+    assert set(reversals) == {
+        "cod_collected:ord_1:reversed",
+        "cod_fee:ord_1:reversed",
+        "cod_fee:ord_1:commission:reversed",
+    }
+    for key, reversal in reversals.items():
+        original = posted[reversal["reverses"]]
+        assert key == f"{original['_id']}:reversed"
+        assert reversal["lines"] == [
+            {"account": line["account"], "amount": -line["amount"]} for line in original["lines"]
+        ]
+        assert reversal["cause_event_id"] == correction["event_id"]
+    # the originals are untouched: a correction is a new posting, never an edit
+    assert domain.amount_on(posted["cod_collected:ord_1"]["lines"], "cod:clearing") == -123000
+    assert cod_accounts(world) == NO_COD
+    assert operations.trial_balance(world)["total"] == 0
+    wallet = operations.wallet(world, "mer_1")
+    assert wallet["balance"] == 0
+    assert {e["reverses"] for e in wallet["entries"] if e["kind"] == "reversal"} == {
+        "cod_collected:ord_1",
+        "cod_fee:ord_1",
+    }
+    earnings = operations.promoter_earnings(world, "pro_1")
+    assert earnings["total"] == 0
+
+
+def test_a_correction_that_overtakes_its_credit_waits_for_it(world):
+    with pytest.raises(operations.CreditNotPostedYet):
+        operations.correct_cod(world, CARD, outcome_corrected(1, "returned"))
+    assert postings(world) == {}
+    operations.settle_cod(world, CARD, parcel_delivered(cod=123000))
+    operations.correct_cod(world, CARD, outcome_corrected(1, "returned"))
+    assert cod_accounts(world) == NO_COD
+
+
+def test_a_correction_to_delivered_credits_cod_once_with_its_own_keys(world):
+    # told returned first (no money), then corrected to delivered
+    operations.correct_cod(world, CARD, outcome_corrected(1, "delivered"))
+    operations.correct_cod(world, CARD, outcome_corrected(1, "delivered"))
+    assert set(postings(world)) == {
+        "cod_collected:ord_1:1",
+        "cod_fee:ord_1:1",
+        "cod_fee:ord_1:1:commission",
+    }
+    assert balance(world, "mer_1") == 123000 - 3690
+
+
+def test_delivered_returned_delivered_nets_one_credit(world):
+    operations.settle_cod(world, CARD, parcel_delivered(cod=123000))
+    operations.correct_cod(world, CARD, outcome_corrected(1, "returned"))
+    operations.correct_cod(world, CARD, outcome_corrected(2, "delivered"))
+    assert balance(world, "mer_1") == 123000 - 3690
+    assert cod_accounts(world)["revenue:cod_fee"] == 3690
+    assert cod_accounts(world)["promoter:pro_1:payable"] == 369
+    operations.correct_cod(world, CARD, outcome_corrected(3, "returned"))
+    assert cod_accounts(world) == NO_COD
+
+
+def test_a_correction_without_cod_posts_nothing(world):
+    operations.correct_cod(world, CARD, outcome_corrected(1, "returned", cod=0))
+    operations.correct_cod(world, CARD, outcome_corrected(2, "delivered", cod=0))
+    assert postings(world) == {}
+
+
 def test_a_broken_posting_never_reaches_the_ledger(repo):
     with pytest.raises(domain.Unbalanced):
         repo.add_posting(

@@ -169,6 +169,10 @@ class InventoryService(base.BaseService):
     def on_parcel_returned(self, event):
         operations.open_return(self.store, event)
 
+    @domain_event_handler("shipping", "parcel_returned_by_buyer")
+    def on_parcel_returned_by_buyer(self, event):
+        operations.open_return(self.store, event)
+
     @domain_event_handler("inventory", "return_inspected")
     def on_return_inspected(self, event):
         operations.restock_return(self.store, event)

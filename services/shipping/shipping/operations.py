@@ -97,6 +97,9 @@ def parcel_view(doc):
         "courier": doc["courier"],
         "courier_name": COURIERS.get(doc["courier"], {}).get("name", doc["courier"]),
         "status": doc["status"],
+        # delivered or returned once decided; `corrections` > 0 is an exception for ops
+        "outcome": doc.get("outcome", domain.OUTCOME_OF.get(doc["status"])),
+        "corrections": doc.get("corrections", 0),
         "zone": doc["zone"],
         "chargeable_weight_g": doc["chargeable_weight_g"],
         "shipping_cost": doc["shipping_cost"],
@@ -106,6 +109,8 @@ def parcel_view(doc):
         "updated_at": doc["updated_at"],
         "tracking": [
             {k: entry[k] for k in ("status", "occurred_at", "reason", "recorded_at") if k in entry}
+            # a report that was late, stale or contradicting when it came is only history
+            | {"announced": entry.get("announced", True)}
             for entry in sorted(doc["tracking"], key=lambda e: (e["occurred_at"], e["recorded_at"]))
         ],
     }
@@ -115,55 +120,71 @@ def _not_found_awb(awb):
     return NotFound(f"parcel {awb} not found", {"awb": ["Unknown AWB."]})
 
 
-def _status_event(parcel, event_type, report):
+def announcement_event(parcel, announcement):
+    """The event payload of one of the state machine's announcements."""
+    report = announcement.report
     payload = {
         "order_id": parcel["order_id"],
         "awb": parcel["awb"],
         "courier": parcel["courier"],
         "courier_status": report["status"],
-        # the fact happened when the courier says, not when the webhook reached us
-        "occurred_at": report["occurred_at"],
     }
+    event_type = announcement.event_type
+    if event_type == "parcel_outcome_corrected":
+        # the correction is news now; the report deciding it is stamped `decided_at`
+        payload.update(announcement.detail, decided_at=report["occurred_at"])
+        payload["cod_amount"] = parcel["cod_amount"]
+        return new_event(event_type, merchant_id=parcel["merchant_id"], **payload)
+    # the fact happened when the courier says, not when the webhook reached us
+    payload["occurred_at"] = report["occurred_at"]
     if event_type == "parcel_delivered":
         payload["cod_amount"] = parcel["cod_amount"]
     if event_type == "parcel_delivery_failed":
-        payload["reason"] = report["reason"]
+        payload["reason"] = report.get("reason")
     return new_event(event_type, merchant_id=parcel["merchant_id"], **payload)
 
 
 def record_tracking(repo, courier, data):
-    """A courier reports a parcel's progress; a repeated report changes nothing."""
+    """A courier reports a parcel's progress; a repeated report changes nothing.
+
+    Every report is kept in the parcel's history; the state machine (domain.decide)
+    says what it changes and what, if anything, is published.
+    """
     if courier not in COURIERS:
         raise NotFound(f"unknown courier {courier}", {"courier": ["Unknown courier."]})
     occurred_at = iso(parse_iso(data["occurred_at"]))
-    report = dict(data, occurred_at=occurred_at)
     key = f"{data['status']}|{occurred_at}"
-    parcel_status, event_type = domain.COURIER_STATUSES[data["status"]]
     for _ in range(TRACKING_ATTEMPTS):
         parcel = repo.find_by_awb(data["awb"])
         if parcel is None or parcel["courier"] != courier:
             raise _not_found_awb(data["awb"])
         if any(entry["key"] == key for entry in parcel["tracking"]):
             return parcel_view(parcel)
-        status, status_at = domain.advance(
-            parcel["status"], parcel["status_at"], parcel_status, occurred_at
-        )
         now = iso(utcnow())
         entry = {
             "key": key,
             "status": data["status"],
-            "parcel_status": parcel_status,
+            "parcel_status": domain.COURIER_STATUSES[data["status"]],
             "occurred_at": occurred_at,
             "recorded_at": now,
         }
         if data.get("reason"):
             entry["reason"] = data["reason"]
-        event = None
-        if domain.announces(parcel["tracking"], parcel_status):
-            event = _status_event(parcel, event_type, report)
-        fields = {"status": status, "status_at": status_at, "updated_at": now}
-        done = repo.add_tracking(parcel, entry, fields, event_type if event else None, event)
+        decision = domain.decide(parcel, entry)
+        entry["announced"] = any(a.report["key"] == key for a in decision.announcements)
+        events = [(a.event_type, announcement_event(parcel, a)) for a in decision.announcements]
+        fields = {
+            "status": decision.status,
+            "status_at": decision.status_at,
+            "outcome": decision.outcome,
+            "corrections": decision.corrections,
+            "told": list(decision.told),
+            "updated_at": now,
+        }
+        done = repo.add_tracking(parcel, entry, fields, events)
         if done is not None:
+            if decision.late:
+                log.info("%s: %s at %s kept, announces nothing", parcel["awb"], key, occurred_at)
             return parcel_view(done)
     raise Conflict(
         f"parcel {data['awb']} keeps changing; send the report again", {"awb": ["Retry."]}

@@ -29,6 +29,7 @@ class ShippingRepository(Repository):
         db.parcels.create_index([("merchant_id", ASCENDING)])
         db.parcels.create_index([("status", ASCENDING)])
         db.parcels.create_index([("manifest_id", ASCENDING)])
+        db.parcels.create_index([("corrections", ASCENDING)])
         db.manifests.create_index([("courier", ASCENDING), ("status", ASCENDING)])
 
     @classmethod
@@ -40,8 +41,17 @@ class ShippingRepository(Repository):
                 for status in STAGE
             ]
 
+        def corrected():
+            return [(("shipping",), db.parcels.count_documents({"corrections": {"$gt": 0}}))]
+
         return [
             ("gudang_parcels", "Parcels per status", ("service", "status"), parcels_by_status),
+            (
+                "gudang_parcels_outcome_corrected",
+                "Parcels whose told outcome a late courier report corrected (exceptions)",
+                ("service",),
+                corrected,
+            ),
         ]
 
     def next_awb(self, courier):
@@ -72,8 +82,8 @@ class ShippingRepository(Repository):
     def find_by_awb(self, awb):
         return self.db.parcels.find_one({"awb": awb})
 
-    def add_tracking(self, parcel, entry, fields, event_type=None, event=None):
-        """Append a tracking entry (and its event) unless recorded or the parcel moved on.
+    def add_tracking(self, parcel, entry, fields, events=()):
+        """Append a tracking entry (and its events) unless recorded or the parcel moved on.
 
         Returns the updated parcel, or None when the condition failed: re-read and decide again.
         """
@@ -85,7 +95,7 @@ class ShippingRepository(Repository):
                 "tracking.key": {"$ne": entry["key"]},
             },
             {"$push": {"tracking": entry}, "$set": fields, "$inc": {"version": 1}},
-            [(event_type, event)] if event_type else (),
+            events,
         )
 
     # --- pickup manifests -------------------------------------------------

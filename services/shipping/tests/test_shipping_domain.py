@@ -141,33 +141,166 @@ def test_unknown_courier_is_refused():
 
 
 T1, T2, T3 = "2025-01-01T08:00:00.000Z", "2025-01-01T12:00:00.000Z", "2025-01-02T09:00:00.000Z"
+T4, T5 = "2025-01-02T12:00:00.000Z", "2025-01-03T09:00:00.000Z"
 
 
-def test_advance_moves_forward():
-    assert domain.advance("booked", T1, "dispatched", T2) == ("dispatched", T2)
-    assert domain.advance("dispatched", T1, "delivered", T2) == ("delivered", T2)
+def report(status, at, reason=None):
+    entry = {
+        "key": f"{status}|{at}",
+        "status": status,
+        "parcel_status": domain.COURIER_STATUSES[status],
+        "occurred_at": at,
+    }
+    if reason:
+        entry["reason"] = reason
+    return entry
 
 
-def test_advance_never_goes_back_from_a_later_stage():
-    assert domain.advance("delivered", T3, "in_transit", T2) == ("delivered", T3)
-    # even when the stale report claims a later time
-    assert domain.advance("delivered", T2, "in_transit", T3) == ("delivered", T2)
-    assert domain.advance("in_transit", T2, "dispatched", T3) == ("in_transit", T2)
+def feed(*reports):
+    """Record reports one by one as shipping does; returns the parcel and every decision."""
+    parcel = {"tracking": [], "status": "booked", "booked_at": T1}
+    decisions = []
+    for entry in reports:
+        decision = domain.decide(parcel, entry)
+        decisions.append(decision)
+        parcel = {
+            "tracking": parcel["tracking"] + [entry],
+            "status": decision.status,
+            "outcome": decision.outcome,
+            "corrections": decision.corrections,
+            "told": decision.told,
+            "booked_at": T1,
+        }
+    return parcel, decisions
 
 
-def test_advance_within_a_stage_follows_the_later_report():
-    assert domain.advance("delivery_failed", T2, "in_transit", T3) == ("in_transit", T3)
-    assert domain.advance("in_transit", T3, "delivery_failed", T2) == ("in_transit", T3)
+def told(decision):
+    return [a.event_type for a in decision.announcements]
 
 
-def test_first_final_status_stays():
-    assert domain.advance("delivered", T2, "returned", T3) == ("delivered", T2)
-    assert domain.advance("delivery_failed", T2, "returned", T3) == ("returned", T3)
+def test_each_newer_report_is_a_step():
+    _, decisions = feed(report("picked_up", T1), report("in_transit", T2), report("delivered", T3))
+    assert [told(d) for d in decisions] == [
+        ["parcel_dispatched"],
+        ["parcel_in_transit"],
+        ["parcel_delivered"],
+    ]
+    assert decisions[-1].status == "delivered" and decisions[-1].status_at == T3
 
 
-def test_a_repeated_final_report_is_not_announced_again():
-    delivered = [{"parcel_status": "delivered"}]
-    assert domain.announces([], "delivered")
-    assert not domain.announces(delivered, "delivered")
-    assert domain.announces(delivered, "in_transit")
-    assert domain.announces([{"parcel_status": "in_transit"}], "in_transit")
+def test_a_failed_attempt_and_the_next_leg_alternate():
+    parcel, decisions = feed(
+        report("in_transit", T1), report("failed", T2, "Rumah kosong"), report("in_transit", T3)
+    )
+    assert [told(d) for d in decisions][1:] == [["parcel_delivery_failed"], ["parcel_in_transit"]]
+    assert parcel["status"] == "in_transit"
+
+
+def test_a_report_older_than_the_last_step_is_kept_but_announces_nothing():
+    parcel, decisions = feed(report("in_transit", T2), report("picked_up", T1))
+    assert decisions[1].late and parcel["status"] == "in_transit"
+    assert len(parcel["tracking"]) == 2
+
+
+def test_a_non_final_report_after_a_final_one_is_stale():
+    # stamped after the delivery, or before it: either way not a new step
+    parcel, decisions = feed(
+        report("delivered", T3), report("in_transit", T4), report("failed", T2, "x")
+    )
+    assert told(decisions[0]) == ["parcel_delivered"]
+    assert decisions[1].late and decisions[2].late
+    assert parcel["status"] == "delivered"
+
+
+def test_final_states_are_final_a_later_return_is_only_history():
+    parcel, decisions = feed(report("delivered", T3), report("returned", T4))
+    assert decisions[1].late
+    assert parcel["status"] == "delivered" and parcel["outcome"] == "delivered"
+
+
+def test_a_repeated_final_report_at_another_time_is_not_announced_again():
+    parcel, decisions = feed(report("delivered", T3), report("delivered", T4))
+    assert decisions[1].late and decisions[1].status_at == T3
+    assert parcel["status"] == "delivered"
+
+
+def test_an_earlier_return_arriving_after_the_delivery_corrects_the_outcome():
+    parcel, decisions = feed(
+        report("picked_up", T1), report("delivered", T4), report("returned", T3)
+    )
+    [correction, returned] = decisions[2].announcements
+    assert correction.event_type == "parcel_outcome_corrected"
+    assert correction.detail == {
+        "correction": 1,
+        "previous_outcome": "delivered",
+        "outcome": "returned",
+    }
+    assert correction.report["occurred_at"] == T3
+    # the parcel is expected back: inventory opens a return on parcel_returned
+    assert returned.event_type == "parcel_returned"
+    assert parcel["status"] == "returned" and parcel["corrections"] == 1
+
+
+def test_an_earlier_delivery_arriving_after_the_return_corrects_it_back():
+    parcel, decisions = feed(
+        report("picked_up", T1),
+        report("failed", T2, "Alamat salah"),
+        report("returned", T5),
+        report("delivered", T4),
+    )
+    assert told(decisions[2]) == ["parcel_returned"]
+    [correction] = decisions[3].announcements
+    assert correction.detail["outcome"] == "delivered"
+    assert parcel["status"] == "delivered"
+
+
+def test_the_same_reports_in_any_order_end_in_the_same_state():
+    reports = [
+        report("picked_up", T1),
+        report("failed", T2, "x"),
+        report("returned", T4),
+        report("delivered", T3),
+        report("in_transit", T5),
+    ]
+    import itertools
+
+    ends = {
+        (p["status"], p["outcome"])
+        for order in itertools.permutations(reports)
+        for p in [feed(*order)[0]]
+    }
+    assert ends == {("delivered", "delivered")}
+
+
+def test_at_the_same_instant_the_return_decides():
+    parcel, _ = feed(report("delivered", T3), report("returned", T3))
+    assert parcel["status"] == "returned"
+    parcel, _ = feed(report("returned", T3), report("delivered", T3))
+    assert parcel["status"] == "returned"
+
+
+def test_a_buyers_return_after_delivery_is_its_own_step():
+    parcel, decisions = feed(report("delivered", T3), report("returned_by_buyer", T5))
+    assert told(decisions[1]) == ["parcel_returned_by_buyer"]
+    assert parcel["status"] == "returned_by_buyer" and parcel["outcome"] == "delivered"
+
+
+def test_a_buyers_return_needs_a_delivery_before_it():
+    parcel, decisions = feed(report("returned_by_buyer", T3))
+    assert decisions[0].late and parcel["status"] == "booked"
+    # the delivery it follows arrives late: both are told, in their order
+    parcel, decisions = feed(report("returned_by_buyer", T5), report("delivered", T3))
+    assert told(decisions[1]) == ["parcel_delivered", "parcel_returned_by_buyer"]
+    # a buyer's return stamped before the delivery, or after a return to sender, is history
+    parcel, decisions = feed(report("delivered", T4), report("returned_by_buyer", T3))
+    assert decisions[1].late
+    parcel, decisions = feed(report("returned", T3), report("returned_by_buyer", T5))
+    assert decisions[1].late and parcel["status"] == "returned"
+
+
+def test_parcels_tracked_before_outcomes_were_kept_count_as_told():
+    legacy = {"tracking": [report("delivered", T3)], "status": "delivered", "booked_at": T1}
+    decision = domain.decide(legacy, report("delivered", T4))
+    assert decision.late and decision.outcome == "delivered"
+    decision = domain.decide(legacy, report("returned", T2))
+    assert told(decision) == ["parcel_outcome_corrected", "parcel_returned"]

@@ -124,6 +124,7 @@ def test_tracking_moves_the_parcel_and_stages_the_event(repo):
             "status": "picked_up",
             "occurred_at": "2025-01-01T08:00:00.000Z",
             "recorded_at": view["tracking"][0]["recorded_at"],
+            "announced": True,
         }
     ]
     staged = outbox(repo, "ord_1")[-1]
@@ -150,9 +151,12 @@ def test_out_of_order_reports_keep_the_furthest_status(repo):
     track(repo, parcel["awb"], "delivered", "2025-01-02T10:00:00Z")
     view = track(repo, parcel["awb"], "in_transit", "2025-01-01T20:00:00Z")
     assert view["status"] == "delivered"
-    assert [t["status"] for t in view["tracking"]] == ["in_transit", "delivered"]
+    assert [(t["status"], t["announced"]) for t in view["tracking"]] == [
+        ("in_transit", False),
+        ("delivered", True),
+    ]
     events = outbox(repo, "ord_1")
-    assert [e["type"] for e in events] == ["parcel_booked", "parcel_delivered", "parcel_in_transit"]
+    assert [e["type"] for e in events] == ["parcel_booked", "parcel_delivered"]
     assert events[1]["body"]["cod_amount"] == 99000
 
 
@@ -251,3 +255,97 @@ def test_an_awb_already_on_another_parcel_is_retried_not_absorbed(repo):
     with pytest.raises(AwbTaken):
         repo.add_parcel(doc, event)
     assert repo.get_parcel("ord_2") is None
+
+
+# --- issue 7: courier reports at the edges -------------------------------------------
+
+
+def types(repo, order_id="ord_1"):
+    return [e["type"] for e in outbox(repo, order_id)]
+
+
+def test_a_late_delivery_stamped_before_the_return_is_announced_as_a_correction(repo):
+    # picked up, failed, returned; then a delivered stamped before the return arrives
+    parcel = booked(repo, cod_amount=123000)
+    awb = parcel["awb"]
+    track(repo, awb, "picked_up", "2025-01-01T08:00:00Z")
+    track(repo, awb, "failed", "2025-01-02T08:00:00Z", reason="Penerima tidak ada")
+    track(repo, awb, "returned", "2025-01-05T08:00:00Z")
+    view = track(repo, awb, "delivered", "2025-01-03T08:00:00Z")
+    # never a plain parcel_delivered (which billing would credit silently after the return)
+    assert types(repo) == [
+        "parcel_booked",
+        "parcel_dispatched",
+        "parcel_delivery_failed",
+        "parcel_returned",
+        "parcel_outcome_corrected",
+    ]
+    correction = validate_event("parcel_outcome_corrected", outbox(repo, "ord_1")[-1]["body"])
+    assert correction["correction"] == 1
+    assert (correction["previous_outcome"], correction["outcome"]) == ("returned", "delivered")
+    assert correction["decided_at"] == "2025-01-03T08:00:00.000Z"
+    assert correction["cod_amount"] == 123000
+    # shipping and the event agree: the earliest final report decides
+    assert view["status"] == "delivered" and view["outcome"] == "delivered"
+    assert view["corrections"] == 1
+
+
+def test_a_return_after_the_delivery_is_kept_but_opens_no_return(repo):
+    parcel = booked(repo, cod_amount=123000)
+    track(repo, parcel["awb"], "delivered", "2025-01-03T08:00:00Z")
+    view = track(repo, parcel["awb"], "returned", "2025-01-05T08:00:00Z")
+    assert types(repo) == ["parcel_booked", "parcel_delivered"]
+    assert view["status"] == "delivered" and view["corrections"] == 0
+    assert [(t["status"], t["announced"]) for t in view["tracking"]] == [
+        ("delivered", True),
+        ("returned", False),
+    ]
+
+
+def test_a_return_stamped_before_an_announced_delivery_corrects_it(repo):
+    parcel = booked(repo, cod_amount=123000)
+    track(repo, parcel["awb"], "delivered", "2025-01-05T08:00:00Z")
+    view = track(repo, parcel["awb"], "returned", "2025-01-03T08:00:00Z")
+    assert types(repo) == [
+        "parcel_booked",
+        "parcel_delivered",
+        "parcel_outcome_corrected",
+        "parcel_returned",
+    ]
+    correction = outbox(repo, "ord_1")[2]["body"]
+    assert (correction["previous_outcome"], correction["outcome"]) == ("delivered", "returned")
+    assert view["status"] == "returned" and view["corrections"] == 1
+
+
+def test_a_stale_in_transit_after_delivery_is_not_a_new_step(repo):
+    parcel = booked(repo)
+    track(repo, parcel["awb"], "in_transit", "2025-01-02T08:00:00Z")
+    track(repo, parcel["awb"], "delivered", "2025-01-03T08:00:00Z")
+    view = track(repo, parcel["awb"], "in_transit", "2025-01-04T08:00:00Z")
+    assert types(repo) == ["parcel_booked", "parcel_in_transit", "parcel_delivered"]
+    assert view["status"] == "delivered"
+    assert view["tracking"][-1] | {"recorded_at": None} == {
+        "status": "in_transit",
+        "occurred_at": "2025-01-04T08:00:00.000Z",
+        "recorded_at": None,
+        "announced": False,
+    }
+
+
+def test_a_buyers_return_after_delivery_has_its_own_event(repo):
+    parcel = booked(repo, cod_amount=50000)
+    track(repo, parcel["awb"], "delivered", "2025-01-03T08:00:00Z")
+    view = track(repo, parcel["awb"], "returned_by_buyer", "2025-01-06T08:00:00Z")
+    assert types(repo) == ["parcel_booked", "parcel_delivered", "parcel_returned_by_buyer"]
+    body = validate_event("parcel_returned_by_buyer", outbox(repo, "ord_1")[-1]["body"])
+    assert body["courier_status"] == "returned_by_buyer"
+    assert view["status"] == "returned_by_buyer" and view["outcome"] == "delivered"
+
+
+def test_the_corrected_parcels_gauge_counts_exceptions(repo):
+    parcel = booked(repo)
+    track(repo, parcel["awb"], "delivered", "2025-01-05T08:00:00Z")
+    [corrected] = [g for g in ShippingRepository.gauges(repo.db, {}) if "corrected" in g[0]]
+    assert corrected[3]() == [(("shipping",), 0)]
+    track(repo, parcel["awb"], "returned", "2025-01-03T08:00:00Z")
+    assert corrected[3]() == [(("shipping",), 1)]
