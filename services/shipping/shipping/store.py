@@ -1,9 +1,12 @@
-"""Shipping's repository: parcels (one per order) with their tracking, and the AWB counters.
+"""Shipping's repository: parcels (one per order) with their tracking, and their AWBs.
 
-A parcel's `_id` is its order id, so a redelivered order_packed cannot book twice.
+A parcel's `_id` is its order id, so a redelivered order_packed cannot book twice;
+its AWB is unique (a unique index), so a random number that clashes is refused.
 Tracking updates are conditional on the parcel's `version` and on the report's key
 not being recorded yet: the entry, the new status and the event go in one write.
 """
+
+import secrets
 
 from pymongo import ASCENDING, ReturnDocument
 
@@ -19,6 +22,10 @@ from gudang_common.store import (
 from .domain import STAGE
 
 AWB_DIGITS = 12
+
+
+class AwbTaken(Exception):
+    """The random AWB drawn for a new parcel belongs to another parcel: draw again."""
 
 
 class ShippingRepository(Repository):
@@ -46,23 +53,24 @@ class ShippingRepository(Repository):
             ("gudang_parcels", "Parcels per status", ("service", "status"), parcels_by_status),
         ]
 
-    def next_awb(self, courier):
-        """A new airway bill number: the courier's prefix and a 12-digit serial."""
-        counter = self.db.counters.find_one_and_update(
-            {"_id": f"awb:{courier}"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return f"{COURIERS[courier]['awb_prefix']}{counter['seq']:0{AWB_DIGITS}d}"
+    @staticmethod
+    def new_awb(courier):
+        """A new airway bill number: the courier's prefix and 12 random digits.
+
+        Random, not a serial: buyers track by AWB without an account, so the next or
+        previous number must not be someone else's parcel."""
+        digits = secrets.randbelow(10**AWB_DIGITS)
+        return f"{COURIERS[courier]['awb_prefix']}{digits:0{AWB_DIGITS}d}"
 
     def add_parcel(self, doc, event):
-        """Store a booked parcel with its parcel_booked event; False if the order has one."""
+        """Store a booked parcel with its parcel_booked event; False if the order has one.
+
+        Raises AwbTaken when the AWB, not the order, clashed."""
         try:
             self.db.parcels.insert_one(insert_with_events(doc, [staged("parcel_booked", event)]))
         except DuplicateKeyError:
             if self.get_parcel(doc["_id"]) is None:
-                raise  # the AWB clashed, not the order: let the delivery retry with a new one
+                raise AwbTaken(doc["awb"]) from None
             return False
         self.events_written()
         return True
