@@ -21,7 +21,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import inventory_routes, notify, webhooks
+from . import egress, inventory_routes, notify, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -428,7 +428,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def add_webhook(self, request):
         caller = self._auth(request, "merchant")
         data = load(webhook_subscription_schema, json_body(request))
-        hook = notify.add_webhook(self.store.db, caller.id, data["url"], data["events"])
+        allowed = egress.AllowList(self.config.get("WEBHOOK_ALLOWED_HOSTS"))
+        hook = notify.add_webhook(self.store.db, caller.id, data["url"], data["events"], allowed)
         return 201, notify.webhook_view(hook, with_secret=True)
 
     @http("GET", f"{API}/webhooks")
