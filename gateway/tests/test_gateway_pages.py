@@ -180,3 +180,11 @@ def test_static_files_are_cached_by_version_and_revalidated_by_etag():
     assert again.status_code == 304 and not again.get_data()
     assert pages.static_response(_request("/static/x"), "../service.py") is None
     assert pages.static_response(_request("/static/x"), "tablet.html") is None
+
+
+def test_every_string_the_tablet_asks_for_is_in_the_table():
+    html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
+    asked = set(re.findall(r'data-t="(\w+)"', html)) | set(re.findall(r'\bt\("(\w+)"\)', html))
+    assert len(asked) > 30
+    assert sorted(k for k in asked if f"tablet.{k}" not in i18n.strings()) == []
+    assert 'href="/static/gudang.css"' in html
