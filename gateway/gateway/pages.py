@@ -22,6 +22,7 @@ STATIC_TYPES = {
     "gudang.css": "text/css",
     "favicon.svg": "image/svg+xml",
     "strings.json": "application/json",
+    "tablet.js": "text/javascript",
 }
 
 # no inline script or style anywhere; nothing from another origin; no framing

@@ -453,7 +453,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     @http("GET", "/tablet")
     def tablet(self, request):
         """The packer's screen: one static page that talks to this API with a staff key."""
-        return Response(TABLET_HTML, mimetype="text/html", headers={"Cache-Control": "no-cache"})
+        headers = dict(pages.SECURITY_HEADERS, **{"Cache-Control": "no-cache"})
+        return Response(TABLET_HTML, mimetype="text/html", headers=headers)
 
     # --- merchant webhooks -------------------------------------------------
 

@@ -184,7 +184,15 @@ def test_static_files_are_cached_by_version_and_revalidated_by_etag():
 
 def test_every_string_the_tablet_asks_for_is_in_the_table():
     html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
+    html += (pages.STATIC / "tablet.js").read_text(encoding="utf-8")
     asked = set(re.findall(r'data-t="(\w+)"', html)) | set(re.findall(r'\bt\("(\w+)"\)', html))
     assert len(asked) > 30
     assert sorted(k for k in asked if f"tablet.{k}" not in i18n.strings()) == []
     assert 'href="/static/gudang.css"' in html
+
+
+def test_the_tablet_runs_under_the_same_policy_no_inline_script_or_style():
+    html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
+    script = (pages.STATIC / "tablet.js").read_text(encoding="utf-8")
+    assert "<style" not in html and "style=" not in html and "style=" not in script
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/tablet.js" defer>']
