@@ -395,9 +395,15 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def get_order(self, request, order_id):
         _, doc = self._visible_order(request, order_id)
         view = order_view(doc, self._lang(request))
-        # the link a seller sends the buyer; on this host, as the merchant reached it
-        view["tracking_url"] = f"{request.host_url}track/{doc['awb']}" if doc.get("awb") else None
+        view["tracking_url"] = self._tracking_url(request, doc.get("awb"))
         return view
+
+    def _tracking_url(self, request, awb):
+        """The link a seller sends the buyer: on GUDANG_PUBLIC_URL, else the host asked."""
+        if not awb:
+            return None
+        base = self.config.get("PUBLIC_BASE_URL") or request.host_url
+        return f"{base.rstrip('/')}/track/{awb}"
 
     @http("POST", f"{API}/orders/<order_id>/cancel")
     def cancel_order(self, request, order_id):

@@ -196,3 +196,24 @@ def test_the_tablet_runs_under_the_same_policy_no_inline_script_or_style():
     script = (pages.STATIC / "tablet.js").read_text(encoding="utf-8")
     assert "<style" not in html and "style=" not in html and "style=" not in script
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/tablet.js" defer>']
+
+
+def test_the_tracking_url_uses_the_public_address_when_set():
+    from gateway.service import GatewayService
+
+    class Configured:
+        config = {"PUBLIC_BASE_URL": "https://lacak.example.id/"}
+
+    class Unset:
+        config = {"PUBLIC_BASE_URL": ""}
+
+    request = Request(
+        EnvironBuilder(path="/api/v1/orders/o", base_url="http://gw:8000/").get_environ()
+    )
+    url = GatewayService._tracking_url
+    assert (
+        url(Configured(), request, "JN583920174460")
+        == "https://lacak.example.id/track/JN583920174460"
+    )
+    assert url(Unset(), request, "JN583920174460") == "http://gw:8000/track/JN583920174460"
+    assert url(Configured(), request, None) is None
