@@ -1,7 +1,12 @@
 """A buyer follows a parcel by its AWB through the real processes: the JSON and the page show
-the steps, the courier and the city, nothing else; AWBs cannot be walked; a phone renders it."""
+the steps, the courier and the city, nothing else; AWBs cannot be walked; a phone renders it.
+
+The phone's screenshots go to a temporary directory; with UPDATE_SCREENSHOTS=1 they replace
+the ones in docs/screenshots (a random AWB and the time make every run's pictures differ,
+so an ordinary test run must not touch tracked files)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -140,12 +145,13 @@ def test_walking_awbs_finds_nothing(api, delivered):
     assert found == []
 
 
-def test_a_buyer_opens_the_tracking_page_on_a_phone(api, delivered):
+def test_a_buyer_opens_the_tracking_page_on_a_phone(api, delivered, tmp_path):
     world, order, body, awb = delivered
+    shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
     base = api.base.rsplit("/api/v1", 1)[0]
     driver = Path(__file__).with_name("tracking_driver.py")
     run = subprocess.run(
-        [sys.executable, str(driver), base, awb, str(SCREENSHOTS)],
+        [sys.executable, str(driver), base, awb, str(shots)],
         capture_output=True,
         text=True,
         timeout=180,
@@ -175,4 +181,4 @@ def test_a_buyer_opens_the_tracking_page_on_a_phone(api, delivered):
     )
     assert report["searched"]["awb"] == awb
     for name in ("tracking-id.png", "tracking-en.png", "tracking-404.png"):
-        assert (SCREENSHOTS / name).stat().st_size > 10_000
+        assert (shots / name).stat().st_size > 10_000
