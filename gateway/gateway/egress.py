@@ -53,10 +53,28 @@ class BlockedTarget(Exception):
         self.host, self.reason = host, reason
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
+
+
+def _embedded_ipv4(ip):
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64), which is where it leads."""
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_class(ip):
     """Why an address must not be a webhook target ("loopback", ...), or None if public."""
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    inner = _embedded_ipv4(ip)
+    if inner is not None:
+        ip = inner
     if ip in METADATA_ADDRESSES:
         return "metadata"
     if ip.is_unspecified:
@@ -69,7 +87,7 @@ def address_class(ip):
         return "multicast"
     if ip.version == 4 and ip in CGNAT:
         return "carrier-grade NAT"
-    if ip.version == 6 and ip in ipaddress.ip_network("fc00::/7"):
+    if ip.version == 6 and ip in UNIQUE_LOCAL:
         return "unique-local"
     if ip.is_private:
         return "private"

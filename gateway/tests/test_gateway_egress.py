@@ -40,9 +40,19 @@ def test_public_addresses_pass(address):
     assert egress.address_class(ipaddress.ip_address(address)) is None
 
 
-def test_mapped_ipv4_is_judged_as_the_ipv4_inside():
-    assert egress.address_class(ipaddress.ip_address("::ffff:10.0.0.1")) == "private"
-    assert egress.address_class(ipaddress.ip_address("::ffff:127.0.0.1")) == "loopback"
+@pytest.mark.parametrize(
+    "address,kind",
+    [
+        ("::ffff:10.0.0.1", "private"),  # IPv4-mapped
+        ("::ffff:127.0.0.1", "loopback"),
+        ("2002:a9fe:a9fe::1", "metadata"),  # 6to4 of 169.254.169.254
+        ("2002:c0a8:0101::1", "private"),  # 6to4 of 192.168.1.1
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8
+    ],
+)
+def test_ipv6_that_carries_an_ipv4_address_is_judged_by_it(address, kind):
+    assert egress.address_class(ipaddress.ip_address(address)) == kind
 
 
 def _refused_at_registration(url):
