@@ -3,6 +3,10 @@
 Pages are plain HTML and one stylesheet, no script: a buyer's cheap phone on a
 slow connection gets a few kilobytes and nothing from another host. The merchant
 dashboard and the promoter page build on the same base layout (templates/base.html).
+
+A new page: a template that extends base.html (blocks `title`, `home`, `nav`, `main`),
+its strings in static/strings.json under its own prefix, and a route that returns
+`render("page.html", lang, path=request.path, ...)`; styles go in static/gudang.css.
 """
 
 import functools
