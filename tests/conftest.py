@@ -61,6 +61,8 @@ def platform(vhost, tmp_path_factory):
         "GUDANG_COURIER_SECRET": COURIER_SECRET,
         "EVENT_RETRY_DELAY_SECONDS": "0.05",
         "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+        # the merchant-webhook tests' receiver listens on loopback
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "RPC_TIMEOUT_SECONDS": "5",
         "MONGO_URI": os.environ.get("MONGO_URI", ""),
     }

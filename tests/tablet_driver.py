@@ -68,7 +68,8 @@ def main(base, staff_key, shots, inbound_id):
             page.wait_for_selector("#packing .result.awb")
             report["awbs"].append(page.inner_text("#packing .result.awb"))
             page.screenshot(path=str(shots / "tablet-packed.png"))
-            page.wait_for_function("!document.querySelector('#packing .result.awb')", timeout=10000)
+            # a selector wait, not a JS expression: the tablet's CSP forbids eval
+            page.wait_for_selector("#packing .result.awb", state="detached", timeout=10000)
             if page.locator("#packing .pack").count() == 0:
                 break
         report["final_message"] = page.inner_text("#message")

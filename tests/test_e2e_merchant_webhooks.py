@@ -92,3 +92,22 @@ def test_webhooks_are_the_merchants_own(api):
     )
     assert status == 400 and "events" in payload["error"]["fields"]
     assert api.ok("GET", "/webhooks", b.merchant["api_key"])["webhooks"] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://[fd00:ec2::254]/latest/",
+        "http://10.0.0.8/hook",
+        "http://192.168.1.20:8080/hook",
+        "http://localhost:8000/api/v1/merchants",
+        "http://[::1]/hook",
+        "http://100.64.1.1/hook",
+    ],
+)
+def test_webhooks_must_point_to_the_public_internet(api, url):
+    world = register_world(api, ADMIN_KEY, skus=1, units=0)
+    status, payload = api.request("POST", "/webhooks", world.merchant["api_key"], {"url": url})
+    assert status == 400 and list(payload["error"]["fields"]) == ["url"], payload

@@ -25,6 +25,7 @@ from gudang_common.metrics import for_container
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.topology import SUBSCRIPTIONS
 
+from . import egress
 from .tracking import STATUS_OF
 from .webhooks import sign
 
@@ -40,16 +41,25 @@ def ensure_indexes(db):
     db.deliveries.create_index([("webhook_id", ASCENDING), ("created_at", DESCENDING)])
 
 
-def check_url(url):
+def check_url(url, allowed=None):
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed(
             "webhook url must be http(s)://host/...", {"url": ["Not an http(s) URL."]}
         )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        egress.public_addresses(parts.hostname, port, allowed or egress.AllowList(), False)
+    except (egress.BlockedTarget, ValueError) as refused:
+        reason = getattr(refused, "reason", "not a valid host or port")
+        raise ValidationFailed(
+            "webhook url must point to the public internet",
+            {"url": [f"Not a public address: {reason}."]},
+        ) from None
 
 
-def add_webhook(db, merchant_id, url, events):
-    check_url(url)
+def add_webhook(db, merchant_id, url, events, allowed=None):
+    check_url(url, allowed)
     unknown = sorted(set(events) - set(DELIVERABLE))
     if unknown:
         raise ValidationFailed(
@@ -149,6 +159,7 @@ class WebhookDeliverer(DependencyProvider):
         self.max_attempts = int(config.get("WEBHOOK_MAX_ATTEMPTS", 8))
         self.base_delay = float(config.get("WEBHOOK_RETRY_BASE_SECONDS", 10))
         self.timeout = float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+        self.allowed = egress.AllowList(config.get("WEBHOOK_ALLOWED_HOSTS"))
         self.metrics = for_container(self.container)
         self.outcomes = self.metrics.counter(
             "gudang_webhook_deliveries", "Merchant webhook delivery attempts", ("outcome",)
@@ -177,7 +188,7 @@ class WebhookDeliverer(DependencyProvider):
         return self
 
     def run(self):
-        http = requests.Session()
+        http = egress.session(self.allowed)  # checks every address again as it connects
         pool = eventlet.GreenPool(10)
         while self.running:
             try:
@@ -213,6 +224,8 @@ class WebhookDeliverer(DependencyProvider):
             code = resp.status_code
         except requests.RequestException as exc:
             error = type(exc).__name__
+        except egress.BlockedTarget:
+            error = "BlockedTarget"  # its DNS now answers with a private address
         if code is not None and 200 <= code < 300:
             update = {
                 "status": "delivered",

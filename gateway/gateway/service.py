@@ -8,8 +8,10 @@ answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response)
 import hashlib
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import eventlet
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from gudang_common import service as base
@@ -30,7 +32,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import inventory_routes, notify, webhooks
+from . import egress, i18n, inventory_routes, notify, pages, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -41,7 +43,7 @@ from .schemas import (
     WebhookSubscriptionSchema,
 )
 from .store import GatewayRepository
-from .tracking import timeline_view
+from .tracking import normalise_awb, public_view, timeline_view
 
 promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
 order_schema, webhook_schema = OrderSchema(), WebhookSchema()
@@ -182,7 +184,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             raise Unprocessable("order names SKUs you have not registered", unknown)
 
     def _lang(self, request):
-        return "en" if request.args.get("lang") == "en" else "id"
+        return i18n.lang_of(request.args.get("lang"))
 
     def _apply(self, event_type, event):
         if self.store.apply_event(event_type, event):
@@ -420,7 +422,16 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     @http("GET", f"{API}/orders/<order_id>")
     def get_order(self, request, order_id):
         _, doc = self._visible_order(request, order_id)
-        return order_view(doc, self._lang(request))
+        view = order_view(doc, self._lang(request))
+        view["tracking_url"] = self._tracking_url(request, doc.get("awb"))
+        return view
+
+    def _tracking_url(self, request, awb):
+        """The link a seller sends the buyer: on GUDANG_PUBLIC_URL, else the host asked."""
+        if not awb:
+            return None
+        base = self.config.get("PUBLIC_BASE_URL") or request.host_url
+        return f"{base.rstrip('/')}/track/{awb}"
 
     @http("POST", f"{API}/orders/<order_id>/cancel")
     def cancel_order(self, request, order_id):
@@ -430,25 +441,54 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         payload = json_body(request, required=False)
         return self._rpc(self.packing, "cancel_order", caller.id, order_id, payload)
 
+    def _tracked(self, awb):
+        """The order behind a public AWB, or None (also for a malformed one)."""
+        awb = normalise_awb(awb)
+        return self.store.order_by_awb(awb) if awb else None
+
     @http("GET", f"{API}/track/<awb>")
     def track(self, request, awb):
-        """Public tracking by AWB for buyers: status and timeline, no personal data."""
-        doc = self.store.order_by_awb(awb)
+        """Public tracking by AWB for buyers: the steps, the courier, the city; nothing else."""
+        doc = self._tracked(awb)
         if doc is None:
             raise NotFound("unknown AWB", {"awb": ["Unknown AWB."]})
-        return {
-            "awb": awb,
-            "courier": doc["courier"],
-            "status": doc["status"],
-            "timeline": timeline_view(doc["timeline"], self._lang(request)),
-        }
+        return public_view(doc, self._lang(request))
+
+    # --- the buyer's pages --------------------------------------------------
+
+    @http("GET", "/track/<awb>")
+    def track_page(self, request, awb):
+        """The page behind the link a seller sends a buyer: the same view as the JSON, in HTML."""
+        lang = self._lang(request)
+        doc = self._tracked(awb)
+        if doc is None:
+            return pages.render("not_found.html", lang, 404, request.path, asked=awb[:40])
+        return pages.render("track.html", lang, path=request.path, view=public_view(doc, lang))
+
+    @http("GET", "/track")
+    def track_search(self, request):
+        """The search box's target (`?awb=`): to the parcel's page, or the empty search."""
+        lang = self._lang(request)
+        asked = request.args.get("awb", "")
+        if asked:
+            awb = normalise_awb(asked) or asked.strip()[:40]
+            return redirect(f"/track/{quote(awb, safe='')}?lang={lang}", code=303)
+        return pages.render("search.html", lang, path=request.path)
+
+    @http("GET", "/static/<name>")
+    def static_file(self, request, name):
+        found = pages.static_response(request, name)
+        if found is None:
+            raise NotFound("no such file", {"name": ["Unknown file."]})
+        return found
 
     # --- the packer's tablet ---------------------------------------------------
 
     @http("GET", "/tablet")
     def tablet(self, request):
         """The packer's screen: one static page that talks to this API with a staff key."""
-        return Response(TABLET_HTML, mimetype="text/html", headers={"Cache-Control": "no-cache"})
+        headers = dict(pages.SECURITY_HEADERS, **{"Cache-Control": "no-cache"})
+        return Response(TABLET_HTML, mimetype="text/html", headers=headers)
 
     # --- merchant webhooks -------------------------------------------------
 
@@ -456,7 +496,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def add_webhook(self, request):
         caller = self._auth(request, "merchant")
         data = load(webhook_subscription_schema, json_body(request))
-        hook = notify.add_webhook(self.store.db, caller.id, data["url"], data["events"])
+        allowed = egress.AllowList(self.config.get("WEBHOOK_ALLOWED_HOSTS"))
+        hook = notify.add_webhook(self.store.db, caller.id, data["url"], data["events"], allowed)
         return 201, notify.webhook_view(hook, with_secret=True)
 
     @http("GET", f"{API}/webhooks")

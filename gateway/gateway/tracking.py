@@ -1,8 +1,12 @@
-"""The order's tracking read model, pure: statuses, their order, timeline entries, WIB."""
+"""The order's tracking read model and the buyer's public view of a parcel, pure (no I/O)."""
 
+import re
 from datetime import UTC, timedelta
 
 from gudang_common.clock import WIB, wib_text
+from gudang_common.couriers import COURIERS
+
+from . import i18n
 
 # event -> (status it moves the order to, rank); an older event never moves status back
 STATUS_OF = {
@@ -27,27 +31,10 @@ STATUS_OF = {
 # a status's place in the order's life, derived from the table above
 RANK = {status: rank for status, rank in STATUS_OF.values() if status}
 OUTCOME_EVENTS = ("parcel_delivered", "parcel_returned")
+EVENT_OF_STATUS = {status: event for event, (status, _) in STATUS_OF.items() if status}
 
 IN_FLIGHT = ("received", "backordered", "allocated", "picked", "packed", "booked")
 NOT_PACKED = ("received", "backordered", "allocated", "picked")
-
-LABELS_ID = {
-    "order_received": "Pesanan diterima",
-    "order_backordered": "Menunggu stok",
-    "order_allocated": "Stok dialokasikan",
-    "order_picked": "Barang diambil dari rak",
-    "order_packed": "Paket dikemas",
-    "parcel_booked": "Resi (AWB) terbit",
-    "parcel_dispatched": "Paket diserahkan ke kurir",
-    "parcel_in_transit": "Paket dalam perjalanan",
-    "parcel_delivery_failed": "Pengiriman gagal",
-    "parcel_delivered": "Paket diterima pembeli",
-    "parcel_returned": "Paket kembali ke gudang",
-    "parcel_returned_by_buyer": "Paket dikembalikan pembeli",
-    "parcel_outcome_corrected": "Hasil pengiriman dikoreksi",
-    "order_rejected": "Pesanan ditolak",
-    "order_cancelled": "Pesanan dibatalkan",
-}
 
 _DETAIL_FIELDS = {
     "order_backordered": ("short",),
@@ -132,12 +119,39 @@ def timeline_view(entries, lang="id"):
     out = []
     for entry in sorted(entries, key=lambda e: (e["at"], STATUS_OF[e["event"]][1])):
         item = dict(entry, at_wib=wib_text(entry["at"]))
-        if lang == "id":
-            item["label"] = LABELS_ID.get(entry["event"], entry["event"])
-        else:
-            item["label"] = entry["event"].replace("_", " ")
+        item["label"] = i18n.event_label(entry["event"], lang)
         out.append(item)
     return out
+
+
+# what a buyer may see of a step: no event ids, no details (cost, COD, package, pick list)
+PUBLIC_STEP_FIELDS = ("event", "label", "at", "at_wib")
+
+# an AWB as people type it: letters and digits; anything else is no parcel of ours
+_AWB = re.compile(r"[A-Z0-9]{4,32}")
+
+
+def normalise_awb(text):
+    """The AWB a buyer meant (`jn 5839-2017-4460` -> `JN583920174460`), or None if malformed."""
+    awb = re.sub(r"[\s-]", "", str(text or "")).upper()
+    return awb if _AWB.fullmatch(awb) else None
+
+
+def public_view(doc, lang="id"):
+    """A parcel as anyone holding its AWB sees it: the steps with their times, the courier
+    and the destination city. No name, phone, address, money, package or internal ids."""
+    return {
+        "awb": doc["awb"],
+        "courier": doc["courier"],
+        "courier_name": COURIERS.get(doc["courier"], {}).get("name", doc["courier"]),
+        "status": doc["status"],
+        "status_label": i18n.event_label(EVENT_OF_STATUS[doc["status"]], lang),
+        "destination_city": (doc.get("recipient") or {}).get("city"),
+        "timeline": [
+            {k: step[k] for k in PUBLIC_STEP_FIELDS}
+            for step in timeline_view(doc.get("timeline", []), lang)
+        ],
+    }
 
 
 def last_cutoff_utc(now_utc, cutoff_hour_wib):

@@ -84,7 +84,7 @@ def test_a_correction_sets_the_outcome_and_shows_the_exception(repo):
         "correction": 1,
     }
     assert view["timeline"][-1]["event"] == "parcel_outcome_corrected"
-    assert view["timeline"][-1]["label"] == "parcel outcome corrected"
+    assert view["timeline"][-1]["label"] == "Delivery outcome corrected"
     assert not repo.apply_event("parcel_outcome_corrected", correction)  # a redelivery
 
     # corrected back: the status follows the newest correction, whatever its rank

@@ -39,7 +39,7 @@ def test_timeline_sorted_by_time_and_labelled_in_bahasa():
     view = timeline_view(entries)
     assert [v["event"] for v in view] == ["order_received", "order_allocated"]
     assert view[0]["label"] == "Pesanan diterima"
-    assert timeline_view(entries, "en")[0]["label"] == "order received"
+    assert timeline_view(entries, "en")[0]["label"] == "Order received"
 
 
 def test_cutoff_is_15_wib():

@@ -9,10 +9,12 @@ from gudang_common.errors import Conflict, NotFound, Unprocessable
 from gudang_common.events import new_event
 
 from . import domain
+from .store import AwbTaken
 
 log = logging.getLogger(__name__)
 
 TRACKING_ATTEMPTS = 5
+AWB_ATTEMPTS = 5
 
 
 def _quote(courier, package, postal_code, origin, cod_amount=0):
@@ -53,38 +55,46 @@ def book_parcel(repo, packed, origin):
     priced = _quote(
         courier, packed["package"], order["recipient"]["postal_code"], origin, cod_amount
     )
-    awb = repo.next_awb(courier)
-    event = new_event(
-        "parcel_booked",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb=awb,
-        courier=courier,
-        chargeable_weight_g=priced["chargeable_weight_g"],
-        shipping_cost=priced["shipping_cost"],
-        cod_amount=cod_amount,
-    )
-    doc = {
-        "_id": order_id,
-        "order_id": order_id,
-        "merchant_id": merchant_id,
-        "awb": awb,
-        "courier": courier,
-        "status": "booked",
-        "status_at": event["occurred_at"],
-        "zone": priced["zone"],
-        "chargeable_weight_g": priced["chargeable_weight_g"],
-        "shipping_cost": priced["shipping_cost"],
-        "cod_amount": cod_amount,
-        "recipient": order["recipient"],
-        "package": packed["package"],
-        "tracking": [],
-        "version": 0,
-        "booked_at": event["occurred_at"],
-        "updated_at": event["occurred_at"],
-    }
-    if not repo.add_parcel(doc, event):
-        return "duplicate"
+    for _ in range(AWB_ATTEMPTS):
+        awb = repo.new_awb(courier)
+        event = new_event(
+            "parcel_booked",
+            merchant_id=merchant_id,
+            order_id=order_id,
+            awb=awb,
+            courier=courier,
+            chargeable_weight_g=priced["chargeable_weight_g"],
+            shipping_cost=priced["shipping_cost"],
+            cod_amount=cod_amount,
+        )
+        doc = {
+            "_id": order_id,
+            "order_id": order_id,
+            "merchant_id": merchant_id,
+            "awb": awb,
+            "courier": courier,
+            "status": "booked",
+            "status_at": event["occurred_at"],
+            "zone": priced["zone"],
+            "chargeable_weight_g": priced["chargeable_weight_g"],
+            "shipping_cost": priced["shipping_cost"],
+            "cod_amount": cod_amount,
+            "recipient": order["recipient"],
+            "package": packed["package"],
+            "tracking": [],
+            "version": 0,
+            "booked_at": event["occurred_at"],
+            "updated_at": event["occurred_at"],
+        }
+        try:
+            if not repo.add_parcel(doc, event):
+                return "duplicate"
+            break
+        except AwbTaken:
+            log.warning("AWB %s already taken; drawing another for %s", awb, order_id)
+    else:
+        # a clash in a trillion, AWB_ATTEMPTS times running: the store is wrong, not luck
+        raise RuntimeError(f"no free AWB for {order_id} after {AWB_ATTEMPTS} draws")
     log.info("booked %s with %s as %s", order_id, courier, awb)
     return "booked"
 

@@ -1,9 +1,12 @@
-"""Shipping's repository: parcels (one per order) with their tracking, and the AWB counters.
+"""Shipping's repository: parcels (one per order) with their tracking, and their AWBs.
 
-A parcel's `_id` is its order id, so a redelivered order_packed cannot book twice.
+A parcel's `_id` is its order id, so a redelivered order_packed cannot book twice;
+its AWB is unique (a unique index), so a random number that clashes is refused.
 Tracking updates are conditional on the parcel's `version` and on the report's key
 not being recorded yet: the entry, the new status and the event go in one write.
 """
+
+import secrets
 
 from pymongo import ASCENDING, ReturnDocument
 
@@ -15,8 +18,8 @@ from .domain import STAGE
 AWB_DIGITS = 12
 
 
-class AwbTaken(RuntimeError):
-    """A new parcel's AWB is another parcel's; the broker retries the booking."""
+class AwbTaken(Exception):
+    """The random AWB drawn for a new parcel belongs to another parcel: draw again."""
 
 
 class ShippingRepository(Repository):
@@ -54,23 +57,23 @@ class ShippingRepository(Repository):
             ),
         ]
 
-    def next_awb(self, courier):
-        """A new airway bill number: the courier's prefix and a 12-digit serial."""
-        counter = self.db.counters.find_one_and_update(
-            {"_id": f"awb:{courier}"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return f"{COURIERS[courier]['awb_prefix']}{counter['seq']:0{AWB_DIGITS}d}"
+    @staticmethod
+    def new_awb(courier):
+        """A new airway bill number: the courier's prefix and 12 random digits.
+
+        Random, not a serial: buyers track by AWB without an account, so the next or
+        previous number must not be someone else's parcel."""
+        digits = secrets.randbelow(10**AWB_DIGITS)
+        return f"{COURIERS[courier]['awb_prefix']}{digits:0{AWB_DIGITS}d}"
 
     def add_parcel(self, doc, event):
-        """Store a booked parcel with its parcel_booked event; False if the order has one."""
+        """Store a booked parcel with its parcel_booked event; False if the order has one.
+
+        Raises AwbTaken when the AWB, not the order, clashed."""
         if self.insert_once("parcels", doc, [("parcel_booked", event)]):
             return True
         if self.get_parcel(doc["_id"]) is None:
-            # the AWB clashed, not the order: raising lets the redelivery book with a new one
-            raise AwbTaken(f"AWB {doc['awb']} is already on another parcel")
+            raise AwbTaken(doc["awb"])
         return False
 
     def get_order(self, order_id):

@@ -1,5 +1,7 @@
 """Booking and tracking against an in-memory store: once per order, idempotent webhooks, outbox."""
 
+import re
+
 import mongomock
 import pytest
 
@@ -7,7 +9,7 @@ from gudang_common.couriers import origin_postal_code
 from gudang_common.errors import NotFound, Unprocessable, ValidationFailed, load
 from gudang_common.events import new_event, validate_event
 from gudang_common.store import OUTBOX
-from shipping import operations
+from shipping import operations, store
 from shipping.schemas import TrackingSchema
 from shipping.store import AwbTaken, ShippingRepository
 
@@ -70,7 +72,7 @@ def booked(repo, **kwargs):
 
 def test_booking_stores_the_parcel_with_its_event_in_the_outbox(repo):
     parcel = booked(repo, cod_amount=125000)
-    assert parcel["awb"] == "JN000000000001"
+    assert re.fullmatch(r"JN\d{12}", parcel["awb"])
     assert parcel["status"] == "booked"
     assert parcel["chargeable_weight_g"] == 3000
     assert parcel["shipping_cost"] == 3 * 11000
@@ -96,15 +98,45 @@ def test_a_redelivered_order_packed_books_once(repo):
 def test_a_concurrent_duplicate_insert_is_absorbed(repo):
     event = packed(repo)
     operations.book_parcel(repo, event, ORIGIN)
+    first = repo.get_parcel("ord_1")["awb"]
     doc = dict(repo.get_parcel("ord_1"), awb="JN999999999999")
     assert repo.add_parcel(doc, event) is False
-    assert repo.get_parcel("ord_1")["awb"] == "JN000000000001"
+    assert repo.get_parcel("ord_1")["awb"] == first
 
 
-def test_awbs_are_unique_and_carry_the_courier_prefix(repo):
-    awbs = [booked(repo, order_id=f"ord_{i}")["awb"] for i in range(3)]
-    awbs.append(booked(repo, order_id="ord_s", courier="sicepat")["awb"])
-    assert awbs == ["JN000000000001", "JN000000000002", "JN000000000003", "SC000000000001"]
+def test_awbs_are_random_digits_after_the_courier_prefix(repo):
+    awbs = [booked(repo, order_id=f"ord_{i}")["awb"] for i in range(20)]
+    sicepat = booked(repo, order_id="ord_s", courier="sicepat")["awb"]
+    assert all(re.fullmatch(r"JN\d{12}", awb) for awb in awbs)
+    assert re.fullmatch(r"SC\d{12}", sicepat)
+    assert len(set(awbs)) == 20
+    # neighbours are not parcels: 20 random draws in 10^12 are not consecutive
+    serials = sorted(int(awb[2:]) for awb in awbs)
+    assert all(b - a > 1 for a, b in zip(serials, serials[1:]))
+
+
+def test_walking_awbs_from_the_first_serial_finds_no_parcel(repo):
+    for i in range(30):
+        booked(repo, order_id=f"ord_{i}")
+    walked = [f"JN{n:012d}" for n in range(1, 1001)]
+    assert [awb for awb in walked if repo.find_by_awb(awb)] == []
+
+
+def test_a_clashing_awb_is_drawn_again(repo, monkeypatch):
+    draws = iter([42, 42, 42, 7])
+    monkeypatch.setattr(store.secrets, "randbelow", lambda n: next(draws))
+    assert booked(repo, order_id="ord_a")["awb"] == "JN000000000042"
+    parcel = booked(repo, order_id="ord_b")  # 42 twice more, then 7
+    assert parcel["awb"] == "JN000000000007"
+    assert len(outbox(repo, "ord_b")) == 1
+
+
+def test_an_awb_clash_that_never_ends_fails_loudly(repo, monkeypatch):
+    monkeypatch.setattr(store.secrets, "randbelow", lambda n: 42)
+    booked(repo, order_id="ord_a")
+    with pytest.raises(RuntimeError):
+        operations.book_parcel(repo, packed(repo, order_id="ord_b"), ORIGIN)
+    assert repo.get_parcel("ord_b") is None
 
 
 def test_same_day_courier_outside_its_area_is_not_booked(repo):
@@ -239,7 +271,7 @@ def test_a_manifest_hands_over_every_booked_parcel_of_a_courier_once(repo):
     track(repo, picked_up["awb"], "picked_up", "2026-11-23T03:00:00Z")
 
     manifest = operations.create_manifest(repo, "jne", "stf_1")
-    assert [p["awb"] for p in manifest["parcels"]] == [first["awb"], second["awb"]]
+    assert [p["awb"] for p in manifest["parcels"]] == sorted([first["awb"], second["awb"]])
     assert manifest["parcel_count"] == 2 and manifest["cod_total"] == 50000
     assert operations.get_manifest(repo, manifest["manifest_id"])["parcel_count"] == 2
     with pytest.raises(Unprocessable):
