@@ -123,10 +123,10 @@ TEMPLATE_COLUMNS = (
 )
 TEMPLATE_ROWS = (
     ("WA-0001", "whatsapp", "Ani Suryani", "081299998888", "Jl. Merdeka No. 1, Sukajadi",
-     "Bandung", "40162", "BTK-001", "2", "jnt", "Rp 250.000", "24-11-2026 09:15"),
-    ("WA-0001", "", "", "", "", "", "", "BTK-002", "1", "", "", ""),
+     "Bandung", "40162", "KAOS-HTM-L", "2", "jnt", "Rp 250.000", "24-11-2026 09:15"),
+    ("WA-0001", "", "", "", "", "", "", "KAOS-PTH-M", "1", "", "", ""),
     ("WA-0002", "instagram", "Budi Santoso", "+6281311112222", "Jl. Kenanga 5, Tebet",
-     "Jakarta Selatan", "12810", "BTK-001", "1", "sicepat", "0", "24-11-2026 10:40"),
+     "Jakarta Selatan", "12810", "KAOS-HTM-L", "1", "sicepat", "0", "24-11-2026 10:40"),
 )  # fmt: skip
 
 # Marketplace statuses whose orders must not be shipped again (or not yet): they are

@@ -21,7 +21,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import inventory_routes, notify, webhooks
+from . import imports, inventory_routes, notify, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -33,6 +33,7 @@ from .schemas import (
 )
 from .store import GatewayRepository
 from .tracking import timeline_view
+from .upload import uploaded_file
 
 promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
 order_schema, webhook_schema = OrderSchema(), WebhookSchema()
@@ -321,6 +322,16 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def create_order(self, request):
         caller = self._auth(request, "merchant")
         data = load(order_schema, json_body(request))
+        self._check_order(caller.id, data)
+        order, created = self._receive_order(caller.id, data)
+        if not created:
+            return 200, {"order_id": order["_id"], "status": order["status"], "duplicate": True}
+        return 202, {"order_id": order["_id"], "status": "received"}
+
+    def _check_order(self, merchant_id, data, known=None):
+        """Refuse at intake what cannot be fulfilled: a courier that cannot carry the parcel
+        (400) or a SKU the merchant has not registered (422). `known`: the merchant's SKUs
+        among these, when the caller looked them up for many orders at once."""
         problem = courier_problem(
             data["courier"],
             data["recipient"]["postal_code"],
@@ -330,7 +341,8 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         if problem:
             field, message = problem
             raise ValidationFailed(f"invalid request: {field}", {field: [message]})
-        known = self.store.known_skus(caller.id, {line["sku"] for line in data["lines"]})
+        if known is None:
+            known = self.store.known_skus(merchant_id, {line["sku"] for line in data["lines"]})
         unknown = {
             f"lines.{i}.sku": ["Unknown SKU."]
             for i, line in enumerate(data["lines"])
@@ -338,19 +350,21 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         }
         if unknown:
             raise Unprocessable("order names SKUs you have not registered", unknown)
-        existing = self.store.order_by_external_id(caller.id, data["external_id"])
+
+    def _receive_order(self, merchant_id, data):
+        """Store a checked order with its order_received event in one local write.
+
+        Returns (order, created); the merchant's order with the same external_id, if there
+        is one, instead of a second order."""
+        existing = self.store.order_by_external_id(merchant_id, data["external_id"])
         if existing is not None:
-            return 200, {
-                "order_id": existing["_id"],
-                "status": existing["status"],
-                "duplicate": True,
-            }
+            return existing, False
         order_id = _new_id("ord")
-        event = new_event("order_received", merchant_id=caller.id, order_id=order_id, **data)
+        event = new_event("order_received", merchant_id=merchant_id, order_id=order_id, **data)
         doc = dict(
             data,
             _id=order_id,
-            merchant_id=caller.id,
+            merchant_id=merchant_id,
             status="received",
             awb=None,
             received_at=event["occurred_at"],
@@ -365,14 +379,37 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             seen=[event["event_id"]],
         )
         if self.store.add_order(doc, event) is None:  # the same external_id raced in
-            existing = self.store.order_by_external_id(caller.id, data["external_id"])
-            return 200, {
-                "order_id": existing["_id"],
-                "status": existing["status"],
-                "duplicate": True,
-            }
+            return self.store.order_by_external_id(merchant_id, data["external_id"]), False
         self.orders_counter().labels("order_received").inc()
-        return 202, {"order_id": order_id, "status": "received"}
+        return doc, True
+
+    @http("POST", f"{API}/orders/imports")
+    def import_orders(self, request):
+        """Orders from a CSV/XLSX file: a preview with ?dry_run=true, else every good order
+        created; bad rows reported by line and column (docs/api.md)."""
+        caller = self._auth(request, "merchant")
+        upload = uploaded_file(request)
+        fmt = request.args.get("format") or request.form.get("format") or "auto"
+        flag = request.args.get("dry_run") or request.form.get("dry_run") or ""
+        dry_run = flag.lower() in {"1", "true", "yes"}
+        parsed = imports.parse(upload.stream, fmt, pause=eventlet.sleep)
+        known = self.store.known_skus(caller.id, parsed.skus())
+        return imports.apply(
+            parsed,
+            check=lambda data: self._check_order(caller.id, data, known),
+            existing=lambda data: self.store.order_by_external_id(caller.id, data["external_id"]),
+            create=None if dry_run else lambda data: self._receive_order(caller.id, data),
+            pause=eventlet.sleep,
+        )
+
+    @http("GET", f"{API}/orders/imports/template.csv")
+    def import_template(self, request):
+        """Gudang's own import template (public: it holds only example rows)."""
+        return Response(
+            imports.template_csv(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="gudang-orders.csv"'},
+        )
 
     @http("GET", f"{API}/orders")
     def list_orders(self, request):

@@ -13,7 +13,7 @@ from gudang_common.couriers import courier_problem
 from gudang_common.errors import Unprocessable, ValidationFailed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
-KNOWN_SKUS = {"BTK-000", "BTK-001", "BTK-002"}
+KNOWN_SKUS = {"BTK-000", "BTK-001", "KAOS-HTM-L", "KAOS-PTH-M"}
 
 
 def parse_fixture(name, fmt="auto"):
@@ -170,7 +170,10 @@ def test_the_template_parses_as_the_gudang_format():
     assert report["errors"] == []
     first, second = report["orders"]
     assert first["order"]["channel"] == "whatsapp" and first["order"]["cod_amount"] == 250_000
-    assert first["order"]["lines"] == [{"sku": "BTK-001", "qty": 2}, {"sku": "BTK-002", "qty": 1}]
+    assert first["order"]["lines"] == [
+        {"sku": "KAOS-HTM-L", "qty": 2},
+        {"sku": "KAOS-PTH-M", "qty": 1},
+    ]
     assert second["order"]["channel"] == "instagram" and second["order"]["courier"] == "sicepat"
 
 
