@@ -144,3 +144,18 @@ def test_a_body_over_the_bound_is_refused_before_it_is_read(api, world):
     head = answer.split(b"\r\n", 1)[0]
     assert b" 413 " in head, answer[:300]
     assert b'"PAYLOAD_TOO_LARGE"' in answer
+
+
+def test_an_export_larger_than_the_parser_buffers_is_read_from_its_spooled_file(
+    api, world, tmp_path
+):
+    from scripts.bench_import import csv_export
+
+    path = tmp_path / "big.csv"
+    csv_export(path, 4000, world.skus, "BIG")  # about 1 MiB: werkzeug spools it to disk
+    with open(path, "rb") as data:
+        status, report = upload(
+            api, world.merchant["api_key"], data, "big.csv", "text/csv", dry_run="1"
+        )
+    assert status == 200, report
+    assert report["rows"] == 4000 and report["summary"]["to_create"] == 2000

@@ -30,7 +30,8 @@ def uploaded_file(request, name="file", max_bytes=MAX_UPLOAD_BYTES):
         )
     # also bounds a body that came without a Content-Length
     request.max_content_length = max_bytes + FORM_OVERHEAD
-    request.max_form_memory_size = FORM_OVERHEAD
+    # werkzeug 2.3 applies this to its parser's buffer, which takes 64 KiB reads: keep room
+    request.max_form_memory_size = 1024 * 1024
     try:
         upload = request.files.get(name)
     except RequestEntityTooLarge:
