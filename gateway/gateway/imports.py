@@ -90,21 +90,7 @@ HEADERS = {
 }
 # Without these a file of that format cannot make an order; also what auto-detection needs.
 REQUIRED = ("order_number", "recipient_name", "phone", "address", "city", "sku", "qty")
-ORDER_FIELDS = (
-    "channel",
-    "status",
-    "recipient_name",
-    "phone",
-    "address",
-    "city",
-    "province",
-    "postal_code",
-    "courier",
-    "payment_method",
-    "total",
-    "cod_amount",
-    "ordered_at",
-)
+NUMBER_KEYS = ("qty", "total", "cod_amount")
 
 # Gudang's own template: these columns, in this order (docs/api.md).
 TEMPLATE_COLUMNS = (
@@ -406,7 +392,7 @@ def _xlsx_rows(stream):
     try:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except Exception:  # zipfile raises several kinds (BadZipFile, NotImplementedError, ...)
         raise _reject("not a CSV or XLSX file", detail="A damaged or non-XLSX zip file.") from None
     unpacked = sum(info.file_size for info in infos)
     shared = sum(info.file_size for info in infos if info.filename.endswith("sharedStrings.xml"))
@@ -620,11 +606,11 @@ def _read_row(line, cells, index, columns):
                 RowError(line, columns[key], key, f"Longer than {MAX_CELL_CHARS} characters.")
             )
             continue
-        if key == "ordered_at":
-            row[key] = value if isinstance(value, datetime | date) else text_of(value)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
+        if key == "ordered_at" and isinstance(value, datetime | date):
             row[key] = value
-        else:
+        elif key in NUMBER_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+            row[key] = value
+        else:  # an order number or SKU typed as a number cell is still text
             row[key] = text_of(value)
     for key in ("sku", "qty"):
         if key not in row:

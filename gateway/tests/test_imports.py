@@ -412,3 +412,36 @@ def test_random_bytes_never_crash_the_parser(seed):
         preview(imports.parse(upload(data)))
     except (ValidationFailed, imports.FileTooLarge):
         pass
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_damaged_exports_never_crash_the_parser(seed):
+    import random
+
+    rng = random.Random(seed)
+    names = ["shopee_orders.xlsx", "tokopedia_orders.xlsx", "shopee_orders.csv"]
+    data = bytearray((FIXTURES / names[seed % len(names)]).read_bytes())
+    for _ in range(rng.randrange(1, 20)):
+        i = rng.randrange(len(data))
+        if rng.random() < 0.5:
+            data[i] = rng.randrange(256)
+        else:
+            del data[i : i + rng.randrange(1, 50)]
+    try:
+        preview(imports.parse(upload(bytes(data))))
+    except (ValidationFailed, imports.FileTooLarge):
+        pass
+
+
+def test_order_numbers_and_skus_typed_as_number_cells_stay_text():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["order_number", "recipient_name", "phone", "address", "city", "sku", "qty"])
+    sheet.append([20261124001, "Ani", 81299998888, "Jl. Merdeka 1, 40162", "Bandung", 1001, 2.0])
+    data = io.BytesIO()
+    book.save(data)
+    parsed = imports.parse(upload(data.getvalue()))
+    order = imports.apply(parsed, check=lambda d: None, existing=lambda d: None)["orders"][0]
+    assert order["order"]["external_id"] == "20261124001"
+    assert order["order"]["lines"] == [{"sku": "1001", "qty": 2}]
+    assert order["order"]["recipient"]["phone"] == "081299998888"
