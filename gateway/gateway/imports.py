@@ -658,6 +658,9 @@ def _build_order(order, channel, columns):
         if channel not in CHANNELS:
             order.error("channel", f"Unknown channel; one of {', '.join(CHANNELS)}.")
 
+    for key in ("recipient_name", "address", "city", "phone"):
+        if not text_of(value(key)):
+            order.error(key, f"Missing {columns.get(key, key)}.")
     address = text_of(value("address"))
     postal_code = postal_code_of(value("postal_code"), address)
     if not postal_code:
@@ -666,7 +669,7 @@ def _build_order(order, channel, columns):
 
     try:
         phone = normalise_phone(value("phone"))
-        if not PHONE.fullmatch(phone):
+        if phone and not PHONE.fullmatch(phone):
             raise ValueError(f"Not an Indonesian phone number: {text_of(value('phone'))!r}.")
     except ValueError as exc:
         order.error("phone", str(exc))

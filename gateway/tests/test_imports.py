@@ -445,3 +445,16 @@ def test_order_numbers_and_skus_typed_as_number_cells_stay_text():
     assert order["order"]["external_id"] == "20261124001"
     assert order["order"]["lines"] == [{"sku": "1001", "qty": 2}]
     assert order["order"]["recipient"]["phone"] == "081299998888"
+
+
+def test_missing_recipient_columns_are_named():
+    text = (
+        "order_number;recipient_name;phone;address;city;postal_code;sku;qty\n"
+        "M-1;;;Jl. Merdeka 1;;40162;BTK-000;1\n"
+    )
+    report = preview(imports.parse(upload(text.encode())))
+    assert [(e["line"], e["key"], e["message"]) for e in report["errors"]] == [
+        (2, "recipient_name", "Missing recipient_name."),
+        (2, "city", "Missing city."),
+        (2, "phone", "Missing phone."),
+    ]
