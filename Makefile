@@ -69,10 +69,12 @@ test: venv rabbitmq test-tools
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# order flow end to end (with the raw nameko baseline), then inventory allocation cost as data grows
+# order flow end to end (with the raw nameko baseline), inventory allocation cost as data grows,
+# then an order import of 10,000 file rows (rows/s, gateway memory)
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_inventory
+	$(BIN)/python -m scripts.bench_import
 
 lint: venv
 	$(BIN)/ruff check .

@@ -32,7 +32,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import egress, i18n, inventory_routes, notify, pages, webhooks
+from . import egress, i18n, imports, inventory_routes, notify, pages, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -44,12 +44,14 @@ from .schemas import (
 )
 from .store import GatewayRepository
 from .tracking import normalise_awb, public_view, timeline_view
+from .upload import uploaded_file
 
 promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
 order_schema, webhook_schema = OrderSchema(), WebhookSchema()
 webhook_subscription_schema = WebhookSubscriptionSchema()
 
 API = "/api/v1"
+ANY_SKU = object()  # inventory could not say which SKUs it knows: it decides later
 TABLET_HTML = (Path(__file__).parent / "static" / "tablet.html").read_bytes()
 
 
@@ -156,29 +158,39 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         except ValueError:
             raise ValidationFailed("limit must be a number", {"limit": ["Not a number."]}) from None
 
-    def _check_skus(self, merchant_id, lines):
-        """422 naming each line whose SKU inventory does not know.
+    def _known_skus(self, merchant_id, lines):
+        """The SKUs among `lines` (order lines, or SKU codes) that inventory knows, or
+        ANY_SKU when it cannot say.
 
         The catalog follows sku_registered, which may trail a SKU registered a moment
         ago, so a miss asks inventory (the owner of the rule) once. When inventory
         cannot answer, the order is accepted all the same (no order waits for another
         service) and inventory rejects it if a SKU is unknown."""
-        skus = {line["sku"] for line in lines}
-        missing = skus - self.store.known_skus(merchant_id, skus)
+        skus = {line["sku"] if isinstance(line, dict) else line for line in lines}
+        known = set(self.store.known_skus(merchant_id, skus))
+        missing = skus - known
         if not missing:
-            return
+            return known
         timeout = float(self.config.get("SKU_CHECK_TIMEOUT_SECONDS", 2))
         try:
-            known = self._rpc(
-                self.inventory, "known_skus", merchant_id, sorted(missing), timeout=timeout
+            known |= set(
+                self._rpc(
+                    self.inventory, "known_skus", merchant_id, sorted(missing), timeout=timeout
+                )
             )
         except (ServiceUnavailable, UpstreamTimeout):
+            return ANY_SKU
+        return known
+
+    @staticmethod
+    def _check_skus(lines, known):
+        """422 naming each line whose SKU is not among `known`."""
+        if known is ANY_SKU:
             return
-        missing -= set(known)
         unknown = {
             f"lines.{i}.sku": ["Unknown SKU."]
             for i, line in enumerate(lines)
-            if line["sku"] in missing
+            if line["sku"] not in known
         }
         if unknown:
             raise Unprocessable("order names SKUs you have not registered", unknown)
@@ -358,6 +370,16 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     def create_order(self, request):
         caller = self._auth(request, "merchant")
         data = load(order_schema, json_body(request))
+        self._check_order(caller.id, data)
+        order, created = self._receive_order(caller.id, data)
+        if not created:
+            return 200, {"order_id": order["_id"], "status": order["status"], "duplicate": True}
+        return 202, {"order_id": order["_id"], "status": "received"}
+
+    def _check_order(self, merchant_id, data, known=None):
+        """Refuse at intake what cannot be fulfilled: a courier that cannot carry the parcel
+        (400) or a SKU the merchant has not registered (422). `known`: the merchant's SKUs
+        among these, when the caller looked them up for many orders at once."""
         problem = courier_problem(
             data["courier"],
             data["recipient"]["postal_code"],
@@ -367,20 +389,24 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         if problem:
             field, message = problem
             raise ValidationFailed(f"invalid request: {field}", {field: [message]})
-        self._check_skus(caller.id, data["lines"])
-        existing = self.store.order_by_external_id(caller.id, data["external_id"])
+        self._check_skus(
+            data["lines"], self._known_skus(merchant_id, data["lines"]) if known is None else known
+        )
+
+    def _receive_order(self, merchant_id, data):
+        """Store a checked order with its order_received event in one local write.
+
+        Returns (order, created); the merchant's order with the same external_id, if there
+        is one, instead of a second order."""
+        existing = self.store.order_by_external_id(merchant_id, data["external_id"])
         if existing is not None:
-            return 200, {
-                "order_id": existing["_id"],
-                "status": existing["status"],
-                "duplicate": True,
-            }
+            return existing, False
         order_id = _new_id("ord")
-        event = new_event("order_received", merchant_id=caller.id, order_id=order_id, **data)
+        event = new_event("order_received", merchant_id=merchant_id, order_id=order_id, **data)
         doc = dict(
             data,
             _id=order_id,
-            merchant_id=caller.id,
+            merchant_id=merchant_id,
             status="received",
             awb=None,
             received_at=event["occurred_at"],
@@ -395,14 +421,37 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             seen=[event["event_id"]],
         )
         if not self.store.add_order(doc, event):  # the same external_id raced in
-            existing = self.store.order_by_external_id(caller.id, data["external_id"])
-            return 200, {
-                "order_id": existing["_id"],
-                "status": existing["status"],
-                "duplicate": True,
-            }
+            return self.store.order_by_external_id(merchant_id, data["external_id"]), False
         self.orders_counter().labels("order_received").inc()
-        return 202, {"order_id": order_id, "status": "received"}
+        return doc, True
+
+    @http("POST", f"{API}/orders/imports")
+    def import_orders(self, request):
+        """Orders from a CSV/XLSX file: a preview with ?dry_run=true, else every good order
+        created; bad rows reported by line and column (docs/api.md)."""
+        caller = self._auth(request, "merchant")
+        upload = uploaded_file(request)
+        fmt = request.args.get("format") or request.form.get("format") or "auto"
+        flag = request.args.get("dry_run") or request.form.get("dry_run") or ""
+        dry_run = flag.lower() in {"1", "true", "yes"}
+        parsed = imports.parse(upload.stream, fmt, pause=eventlet.sleep)
+        known = self._known_skus(caller.id, parsed.skus())
+        return imports.apply(
+            parsed,
+            check=lambda data: self._check_order(caller.id, data, known),
+            existing=lambda data: self.store.order_by_external_id(caller.id, data["external_id"]),
+            create=None if dry_run else lambda data: self._receive_order(caller.id, data),
+            pause=eventlet.sleep,
+        )
+
+    @http("GET", f"{API}/orders/imports/template.csv")
+    def import_template(self, request):
+        """Gudang's own import template (public: it holds only example rows)."""
+        return Response(
+            imports.template_csv(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="gudang-orders.csv"'},
+        )
 
     @http("GET", f"{API}/orders")
     def list_orders(self, request):
