@@ -1,5 +1,6 @@
 # Gudang developer commands. A fresh Debian machine with python3 and apt (as root) is enough:
-#   make run    start RabbitMQ (installing it if missing) and the five services, seed a demo world
+#   make run    start RabbitMQ (installing it if missing), the five services and Prometheus,
+#               seed a demo world
 #   make test   lint, format check and the whole test suite against a real RabbitMQ
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
-.PHONY: help venv rabbitmq run test test-tools bench lint fmt clean
+.PHONY: help venv rabbitmq prometheus run test test-tools bench lint fmt clean
 
 help:
 	@echo "make run       start the platform (venv, RabbitMQ, five services, demo data)"
@@ -48,7 +49,18 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt $(PYPROJECTS)
 rabbitmq:
 	@bash scripts/ensure-rabbitmq.sh
 
-run: venv rabbitmq
+# Debian's prometheus for `make run`; without it (no apt, no root) the platform runs anyway.
+prometheus:
+	@if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing prometheus with apt"; \
+	    $(APT_INSTALL) prometheus >/dev/null 2>&1 || \
+	      { $(SUDO) apt-get update -qq && $(APT_INSTALL) prometheus >/dev/null; } || \
+	      echo "could not install prometheus; make run goes on without it"; \
+	  fi; \
+	fi
+
+run: venv rabbitmq prometheus
 	$(BIN)/python -m scripts.supervisor run
 
 # promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.

@@ -2,8 +2,15 @@
 docker-compose.yml and the Kubernetes manifests against the service table that
 scripts/supervisor.py runs, so that the three ways of running the platform cannot drift apart."""
 
+import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -196,8 +203,11 @@ class Service:
     def health(self, request):
         if os.environ.get("FAKE_CRASH_ON_HEALTH") == "{name}":
             os._exit(3)
-        return 200, json.dumps({{"status": "ok", "data_dir": os.environ["GUDANG_DATA_DIR"]}})
+        body = {{"status": "ok", "data_dir": os.environ["GUDANG_DATA_DIR"], "pid": os.getpid()}}
+        return 200, json.dumps(body)
 """
+# GUDANG_TEST_PORT_OFFSET keeps two test runs on one machine off each other's ports
+PORT_OFFSET = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0"))
 
 
 def _fake_root(tmp_path):
@@ -218,12 +228,9 @@ def _fake_root(tmp_path):
 
 
 def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
-    import socket
-    import urllib.request
-
     from scripts.supervisor import Platform, ServiceDied
 
-    ports = {name: 30000 + spec.port for name, spec in SERVICES.items()}
+    ports = {name: 30000 + PORT_OFFSET + spec.port for name, spec in SERVICES.items()}
     root = _fake_root(tmp_path)
     data_dir = tmp_path / "data"
     with Platform(root, data_dir=data_dir, log_dir=tmp_path / "log", ports=ports) as platform:
@@ -260,6 +267,67 @@ def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
         crashing.start_all()
     assert died.value.name == "packing"
     assert died.value.returncode == 3
+
+
+def _health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+            return json.load(resp)
+    except OSError:
+        return None
+
+
+def _wait(check, timeout, what, output):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; supervisor output:\n{output.read_text()}")
+
+
+def _restarted(port, old_pid):
+    """The health answer of a process other than ``old_pid``, or None."""
+    health = _health(port)
+    return health if health and health["pid"] != old_pid else None
+
+
+def test_run_restarts_a_service_killed_with_kill_9_and_stops_only_on_sigterm(tmp_path):
+    root = _fake_root(tmp_path)
+    offset = 31000 + PORT_OFFSET
+    port = SERVICES["inventory"].port + offset
+    output = tmp_path / "supervisor.out"
+    argv = [sys.executable, "-m", "scripts.supervisor", "run", "--root", str(root)]
+    argv += ["--no-seed", "--no-prometheus", "--port-offset", str(offset)]
+    argv += ["--data-dir", str(tmp_path / "data"), "--log-dir", str(tmp_path / "log")]
+    with open(output, "wb") as out:
+        supervisor = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait(lambda: "Press Ctrl-C" in output.read_text(), 60, "the banner", output)
+        first = _health(port)["pid"]
+
+        os.kill(first, signal.SIGKILL)
+        again = _wait(lambda: _restarted(port, first), 30, "a restart", output)
+        assert again["status"] == "ok"
+        _wait(lambda: "inventory is healthy again" in output.read_text(), 10, "report", output)
+        text = output.read_text()
+        assert "inventory exited unexpectedly (code -9); starting it again in 1s" in text
+        assert "starting inventory" in text  # the tail of its log
+        assert supervisor.poll() is None
+
+        # crashing again right away: the pause before the next start has doubled
+        os.kill(again["pid"], signal.SIGKILL)
+        _wait(lambda: "starting it again in 2s" in output.read_text(), 10, "backoff", output)
+        _wait(lambda: _restarted(port, again["pid"]), 30, "a second restart", output)
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        code = supervisor.wait(timeout=60)
+    assert code == 0, output.read_text()
+    assert "All services stopped." in output.read_text()
+    for spec in SERVICES.values():
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", spec.port + offset)) != 0, spec.name
 
 
 def test_demo_barcodes_are_valid_ean13():
