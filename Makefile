@@ -15,12 +15,13 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
-.PHONY: help venv rabbitmq prometheus run test test-tools bench lint fmt clean
+.PHONY: help venv rabbitmq prometheus run test test-tools bench chaos lint fmt clean
 
 help:
 	@echo "make run       start the platform (venv, RabbitMQ, five services, demo data)"
 	@echo "make test      ruff + pytest against a real RabbitMQ"
 	@echo "make bench     run the benchmarks"
+	@echo "make chaos     crash and cut the platform under load; writes docs/reliability.md"
 	@echo "make lint|fmt  ruff check / ruff format"
 	@echo "make venv      create or update .venv"
 	@echo "make rabbitmq  make sure RabbitMQ with the management plugin runs"
@@ -85,6 +86,10 @@ test: venv rabbitmq test-tools
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_inventory
+
+# kill -9, cut connections, replay courier reports under a steady order flow; count the damage
+chaos: venv rabbitmq
+	$(BIN)/python -m scripts.chaos --write docs/reliability.md
 
 lint: venv
 	$(BIN)/ruff check .
