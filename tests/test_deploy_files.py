@@ -4,6 +4,7 @@ scripts/supervisor.py runs, so that the three ways of running the platform canno
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -294,18 +295,26 @@ def _restarted(port, old_pid):
 
 
 def test_run_restarts_a_service_killed_with_kill_9_and_stops_only_on_sigterm(tmp_path):
+    _promtool()  # the Debian package that brings promtool brings prometheus
     root = _fake_root(tmp_path)
     offset = 31000 + PORT_OFFSET
     port = SERVICES["inventory"].port + offset
     output = tmp_path / "supervisor.out"
     argv = [sys.executable, "-m", "scripts.supervisor", "run", "--root", str(root)]
-    argv += ["--no-seed", "--no-prometheus", "--port-offset", str(offset)]
+    argv += ["--no-seed", "--port-offset", str(offset), "--prometheus-dir", str(tmp_path / "prom")]
     argv += ["--data-dir", str(tmp_path / "data"), "--log-dir", str(tmp_path / "log")]
     with open(output, "wb") as out:
         supervisor = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait(lambda: "Press Ctrl-C" in output.read_text(), 60, "the banner", output)
         first = _health(port)["pid"]
+        prometheus = int(re.search(r"Prometheus +http://localhost:(\d+)", output.read_text())[1])
+        with urllib.request.urlopen(f"http://127.0.0.1:{prometheus}/-/ready", timeout=5) as resp:
+            assert resp.status == 200
+        config = yaml.safe_load((tmp_path / "prom" / "prometheus.yml").read_text())
+        assert [j["static_configs"][0]["targets"] for j in config["scrape_configs"]] == [
+            [f"127.0.0.1:{spec.port + offset}"] for spec in SERVICES.values()
+        ]
 
         os.kill(first, signal.SIGKILL)
         again = _wait(lambda: _restarted(port, first), 30, "a restart", output)
@@ -325,9 +334,12 @@ def test_run_restarts_a_service_killed_with_kill_9_and_stops_only_on_sigterm(tmp
         code = supervisor.wait(timeout=60)
     assert code == 0, output.read_text()
     assert "All services stopped." in output.read_text()
-    for spec in SERVICES.values():
+    for name, port in [
+        *((s.name, s.port + offset) for s in SERVICES.values()),
+        ("prom", prometheus),
+    ]:
         with socket.socket() as sock:
-            assert sock.connect_ex(("127.0.0.1", spec.port + offset)) != 0, spec.name
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, name
 
 
 def test_demo_barcodes_are_valid_ean13():
@@ -337,3 +349,62 @@ def test_demo_barcodes_are_valid_ean13():
     for sku in SKUS:
         code = sku["barcode"]
         assert len(code) == 13 and ean13(code[:12]) == code
+
+
+class _CrashingPlatform:
+    """Stands in for Platform in the Keeper: ``crash()`` makes the inventory exit."""
+
+    def __init__(self):
+        self.running = set(SERVICES)
+        self.starts = []
+
+    def crash(self):
+        self.running.discard("inventory")
+
+    def exited(self):
+        return {name: -9 for name in SERVICES if name not in self.running}
+
+    def start(self, name):
+        self.starts.append(name)
+        self.running.add(name)
+
+    def is_running(self, name):
+        return name in self.running
+
+    def is_healthy(self, name, timeout=1.0):
+        return name in self.running
+
+    def log_path(self, name):
+        return Path(f"/logs/{name}.log")
+
+    def log_tail(self, name, lines=40):
+        return "Traceback: boom\n"
+
+
+def test_keeper_backs_off_while_a_service_keeps_crashing_and_forgives_after_a_while():
+    from scripts.supervisor import Keeper
+
+    now = [0.0]
+    lines = []
+    platform = _CrashingPlatform()
+    keeper = Keeper(platform, reset_after=60, report=lines.append, clock=lambda: now[0])
+
+    def crash_and_wait_for_restart():
+        platform.crash()
+        keeper.check()
+        waited = 0.0
+        while not platform.starts or platform.starts[-1] != "inventory" or len(lines) < 2:
+            now[0] += 0.5
+            waited += 0.5
+            keeper.check()
+        lines.clear()
+        platform.starts.clear()
+        return waited
+
+    assert [crash_and_wait_for_restart() for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    now[0] += 61  # up for more than a minute: the next crash is a first one again
+    keeper.check()
+    platform.crash()
+    keeper.check()
+    assert "exited unexpectedly (code -9); starting it again in 1s" in lines[0]
+    assert "    Traceback: boom" in lines[0]
