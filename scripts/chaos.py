@@ -13,6 +13,7 @@ duplicated, left stuck, charged twice or credited wrongly, how far stock drifted
 movements and from what was shipped, and what sits in the dead-letter queues.
 
 Everything runs on this machine: a private RabbitMQ vhost and a temp data directory per run.
+The exit status is 1 when a count that must be 0 is not.
 The end-to-end suite runs a short version (tests/test_e2e_chaos.py).
 """
 
@@ -170,11 +171,16 @@ class Chaos:
         self.stop = threading.Event()
         self.lock = threading.Lock()
 
+    def client(self):
+        # one HTTP session per thread: requests does not promise a shared one is thread-safe
+        return Api(self.platform.url("gateway"))
+
     # --- the actors ----------------------------------------------------------------------------
     def returns_parcel(self, n):
         return n % 5 == 4
 
     def merchant(self):
+        api = self.client()
         key = self.world.merchant["api_key"]
         for n in range(self.n_orders):
             # the same body on every retry: its external_id makes a lost answer safe to resend
@@ -185,7 +191,7 @@ class Chaos:
 
             def post(body=body, attempts=attempts):
                 attempts.append(1)
-                return self.api.request("POST", "/orders", key, body)
+                return api.request("POST", "/orders", key, body)
 
             answer = persist(post, time.monotonic() + 120, self.stop)
             with self.lock:
@@ -199,10 +205,11 @@ class Chaos:
             time.sleep(self.order_interval)
 
     def packer(self):
+        api = self.client()
         staff = self.world.staff["api_key"]
         while not self.stop.is_set():
             got = persist(
-                lambda: self.api.request("GET", "/warehouse/pick-lists/next", staff),
+                lambda: api.request("GET", "/warehouse/pick-lists/next", staff),
                 time.monotonic() + 30,
                 self.stop,
             )
@@ -212,7 +219,7 @@ class Chaos:
                 continue
             path = f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked"
             picked = persist(
-                lambda path=path: self.api.request("POST", path, staff), time.monotonic() + 30
+                lambda path=path: api.request("POST", path, staff), time.monotonic() + 30
             )
             if not picked:
                 continue
@@ -221,7 +228,7 @@ class Chaos:
                     continue
                 path = f"/warehouse/orders/{order['order_id']}/pack"
                 answer = persist(
-                    lambda path=path: self.api.request("POST", path, staff, PACKAGE),
+                    lambda path=path: api.request("POST", path, staff, PACKAGE),
                     time.monotonic() + 30,
                     self.stop,
                 )
@@ -232,6 +239,7 @@ class Chaos:
                     self.run.errors.append(f"pack {order['order_id']}: {answer}")
 
     def courier(self):
+        api = self.client()
         key = self.world.merchant["api_key"]
         while not self.stop.is_set():
             with self.lock:
@@ -241,15 +249,15 @@ class Chaos:
                 continue
             for order_id in todo:
                 got = persist(
-                    lambda order_id=order_id: self.api.request("GET", f"/orders/{order_id}", key),
+                    lambda order_id=order_id: api.request("GET", f"/orders/{order_id}", key),
                     time.monotonic() + 30,
                     self.stop,
                 )
                 if not got or got[0] != 200 or not got[1].get("awb"):
                     continue
-                self.report_parcel(order_id, got[1]["awb"], got[1]["courier"])
+                self.report_parcel(api, order_id, got[1]["awb"], got[1]["courier"])
 
-    def report_parcel(self, order_id, awb, courier):
+    def report_parcel(self, api, order_id, awb, courier):
         """The courier's reports for one parcel, with the mess real couriers make."""
         t0 = datetime.now(UTC) - timedelta(minutes=30)
         at = [_stamp(t0 + timedelta(minutes=i)) for i in range(5)]
@@ -277,7 +285,7 @@ class Chaos:
         for status, when, reason in sends:
             answer = persist(
                 lambda status=status, when=when, reason=reason: courier_update(
-                    self.api, self.secret, courier, awb, status, reason=reason, occurred_at=when
+                    api, self.secret, courier, awb, status, reason=reason, occurred_at=when
                 ),
                 time.monotonic() + 60,
                 self.stop,
@@ -626,7 +634,7 @@ def markdown(result, command, elapsed):
     dead = ", ".join(f"{k} {v}" for k, v in result["dead letters by service"].items())
     return f"""# Reliability: the fault report
 
-Measured with `{command}` on {when}, {elapsed:.0f} s, on the development machine (2 cores,
+Measured with `{command}` on {when} (flow and faults: {elapsed:.0f} s) on the development machine (2 cores,
 RabbitMQ on localhost, the five services as real processes on the embedded store). Anyone can
 rerun it: `make chaos` rewrites this page.
 

@@ -144,11 +144,13 @@ class Prometheus:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:  # it exited between the poll and the signal
             proc.wait()
 
     # --- HTTP API -----------------------------------------------------------------------------
