@@ -18,13 +18,14 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --n
 .PHONY: help venv rabbitmq prometheus run test test-tools bench chaos lint fmt clean
 
 help:
-	@echo "make run       start the platform (venv, RabbitMQ, five services, demo data)"
+	@echo "make run       start the platform (venv, RabbitMQ, five services, Prometheus, demo data)"
 	@echo "make test      ruff + pytest against a real RabbitMQ"
 	@echo "make bench     run the benchmarks"
 	@echo "make chaos     crash and cut the platform under load; writes docs/reliability.md"
 	@echo "make lint|fmt  ruff check / ruff format"
 	@echo "make venv      create or update .venv"
 	@echo "make rabbitmq  make sure RabbitMQ with the management plugin runs"
+	@echo "make prometheus  install Prometheus (Debian package) when missing"
 	@echo "make clean     remove var/ and .venv"
 
 venv: $(STAMP)

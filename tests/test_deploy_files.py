@@ -126,6 +126,24 @@ def test_compose_references_are_consistent(compose):
     )
 
 
+def test_compose_grafana_shows_the_dashboards_of_deploy_on_the_compose_prometheus(compose):
+    grafana = compose["services"]["grafana"]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in grafana["volumes"] if v.startswith("./"))
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    dashboards_dir = mounts["./deploy/grafana/dashboards"]
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "gudang.yml").read_text())[
+        "providers"
+    ]
+    assert provider["options"]["path"] == dashboards_dir
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    prometheus_port = compose["services"]["prometheus"]["ports"][0].split(":")[-1]
+    assert source["url"] == f"http://prometheus:{prometheus_port}"
+    assert "prometheus" in grafana["depends_on"]
+
+
 def test_compose_build_uses_the_root_dockerfile(compose):
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11-slim" in dockerfile
