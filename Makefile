@@ -1,5 +1,6 @@
 # Gudang developer commands. A fresh Debian machine with python3 and apt (as root) is enough:
-#   make run    start RabbitMQ (installing it if missing) and the five services, seed a demo world
+#   make run    start RabbitMQ (installing it if missing), the five services and Prometheus,
+#               seed a demo world
 #   make test   lint, format check and the whole test suite against a real RabbitMQ
 
 SHELL := /bin/bash
@@ -14,15 +15,17 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
-.PHONY: help venv rabbitmq run test test-tools bench lint fmt clean
+.PHONY: help venv rabbitmq prometheus run test test-tools bench chaos lint fmt clean
 
 help:
-	@echo "make run       start the platform (venv, RabbitMQ, five services, demo data)"
+	@echo "make run       start the platform (venv, RabbitMQ, five services, Prometheus, demo data)"
 	@echo "make test      ruff + pytest against a real RabbitMQ"
 	@echo "make bench     run the benchmarks"
+	@echo "make chaos     crash and cut the platform under load; writes docs/reliability.md"
 	@echo "make lint|fmt  ruff check / ruff format"
 	@echo "make venv      create or update .venv"
 	@echo "make rabbitmq  make sure RabbitMQ with the management plugin runs"
+	@echo "make prometheus  install Prometheus (Debian package) when missing"
 	@echo "make clean     remove var/ and .venv"
 
 venv: $(STAMP)
@@ -48,7 +51,18 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt $(PYPROJECTS)
 rabbitmq:
 	@bash scripts/ensure-rabbitmq.sh
 
-run: venv rabbitmq
+# Debian's prometheus for `make run`; without it (no apt, no root) the platform runs anyway.
+prometheus:
+	@if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing prometheus with apt"; \
+	    $(APT_INSTALL) prometheus >/dev/null 2>&1 || \
+	      { $(SUDO) apt-get update -qq && $(APT_INSTALL) prometheus >/dev/null; } || \
+	      echo "could not install prometheus; make run goes on without it"; \
+	  fi; \
+	fi
+
+run: venv rabbitmq prometheus
 	$(BIN)/python -m scripts.supervisor run
 
 # promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
@@ -75,6 +89,10 @@ bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
+
+# kill -9, cut connections, replay courier reports under a steady order flow; count the damage
+chaos: venv rabbitmq
+	$(BIN)/python -m scripts.chaos --write docs/reliability.md
 
 lint: venv
 	$(BIN)/ruff check .

@@ -14,6 +14,10 @@ As a command::
 
     python -m scripts.supervisor run      # start all, seed a demo world once, wait for Ctrl-C
 
+``run`` keeps the services up: a service that dies is reported (with the tail of its log) and
+started again after a pause that doubles from 1 s to 30 s while it keeps dying; only Ctrl-C or
+SIGTERM stops everything. It also runs a local Prometheus (scripts/prometheus.py) scraping them.
+
 Every service is started as ``nameko run --config <config.yml> <module>`` from the repository
 root, in its own process group, with stdout and stderr in ``<log_dir>/<service>.log``.
 """
@@ -176,6 +180,14 @@ class Platform:
                 return "".join(deque(fh, maxlen=lines))
         except FileNotFoundError:
             return "(no log file)"
+
+    def is_healthy(self, name: str, timeout: float = 1.0) -> bool:
+        """One GET /health, without waiting or raising."""
+        try:
+            with urllib.request.urlopen(self.url(name) + "/health", timeout=timeout) as resp:
+                return resp.status == 200
+        except (OSError, ValueError):
+            return False
 
     def pid(self, name: str) -> int | None:
         proc = self._procs.get(name)
@@ -348,6 +360,79 @@ class Platform:
         self.stop_all()
 
 
+# --- keeping services up ----------------------------------------------------------------------
+class Keeper:
+    """Restarts services of a ``Platform`` that died, with a backoff per service.
+
+    The first restart comes ``first`` seconds after the crash; while the service keeps dying the
+    pause doubles up to ``most``; once it has stayed up for ``reset_after`` seconds, the next crash
+    is again treated as the first. ``check()`` never blocks: call it from a loop."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        first: float = 1.0,
+        most: float = 30.0,
+        reset_after: float = 60.0,
+        report=print,
+        clock=time.monotonic,
+    ):
+        self.platform = platform
+        self.first, self.most, self.reset_after = first, most, reset_after
+        self.report = report
+        self.clock = clock
+        self.delay = dict.fromkeys(SERVICES, first)
+        self.restarts = dict.fromkeys(SERVICES, 0)
+        self.due: dict[str, float] = {}  # name -> when to start it again
+        self.up_since: dict[str, float] = {}
+        self.recovering: set[str] = set()  # restarted, not yet answering /health
+
+    def check(self) -> None:
+        now = self.clock()
+        for name, since in list(self.up_since.items()):
+            if now - since >= self.reset_after and self.platform.is_running(name):
+                self.delay[name] = self.first
+                del self.up_since[name]
+        for name, code in self.platform.exited().items():
+            if name not in self.due:
+                self._schedule(name, now, f"{name} exited unexpectedly (code {code})", tail=True)
+        for name, at in list(self.due.items()):
+            if now >= at:
+                self._start(name)
+        for name in list(self.recovering):
+            if self.platform.is_healthy(name, timeout=0.5):
+                self.recovering.discard(name)
+                self.report(f"{_stamp()} {name} is healthy again (restart {self.restarts[name]})")
+
+    def _schedule(self, name: str, now: float, why: str, tail: bool = False) -> None:
+        delay = self.delay[name]
+        self.delay[name] = min(delay * 2, self.most)
+        self.due[name] = now + delay
+        self.up_since.pop(name, None)
+        self.recovering.discard(name)
+        message = f"{_stamp()} {why}; starting it again in {delay:g}s"
+        if tail:
+            log = self.platform.log_path(name)
+            lines = self.platform.log_tail(name, lines=20).rstrip("\n").splitlines()
+            message += f". Last lines of {log}:\n" + "\n".join("    " + ln for ln in lines)
+        self.report(message)
+
+    def _start(self, name: str) -> None:
+        del self.due[name]
+        self.restarts[name] += 1
+        try:
+            self.platform.start(name)
+        except (PlatformError, OSError) as exc:
+            self._schedule(name, self.clock(), f"{name} could not be started: {exc}")
+            return
+        self.up_since[name] = self.clock()
+        self.recovering.add(name)
+
+
+def _stamp() -> str:
+    return time.strftime("%H:%M:%S")
+
+
 # --- the `run` command ------------------------------------------------------------------------
 class _Stop(Exception):
     pass
@@ -366,7 +451,7 @@ def _check_broker() -> bool:
     return _port_open(parts.hostname or "localhost", parts.port or 5672, timeout=2)
 
 
-def _banner(platform: Platform, demo: dict | None) -> str:
+def _banner(platform: Platform, demo: dict | None, prometheus=None) -> str:
     def rel(path) -> str:
         path = Path(path)
         return (
@@ -387,6 +472,11 @@ def _banner(platform: Platform, demo: dict | None) -> str:
         label = "  Metrics              " if i == 0 else " " * 23
         lines.append(f"{label}{name:<10} http://localhost:{platform.port(name)}/metrics")
     lines.append("  RabbitMQ management  http://localhost:15672  (guest / guest)")
+    if prometheus is not None:
+        lines.append(
+            f"  Prometheus           http://localhost:{prometheus.port}  "
+            f"(alerts: /alerts; config {rel(prometheus.config_path)})"
+        )
     mongo = os.environ.get("MONGO_URI")
     store = f"MongoDB {_mask(mongo)}" if mongo else f"embedded store in {rel(platform.data_dir)}"
     lines.append(f"  Data                 {store}")
@@ -422,6 +512,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
 
+    # the platform refuses the built-in demo secrets outside development; `run` is a dev tool,
+    # but an operator who set GUDANG_ENV keeps what they chose
+    if not os.environ.get("GUDANG_ENV"):
+        os.environ["GUDANG_ENV"] = "development"
     root = Path(args.root).resolve()
     ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
     platform = Platform(
@@ -431,6 +525,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ports=ports if args.port_offset else None,
     )
     state = {"stopping": False}
+    prometheus = None
 
     def on_signal(signum, frame):
         if state["stopping"]:
@@ -465,20 +560,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             admin_key = os.environ.get("GUDANG_ADMIN_KEY") or "dev-admin-key"
             demo = seed_demo(gateway, admin_key, demo_path, log=print)
             demo["_path"] = demo_path
-        print(_banner(platform, demo), flush=True)
+        if not args.no_prometheus:
+            prometheus = _prometheus_for(platform, root, args)
+            if prometheus is not None and not _start_prometheus(prometheus, args.timeout):
+                prometheus = None
+        print(_banner(platform, demo, prometheus), flush=True)
 
+        keeper = Keeper(platform, first=args.backoff_first, most=args.backoff_max)
+        prometheus_reported = False
         while True:
-            dead = platform.exited()
-            if dead:
-                for name, code in dead.items():
-                    print(
-                        f"\n{name} exited unexpectedly (code {code}); last lines of "
-                        f"{platform.log_path(name)}:\n"
-                        f"{platform.log_tail(name)}",
-                        file=sys.stderr,
-                    )
-                exit_code = 1
-                break
+            keeper.check()
+            if prometheus is not None and not prometheus.running() and not prometheus_reported:
+                print(f"{_stamp()} Prometheus exited; see {prometheus.log_path}", file=sys.stderr)
+                prometheus_reported = True
             time.sleep(0.5)
     except _Stop as exc:
         print(f"\n{exc} received, stopping...")
@@ -493,9 +587,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         exit_code = 1
     finally:
         state["stopping"] = True
+        if prometheus is not None:
+            prometheus.stop()
         platform.stop_all()
     print("All services stopped." if exit_code == 0 else "All services stopped (after an error).")
     return exit_code
+
+
+def _prometheus_for(platform: Platform, root: Path, args: argparse.Namespace):
+    """A Prometheus scraping the platform's ports, or None (with a note) when not installed."""
+    from scripts.prometheus import DEFAULT_PORT, Prometheus, find_binary, free_port
+
+    if find_binary() is None:
+        print("  prometheus is not installed (apt-get install prometheus); going on without it")
+        return None
+    work_dir = Path(args.prometheus_dir)
+    if not work_dir.is_absolute():
+        work_dir = root / work_dir
+    return Prometheus(
+        {name: platform.port(name) for name in SERVICES},
+        port=free_port(DEFAULT_PORT + args.port_offset),
+        work_dir=work_dir,
+    )
+
+
+def _start_prometheus(prometheus, timeout: float) -> bool:
+    from scripts.prometheus import PrometheusError
+
+    try:
+        prometheus.start()
+        prometheus.wait_ready(timeout=timeout)
+    except PrometheusError as exc:
+        # metrics are a convenience of `run`, not a reason to refuse starting the platform
+        print(f"  Prometheus did not start ({exc}); going on without it", file=sys.stderr)
+        prometheus.stop()
+        return False
+    print(f"  {'prometheus':<10} ready on :{prometheus.port}")
+    return True
 
 
 def cmd_commands(args: argparse.Namespace) -> int:
@@ -519,6 +647,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=90, help="seconds to wait for health")
     run.add_argument(
         "--port-offset", type=int, default=0, help="add this to every HTTP port (a second copy)"
+    )
+    run.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
+    run.add_argument(
+        "--prometheus-dir",
+        default="var/prometheus",
+        help="generated config and Prometheus data (default var/prometheus)",
+    )
+    run.add_argument(
+        "--backoff-first", type=float, default=1.0, help="seconds before restarting a crash"
+    )
+    run.add_argument(
+        "--backoff-max", type=float, default=30.0, help="longest pause between restarts"
     )
     run.add_argument("--root", default=str(REPO_ROOT), help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)

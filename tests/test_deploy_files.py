@@ -2,8 +2,16 @@
 docker-compose.yml and the Kubernetes manifests against the service table that
 scripts/supervisor.py runs, so that the three ways of running the platform cannot drift apart."""
 
+import json
+import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -118,6 +126,24 @@ def test_compose_references_are_consistent(compose):
     )
 
 
+def test_compose_grafana_shows_the_dashboards_of_deploy_on_the_compose_prometheus(compose):
+    grafana = compose["services"]["grafana"]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in grafana["volumes"] if v.startswith("./"))
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    dashboards_dir = mounts["./deploy/grafana/dashboards"]
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "gudang.yml").read_text())[
+        "providers"
+    ]
+    assert provider["options"]["path"] == dashboards_dir
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    prometheus_port = compose["services"]["prometheus"]["ports"][0].split(":")[-1]
+    assert source["url"] == f"http://prometheus:{prometheus_port}"
+    assert "prometheus" in grafana["depends_on"]
+
+
 def test_compose_build_uses_the_root_dockerfile(compose):
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11-slim" in dockerfile
@@ -196,8 +222,11 @@ class Service:
     def health(self, request):
         if os.environ.get("FAKE_CRASH_ON_HEALTH") == "{name}":
             os._exit(3)
-        return 200, json.dumps({{"status": "ok", "data_dir": os.environ["GUDANG_DATA_DIR"]}})
+        body = {{"status": "ok", "data_dir": os.environ["GUDANG_DATA_DIR"], "pid": os.getpid()}}
+        return 200, json.dumps(body)
 """
+# GUDANG_TEST_PORT_OFFSET keeps two test runs on one machine off each other's ports
+PORT_OFFSET = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0"))
 
 
 def _fake_root(tmp_path):
@@ -218,12 +247,9 @@ def _fake_root(tmp_path):
 
 
 def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
-    import socket
-    import urllib.request
-
     from scripts.supervisor import Platform, ServiceDied
 
-    ports = {name: 30000 + spec.port for name, spec in SERVICES.items()}
+    ports = {name: 30000 + PORT_OFFSET + spec.port for name, spec in SERVICES.items()}
     root = _fake_root(tmp_path)
     data_dir = tmp_path / "data"
     with Platform(root, data_dir=data_dir, log_dir=tmp_path / "log", ports=ports) as platform:
@@ -262,6 +288,78 @@ def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
     assert died.value.returncode == 3
 
 
+def _health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+            return json.load(resp)
+    except OSError:
+        return None
+
+
+def _wait(check, timeout, what, output):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; supervisor output:\n{output.read_text()}")
+
+
+def _restarted(port, old_pid):
+    """The health answer of a process other than ``old_pid``, or None."""
+    health = _health(port)
+    return health if health and health["pid"] != old_pid else None
+
+
+def test_run_restarts_a_service_killed_with_kill_9_and_stops_only_on_sigterm(tmp_path):
+    _promtool()  # the Debian package that brings promtool brings prometheus
+    root = _fake_root(tmp_path)
+    offset = 31000 + PORT_OFFSET
+    port = SERVICES["inventory"].port + offset
+    output = tmp_path / "supervisor.out"
+    argv = [sys.executable, "-m", "scripts.supervisor", "run", "--root", str(root)]
+    argv += ["--no-seed", "--port-offset", str(offset), "--prometheus-dir", str(tmp_path / "prom")]
+    argv += ["--data-dir", str(tmp_path / "data"), "--log-dir", str(tmp_path / "log")]
+    with open(output, "wb") as out:
+        supervisor = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait(lambda: "Press Ctrl-C" in output.read_text(), 60, "the banner", output)
+        first = _health(port)["pid"]
+        prometheus = int(re.search(r"Prometheus +http://localhost:(\d+)", output.read_text())[1])
+        with urllib.request.urlopen(f"http://127.0.0.1:{prometheus}/-/ready", timeout=5) as resp:
+            assert resp.status == 200
+        config = yaml.safe_load((tmp_path / "prom" / "prometheus.yml").read_text())
+        assert [j["static_configs"][0]["targets"] for j in config["scrape_configs"]] == [
+            [f"127.0.0.1:{spec.port + offset}"] for spec in SERVICES.values()
+        ]
+
+        os.kill(first, signal.SIGKILL)
+        again = _wait(lambda: _restarted(port, first), 30, "a restart", output)
+        assert again["status"] == "ok"
+        _wait(lambda: "inventory is healthy again" in output.read_text(), 10, "report", output)
+        text = output.read_text()
+        assert "inventory exited unexpectedly (code -9); starting it again in 1s" in text
+        assert "starting inventory" in text  # the tail of its log
+        assert supervisor.poll() is None
+
+        # crashing again right away: the pause before the next start has doubled
+        os.kill(again["pid"], signal.SIGKILL)
+        _wait(lambda: "starting it again in 2s" in output.read_text(), 10, "backoff", output)
+        _wait(lambda: _restarted(port, again["pid"]), 30, "a second restart", output)
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        code = supervisor.wait(timeout=60)
+    assert code == 0, output.read_text()
+    assert "All services stopped." in output.read_text()
+    for name, port in [
+        *((s.name, s.port + offset) for s in SERVICES.values()),
+        ("prom", prometheus),
+    ]:
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, name
+
+
 def test_demo_barcodes_are_valid_ean13():
     from scripts.demo import SKUS, ean13
 
@@ -269,3 +367,62 @@ def test_demo_barcodes_are_valid_ean13():
     for sku in SKUS:
         code = sku["barcode"]
         assert len(code) == 13 and ean13(code[:12]) == code
+
+
+class _CrashingPlatform:
+    """Stands in for Platform in the Keeper: ``crash()`` makes the inventory exit."""
+
+    def __init__(self):
+        self.running = set(SERVICES)
+        self.starts = []
+
+    def crash(self):
+        self.running.discard("inventory")
+
+    def exited(self):
+        return {name: -9 for name in SERVICES if name not in self.running}
+
+    def start(self, name):
+        self.starts.append(name)
+        self.running.add(name)
+
+    def is_running(self, name):
+        return name in self.running
+
+    def is_healthy(self, name, timeout=1.0):
+        return name in self.running
+
+    def log_path(self, name):
+        return Path(f"/logs/{name}.log")
+
+    def log_tail(self, name, lines=40):
+        return "Traceback: boom\n"
+
+
+def test_keeper_backs_off_while_a_service_keeps_crashing_and_forgives_after_a_while():
+    from scripts.supervisor import Keeper
+
+    now = [0.0]
+    lines = []
+    platform = _CrashingPlatform()
+    keeper = Keeper(platform, reset_after=60, report=lines.append, clock=lambda: now[0])
+
+    def crash_and_wait_for_restart():
+        platform.crash()
+        keeper.check()
+        waited = 0.0
+        while not platform.starts or platform.starts[-1] != "inventory" or len(lines) < 2:
+            now[0] += 0.5
+            waited += 0.5
+            keeper.check()
+        lines.clear()
+        platform.starts.clear()
+        return waited
+
+    assert [crash_and_wait_for_restart() for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    now[0] += 61  # up for more than a minute: the next crash is a first one again
+    keeper.check()
+    platform.crash()
+    keeper.check()
+    assert "exited unexpectedly (code -9); starting it again in 1s" in lines[0]
+    assert "    Traceback: boom" in lines[0]
