@@ -53,10 +53,5 @@ def test_faults_leave_the_gateway_answering_while_slow_clients_wait(result):
     assert result["slow /health worst s"] < 2, result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="COD is credited for parcels whose final state is returned (a returned report "
-    "arriving before the failure, then a late delivered): being fixed in billing/shipping",
-)
 def test_faults_credit_cod_only_for_delivered_parcels(result):
     assert result["COD credited, not delivered"] == 0, result["wrong COD ids"]
