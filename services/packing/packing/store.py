@@ -2,14 +2,8 @@
 
 from pymongo import ASCENDING, ReturnDocument
 
-from gudang_common.events import iso, utcnow
-from gudang_common.store import (
-    DuplicateKeyError,
-    Repository,
-    insert_with_events,
-    staged,
-    update_with_events,
-)
+from gudang_common.clock import iso, utcnow
+from gudang_common.store import Repository
 
 from .domain import OPEN_STATUSES
 
@@ -20,7 +14,7 @@ class PackingRepository(Repository):
     @classmethod
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
-        db.tasks.create_index([("status", ASCENDING)])
+        db.tasks.create_index([("status", ASCENDING), ("allocated_at", ASCENDING)])
         db.tasks.create_index([("pick_list_id", ASCENDING)])
         db.pick_lists.create_index([("packer_id", ASCENDING), ("status", ASCENDING)])
 
@@ -36,19 +30,20 @@ class PackingRepository(Repository):
         ]
 
     def add_task(self, doc):
-        try:
-            self.db.tasks.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+        return self.insert_once("tasks", doc)
 
     def get_task(self, order_id):
         return self.db.tasks.find_one({"_id": order_id})
 
     def waiting_tasks(self, limit):
-        docs = self.db.tasks.find({"status": "waiting"}, {"allocated_at": 1})
-        oldest = sorted(docs, key=lambda d: (d["allocated_at"], d["_id"]))[: limit * 3]
-        return [d["_id"] for d in oldest]
+        """Ids of the oldest waiting tasks: a few more than asked for, since another
+        packer may claim some of them first."""
+        docs = (
+            self.db.tasks.find({"status": "waiting"}, {"_id": 1})
+            .sort([("allocated_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit * 3)
+        )
+        return [d["_id"] for d in docs]
 
     def claim(self, order_id, pick_list_id, packer_id):
         return self.db.tasks.find_one_and_update(
@@ -84,31 +79,19 @@ class PackingRepository(Repository):
         """Change a task's status with its event, in one conditional write."""
         query = {"_id": order_id, "status": {"$in": list(from_statuses)}}
         query.update(extra_filter or {})
-        update = update_with_events(
+        return self.write_with_events(
+            "tasks",
+            query,
             {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))},
-            [staged(event_type, event)],
+            [(event_type, event)],
         )
-        done = self.db.tasks.find_one_and_update(
-            query, update, return_document=ReturnDocument.AFTER
-        )
-        if done is not None:
-            self.events_written()
-        return done
 
     def add_cancelled_tombstone(self, order_id, merchant_id, event):
-        doc = insert_with_events(
-            {
-                "_id": order_id,
-                "merchant_id": merchant_id,
-                "status": "cancelled",
-                "lines": [],
-                "allocated_at": iso(utcnow()),
-            },
-            [staged("order_cancelled", event)],
-        )
-        try:
-            self.db.tasks.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        self.events_written()
-        return True
+        doc = {
+            "_id": order_id,
+            "merchant_id": merchant_id,
+            "status": "cancelled",
+            "lines": [],
+            "allocated_at": iso(utcnow()),
+        }
+        return self.insert_once("tasks", doc, [("order_cancelled", event)])
