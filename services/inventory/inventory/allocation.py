@@ -9,10 +9,11 @@ because reservations are keyed by order, not by attempt: units one attempt reser
 be counted by another. So an outcome is recorded by one conditional write on the order's
 allocation document, and what is given back follows that record: an allocated order
 keeps the reservations in its recorded lines (any other is surplus, which its attempt
-releases); a cancelled or rejected order keeps none; a waiting order's reservations are
-released only by the holder of its claim, which the write recording the backorder takes
-for its attempt and which a pass over the queue takes (conditional update, stale after a
-minute) before it reserves, so no pass counts units while another gives them back.
+releases); a cancelled or rejected order keeps none; and a waiting order is worked on,
+to allocate it or to give back what it holds, only by the holder of its claim
+(conditional update, stale after a minute), so no attempt counts units while another
+gives them back. An attempt that finds the claim taken leaves its reservations to the
+holder, which counts them or, once it has recorded the allocation, releases the surplus.
 """
 
 import uuid
@@ -68,17 +69,16 @@ def _reject(repo, order, unknown):
 
 
 def _backorder(repo, order, takes, short):
-    """Record the order waiting (holding its claim), give back what it holds, then let the
-    queue move at once: stock may have arrived while the claim kept passes away."""
-    token = uuid.uuid4().hex
+    """Record the order waiting, give back what it holds, then let the queue move at once:
+    stock may have arrived while giving back kept passes away (the claim)."""
     event = new_event(
         "order_backordered",
         merchant_id=order["merchant_id"],
         order_id=order["order_id"],
         short=short,
     )
-    repo.save_allocation(order, "backordered", [], "order_backordered", event, claim=token)
-    _give_back(repo, order, takes, token)
+    repo.save_allocation(order, "backordered", [], "order_backordered", event)
+    _give_back(repo, order, takes)
     allocate_backorders(repo, order["merchant_id"], {line["sku"] for line in short})
     return "backordered"
 
@@ -201,6 +201,8 @@ def _serve_backorder(repo, order):
     takes, short = reserve_order(repo, order)
     event = allocated_event(order, takes)
     if not short and repo.allocate_claimed(order["order_id"], token, takes, event):
+        # an attempt that found the claim taken left its reservations to the holder
+        _give_back(repo, order, _held(repo, order))
         return True, set()
     # short, or cancelled meanwhile: give back what the record says is not held
     _give_back(repo, order, takes, token)

@@ -503,9 +503,8 @@ class InventoryRepository(Repository):
     def get_allocation(self, order_id):
         return self.db.allocations.find_one({"_id": order_id})
 
-    def save_allocation(self, order, status, lines, event_type, event, claim=None):
-        """Record the outcome for an order with its event; False if one exists already.
-        A backorder is recorded holding the recording attempt's `claim`."""
+    def save_allocation(self, order, status, lines, event_type, event):
+        """Record the outcome for an order with its event; False if one exists already."""
         doc = {
             "_id": order["order_id"],
             "merchant_id": order["merchant_id"],
@@ -518,7 +517,6 @@ class InventoryRepository(Repository):
         }
         if status == "backordered":
             doc["backorder_of"] = order["merchant_id"]  # the merchant's queue, one index bucket
-            doc["claim"] = {"token": claim, "at": iso(utcnow())} if claim else None
         return self.insert_once("allocations", doc, [(event_type, event)])
 
     def move_allocation(self, order_id, from_statuses, status):

@@ -71,8 +71,15 @@ def test_discrepancies_show_short_and_over():
     assert inbound_status(got) == "partially_received"
 
 
-def test_fifty_concurrent_orders_for_ten_units_allocate_exactly_ten(repo):
+def test_fifty_concurrent_orders_for_ten_units_allocate_exactly_ten(repo, monkeypatch):
     stock_up(repo, 10)
+    real_reserve = repo.try_reserve
+
+    def yielding_reserve(*args):
+        eventlet.sleep(0)  # let the other workers read the same stock before this write
+        return real_reserve(*args)
+
+    monkeypatch.setattr(repo, "try_reserve", yielding_reserve)
     pool = eventlet.GreenPool(20)  # the service's worker pool size
     results = list(
         pool.imap(

@@ -505,3 +505,33 @@ def test_a_new_sku_and_its_sku_registered_event_are_one_write_once(repo):
         "SKU-1",
         "SKU-1",
     )
+
+
+def test_a_pass_over_the_queue_never_counts_what_a_new_backorder_is_giving_back(repo, monkeypatch):
+    import eventlet
+
+    add_sku(repo)
+    repo.add_units("mer_a", "SKU-1", repo.get_bin(BIN_A), 1, "rcp_a", "receive")
+    real_save, real_reserve, passes = repo.save_allocation, repo.try_reserve, []
+
+    def save_then_stock_arrives(order, status, *args):
+        saved = real_save(order, status, *args)
+        if status == "backordered" and not passes:  # recorded short, still holding a unit
+            repo.add_units("mer_a", "SKU-1", repo.get_bin(BIN_B), 1, "rcp_b", "receive")
+            passes.append(eventlet.spawn(allocation.allocate_backorders, repo, "mer_a", {"SKU-1"}))
+            eventlet.sleep(0)  # the pass starts on the waiting order
+        return saved
+
+    def yielding_reserve(*args):
+        eventlet.sleep(0)
+        return real_reserve(*args)
+
+    monkeypatch.setattr(repo, "save_allocation", save_then_stock_arrives)
+    monkeypatch.setattr(repo, "try_reserve", yielding_reserve)
+    assert allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 2}])) == "backordered"
+    passes[0].wait()
+    held = sum(q for _, q in repo.reservations_of("mer_a", "SKU-1", "ord_0001"))
+    status = repo.get_allocation("ord_0001")["status"]
+    assert (status, held) in (("allocated", 2), ("backordered", 0))
+    assert level(repo)["reserved"] == held
+    assert ledger_matches(repo)
