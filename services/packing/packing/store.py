@@ -17,6 +17,9 @@ class PackingRepository(Repository):
         db.tasks.create_index([("status", ASCENDING), ("allocated_at", ASCENDING)])
         db.tasks.create_index([("pick_list_id", ASCENDING)])
         db.pick_lists.create_index([("packer_id", ASCENDING), ("status", ASCENDING)])
+        # set only while a list is building or open: one small bucket per packer on the
+        # embedded store, which would otherwise copy the packer's whole history of lists
+        db.pick_lists.create_index([("open_for", ASCENDING)])
 
     @classmethod
     def gauges(cls, db, config):
@@ -56,21 +59,22 @@ class PackingRepository(Repository):
         return list(self.db.tasks.find({"pick_list_id": pick_list_id}))
 
     def open_list_of(self, packer_id):
-        for status in ("building", "open"):
-            doc = self.db.pick_lists.find_one({"packer_id": packer_id, "status": status})
-            if doc:
-                return doc
-        return None
+        """The packer's unfinished list, one still building (a crash interrupted it) first."""
+        docs = list(self.db.pick_lists.find({"open_for": packer_id}))
+        return min(docs, key=lambda d: (d["status"] != "building", d["created_at"]), default=None)
 
     def add_list(self, doc):
-        self.db.pick_lists.insert_one(doc)
+        self.db.pick_lists.insert_one(dict(doc, open_for=doc["packer_id"]))
 
     def get_list(self, pick_list_id):
         return self.db.pick_lists.find_one({"_id": pick_list_id})
 
     def set_list(self, pick_list_id, fields):
+        update = {"$set": fields}
+        if fields.get("status") in ("picked", "empty"):
+            update["$unset"] = {"open_for": ""}
         return self.db.pick_lists.find_one_and_update(
-            {"_id": pick_list_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+            {"_id": pick_list_id}, update, return_document=ReturnDocument.AFTER
         )
 
     def move_task(
