@@ -25,7 +25,7 @@ from .domain import held_by, merge_lines, plan_reservation
 from .low_stock import check_low_stock
 
 ORDER_KEYS = ("order_id", "merchant_id", "external_id", "lines", "occurred_at")
-RESERVE_ROUNDS = 5  # re-read after losing a race, a bounded number of times
+RESERVE_ROUNDS = 5  # re-read and plan again after losing a race, a bounded number of times
 
 
 def allocate_order(repo, order):
@@ -103,18 +103,18 @@ def _reserve_line(repo, order, sku, qty, today):
     takes = [_take(stock, sku, held) for stock, held in held_by(stocks, order_id)]
     remaining = qty - sum(t["qty"] for t in takes)
     for _ in range(RESERVE_ROUNDS):
-        if remaining <= 0:
+        plan = plan_reservation(stocks, remaining, order_id, today) if remaining > 0 else []
+        if not plan:
             break
         won = [
             _take(stock, sku, units)
-            for stock, units in plan_reservation(stocks, remaining, order_id, today)
+            for stock, units in plan
             if repo.try_reserve(stock["_id"], order_id, units) is not None
         ]
-        if not won:
-            break
         takes += won
         remaining -= sum(t["qty"] for t in won)
-        stocks = repo.stock_for(merchant_id, sku) if remaining > 0 else stocks
+        if remaining > 0:
+            stocks = repo.stock_for(merchant_id, sku)
     return takes, remaining
 
 
