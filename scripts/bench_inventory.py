@@ -1,9 +1,9 @@
 """Inventory allocation benchmark: cost per allocation must not grow with the stored data.
 
-In-process, at the operations/repository level (no broker, no HTTP), on the embedded
+In-process, at the use-case/repository level (no broker, no HTTP), on the embedded
 store (litemongo: SQLite files in a temporary directory), the store one inventory
 process runs on without MONGO_URI. For each size it bulk-loads SKUs with stock and
-stored orders (insert_many), then times `operations.allocate_order` for new orders on
+stored orders (insert_many), then times `allocation.allocate_order` for new orders on
 random SKUs, each a full allocation: SKU check, backorder-queue check, reservation,
 movement ledger copy, low-stock check and the allocation with its outbox event.
 
@@ -24,7 +24,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from gudang_common.events import iso, new_event, utcnow  # noqa: E402
 from gudang_common.store import open_database  # noqa: E402
-from inventory import operations  # noqa: E402
+from inventory import allocation  # noqa: E402
 from inventory.store import MOVEMENTS, MOVEMENTS_PENDING, InventoryRepository  # noqa: E402
 
 MERCHANTS = 100
@@ -155,10 +155,10 @@ def run(skus, orders, allocations, seed=7):
         repo = InventoryRepository(db, lambda: None)
         rng = random.Random(seed)
         for n in range(50):  # warm up caches and code paths
-            operations.allocate_order(repo, order_event(rng.randrange(skus), n))
+            allocation.allocate_order(repo, order_event(rng.randrange(skus), n))
         started = time.perf_counter()
         for n in range(allocations):
-            result = operations.allocate_order(repo, order_event(rng.randrange(skus), 1000 + n))
+            result = allocation.allocate_order(repo, order_event(rng.randrange(skus), 1000 + n))
             assert result == "allocated", result
         elapsed = time.perf_counter() - started
         return {
@@ -184,7 +184,7 @@ def main(argv=None):
         "--scales", type=int, nargs="+", default=[1, 10], help="multiples of the base data size"
     )
     args = parser.parse_args(argv)
-    print("inventory allocation benchmark: in-process, operations/repository level,")
+    print("inventory allocation benchmark: in-process, use-case/repository level,")
     print("embedded store (litemongo, SQLite files in a temp dir), one process, no broker")
     results = []
     for scale in args.scales:

@@ -92,6 +92,8 @@ def test_a_late_delivery_stamped_before_the_return_corrects_the_outcome_everywhe
     assert steps[-1] == "parcel_outcome_corrected" and "parcel_delivered" not in steps
     # the earliest final report decided delivered: COD credited once, by the correction
     wait_cod(api, world, order_id, ["cod_collected", "cod_fee"], COD - COD_FEE)
+    # and nothing is coming back: the return the first report opened is withdrawn
+    eventually(lambda: open_return(api, world, order_id) is None, what="the return withdrawn")
 
 
 def test_a_return_stamped_before_a_credited_delivery_reverses_the_cod(platform, api, world):

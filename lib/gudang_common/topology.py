@@ -38,6 +38,7 @@ SUBSCRIPTIONS = [
     ("billing", "shipping", "parcel_booked"),
     ("billing", "shipping", "parcel_delivered"),
     ("billing", "shipping", "parcel_outcome_corrected"),
+    ("inventory", "shipping", "parcel_outcome_corrected"),
 ] + [
     ("gateway", EVENTS[event][0], event)
     for event in (

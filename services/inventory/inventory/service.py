@@ -3,12 +3,12 @@
 from nameko.rpc import rpc
 
 from gudang_common import service as base
+from gudang_common.clock import iso, utcnow
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
-from gudang_common.events import iso, utcnow
 from gudang_common.store import ServiceStore
 
-from . import operations
+from . import allocation, receiving, reports, returns, staff_changes
 from .schemas import (
     AdjustmentSchema,
     BinSchema,
@@ -80,65 +80,65 @@ class InventoryService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def create_inbound(self, merchant_id, payload):
-        return operations.create_inbound(self.store, merchant_id, load(inbound_schema, payload))
+        return receiving.create_inbound(self.store, merchant_id, load(inbound_schema, payload))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_inbound(self, merchant_id, inbound_id):
         doc = self.store.get_inbound(inbound_id)
         if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
             raise NotFound(f"inbound {inbound_id} not found", {"inbound_id": ["Unknown inbound."]})
-        return operations.inbound_view(doc)
+        return receiving.inbound_view(doc)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_inbounds(self, merchant_id):
-        return [operations.inbound_view(d) for d in self.store.list_inbounds(merchant_id)]
+        return [receiving.inbound_view(d) for d in self.store.list_inbounds(merchant_id)]
 
     @rpc(expected_exceptions=EXPECTED)
     def receive_inbound(self, inbound_id, payload, staff_id):
-        return operations.receive_inbound(
+        return receiving.receive_inbound(
             self.store, inbound_id, load(receive_schema, payload), staff_id
         )
 
     @rpc(expected_exceptions=EXPECTED)
     def stock_levels(self, merchant_id):
-        return operations.stock_levels(self.store, merchant_id)
+        return reports.stock_levels(self.store, merchant_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def stock_csv(self, merchant_id):
-        return operations.stock_csv(operations.stock_levels(self.store, merchant_id))
+        return reports.stock_csv(reports.stock_levels(self.store, merchant_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def movements(self, merchant_id, query):
         filters = load(movement_query_schema, query, what="query")
         limit = filters.pop("limit")
-        return operations.movements(self.store, merchant_id, filters, limit)
+        return reports.movements(self.store, merchant_id, filters, limit)
 
     @rpc(expected_exceptions=EXPECTED)
     def slow_moving(self, merchant_id, query):
         days = load(slow_query_schema, query, what="query")["days"]
-        return operations.slow_moving_report(self.store, merchant_id, days)
+        return reports.slow_moving_report(self.store, merchant_id, days)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_returns(self, merchant_id, status=None):
-        return [operations.return_view(d) for d in self.store.list_returns(merchant_id, status)]
+        return [returns.return_view(d) for d in self.store.list_returns(merchant_id, status)]
 
     @rpc(expected_exceptions=EXPECTED)
     def inspect_return(self, return_id, payload, staff_id):
-        return operations.inspect_return(
+        return returns.inspect_return(
             self.store, return_id, load(inspect_schema, payload), staff_id
         )
 
     @rpc(expected_exceptions=EXPECTED)
     def adjust_stock(self, payload, staff_id):
-        return operations.adjust_stock(self.store, load(adjustment_schema, payload), staff_id)
+        return staff_changes.adjust_stock(self.store, load(adjustment_schema, payload), staff_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def cycle_count(self, payload, staff_id):
-        return operations.cycle_count(self.store, load(count_schema, payload), staff_id)
+        return staff_changes.cycle_count(self.store, load(count_schema, payload), staff_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def move_stock(self, payload, staff_id):
-        return operations.move_stock(self.store, load(move_schema, payload), staff_id)
+        return staff_changes.move_stock(self.store, load(move_schema, payload), staff_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def storage_units(self):
@@ -149,30 +149,34 @@ class InventoryService(base.BaseService):
 
     @domain_event_handler("gateway", "order_received")
     def on_order_received(self, order):
-        operations.allocate_order(self.store, order)
+        allocation.allocate_order(self.store, order)
 
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):
-        skus = operations.put_away(self.store, event)
+        skus = receiving.put_away(self.store, event)
         if skus:
-            operations.allocate_backorders(self.store, event["merchant_id"], skus)
+            allocation.allocate_backorders(self.store, event["merchant_id"], skus)
 
     @domain_event_handler("packing", "order_packed")
     def on_order_packed(self, event):
-        operations.ship_out(self.store, event)
+        allocation.ship_out(self.store, event)
 
     @domain_event_handler("packing", "order_cancelled")
     def on_order_cancelled(self, event):
-        operations.cancel(self.store, event)
+        allocation.cancel(self.store, event)
 
     @domain_event_handler("shipping", "parcel_returned")
     def on_parcel_returned(self, event):
-        operations.open_return(self.store, event)
+        returns.open_return(self.store, event)
 
     @domain_event_handler("shipping", "parcel_returned_by_buyer")
     def on_parcel_returned_by_buyer(self, event):
-        operations.open_return(self.store, event)
+        returns.open_return(self.store, event)
+
+    @domain_event_handler("shipping", "parcel_outcome_corrected")
+    def on_parcel_outcome_corrected(self, event):
+        returns.follow_correction(self.store, event)
 
     @domain_event_handler("inventory", "return_inspected")
     def on_return_inspected(self, event):
-        operations.restock_return(self.store, event)
+        returns.restock_return(self.store, event)

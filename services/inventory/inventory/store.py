@@ -3,39 +3,33 @@ returns and the movement ledger.
 
 Stock documents (one per merchant, SKU, bin and lot; damaged units sit in the
 QUARANTINE location) hold `on_hand`, `reserved` and `available` (= on_hand -
-reserved) and the open `reservations` by order id. Reserving is one conditional
-`find_one_and_update` per stock document (`available >= qty` and this order holds
-no reservation there yet), so concurrent workers, or several inventory
-instances on a real MongoDB, can never reserve more than is on hand, and a
-redelivered event cannot reserve twice.
-
-Every quantity change pushes its movement onto the stock document's `_movements`
-list in that same update, so a movement can never be lost or counted without its
-change; `flush_movements` then copies them into the `movements` collection (keyed
-by movement id, idempotent) and pulls them, like the outbox relay does for events.
+reserved) and the open `reservations` by order id. Every quantity change is one
+conditional single-document update that also pushes its movement onto the
+document's `_movements` list, so a movement can never be lost or counted without
+its change; `flush_movements` then copies them into the `movements` collection
+(keyed by movement id, idempotent) and pulls them, like the outbox relay does for
+events. A move's movement stays on its source document until its units have landed
+(`transfer_landed`), so a crash between the two halves delays the landing but
+cannot lose the units.
 """
 
 import uuid
 from datetime import timedelta
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
+from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
-from gudang_common.events import iso, new_event, utcnow
-from gudang_common.store import (
-    DuplicateKeyError,
-    Repository,
-    insert_with_events,
-    staged,
-    update_with_events,
-)
+from gudang_common.events import new_event
+from gudang_common.store import Repository
 
-from .domain import QUARANTINE, stock_id
+from .domain import stock_id, takeable, units_change
 
 RECENT_APPLIED = 500  # apply keys remembered per stock document for idempotent arrivals
 MOVEMENTS = "_movements"
 MOVEMENTS_PENDING = "_movements_pending"
 LOW = "_low_stock"
+CLAIM_STALE_SECONDS = 60  # a claim left by a crashed worker can be taken over after this
 
 
 def movement(kind, qty, reserved=0, ref=None, reason=None, by=None, transfer=None):
@@ -68,40 +62,22 @@ class InventoryRepository(Repository):
         db.skus.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)], unique=True)
         db.bins.create_index([("pick_sequence", ASCENDING)])
         db.stock.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)])
-        db.inbounds.create_index([("merchant_id", ASCENDING)])
-        db.allocations.create_index([("merchant_id", ASCENDING), ("status", ASCENDING)])
+        db.inbounds.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING)])
+        db.allocations.create_index([("status", ASCENDING)])
         db.stock.create_index([(MOVEMENTS_PENDING, ASCENDING)])
         db.stock.create_index([("bin", ASCENDING)])
-        db.movements.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)])
+        db.movements.create_index([("merchant_id", ASCENDING), ("at", DESCENDING)])
         db.movements.create_index([("stock_id", ASCENDING)])
-        db.returns.create_index([("status", ASCENDING)])
-        db.returns.create_index([("merchant_id", ASCENDING)])
+        db.returns.create_index([("status", ASCENDING), ("opened_at", ASCENDING)])
+        db.returns.create_index([("merchant_id", ASCENDING), ("opened_at", ASCENDING)])
         # single-field keys for the hot queries: the embedded store indexes each field on its
         # own and intersects, so {merchant_id, sku} would cost the merchant's whole bucket
-        db.stock.create_index([("merchant_sku", ASCENDING)])
-        db.movements.create_index([("merchant_sku", ASCENDING)])
-        db.movements.create_index([("ref", ASCENDING)])
-        db.allocations.create_index([("backorder_of", ASCENDING)])
-        cls._backfill(db)
-
-    @classmethod
-    def _backfill(cls, db):
-        """Give documents written before these keys existed their key (idempotent)."""
-        for doc in db.allocations.find({"status": "backordered"}, {"merchant_id": 1}):
-            db.allocations.update_one(
-                {"_id": doc["_id"], "status": "backordered"},
-                {"$set": {"backorder_of": doc["merchant_id"]}},
-            )
-        if db.meta.find_one({"_id": "stock_keys"}) is None:  # a one-off full pass
-            for coll in (db.stock, db.movements):
-                for doc in coll.find(
-                    {"merchant_sku": {"$exists": False}}, {"merchant_id": 1, "sku": 1}
-                ):
-                    coll.update_one(
-                        {"_id": doc["_id"]},
-                        {"$set": {"merchant_sku": f"{doc['merchant_id']}:{doc['sku']}"}},
-                    )
-            db.meta.update_one({"_id": "stock_keys"}, {"$set": {"done": True}}, upsert=True)
+        db.stock.create_index([("merchant_sku", ASCENDING), ("pick_sequence", ASCENDING)])
+        db.movements.create_index([("merchant_sku", ASCENDING), ("at", DESCENDING)])
+        db.movements.create_index([("ref", ASCENDING), ("at", DESCENDING)])
+        db.allocations.create_index(
+            [("backorder_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
+        )
 
     @classmethod
     def gauges(cls, db, config):
@@ -138,25 +114,32 @@ class InventoryRepository(Repository):
     # --- SKUs -------------------------------------------------------------
 
     def add_sku(self, merchant_id, data):
+        """Register a SKU with its sku_registered event (the gateway's catalog) in one write."""
         doc = dict(
             data,
             _id=f"{merchant_id}:{data['sku']}",
             merchant_id=merchant_id,
             created_at=iso(utcnow()),
         )
-        try:
-            self.db.skus.insert_one(doc)
-        except DuplicateKeyError:
-            raise Conflict(
-                f"SKU {data['sku']} already exists", {"sku": ["Already registered."]}
-            ) from None
+        event = new_event(
+            "sku_registered",
+            merchant_id=merchant_id,
+            sku=data["sku"],
+            name=data["name"],
+            barcode=data["barcode"],
+        )
+        if not self.insert_once("skus", doc, [("sku_registered", event)]):
+            raise Conflict(f"SKU {data['sku']} already exists", {"sku": ["Already registered."]})
         return _public(doc)
 
     def get_sku(self, merchant_id, sku):
-        doc = self.db.skus.find_one({"_id": f"{merchant_id}:{sku}"})
+        doc = self.sku_doc(merchant_id, sku)
         if doc is None:
             raise NotFound(f"SKU {sku} not found", {"sku": ["Unknown SKU."]})
         return _public(doc)
+
+    def sku_doc(self, merchant_id, sku):
+        return self.db.skus.find_one({"_id": f"{merchant_id}:{sku}"})
 
     def list_skus(self, merchant_id):
         return [
@@ -165,10 +148,10 @@ class InventoryRepository(Repository):
         ]
 
     def update_sku(self, merchant_id, sku, changes):
-        doc = self.db.skus.find_one_and_update(
+        doc = self.write_with_events(
+            "skus",
             {"_id": f"{merchant_id}:{sku}"},
             {"$set": dict(changes, updated_at=iso(utcnow()))},
-            return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             raise NotFound(f"SKU {sku} not found", {"sku": ["Unknown SKU."]})
@@ -182,25 +165,36 @@ class InventoryRepository(Repository):
         ids = [f"{merchant_id}:{s}" for s in skus]
         return {d["sku"] for d in self.db.skus.find({"_id": {"$in": ids}}, {"sku": 1})}
 
+    def flag_low(self, merchant_id, sku, event):
+        """Mark the SKU low with its stock_low event, only if it was not marked already."""
+        done = self.write_with_events(
+            "skus",
+            {"_id": f"{merchant_id}:{sku}", LOW: {"$ne": True}},
+            {"$set": {LOW: True}},
+            [("stock_low", event)],
+        )
+        return done is not None
+
+    def clear_low(self, merchant_id, sku):
+        return self.db.skus.update_one(
+            {"_id": f"{merchant_id}:{sku}", LOW: True}, {"$set": {LOW: False}}
+        ).modified_count
+
     # --- bins -------------------------------------------------------------
 
     def add_bin(self, data):
         doc = dict(data, _id=data["code"], created_at=iso(utcnow()))
-        try:
-            self.db.bins.insert_one(doc)
-        except DuplicateKeyError:
-            raise Conflict(
-                f"bin {data['code']} already exists", {"code": ["Already exists."]}
-            ) from None
+        if not self.insert_once("bins", doc):
+            raise Conflict(f"bin {data['code']} already exists", {"code": ["Already exists."]})
         return _public(doc)
 
     def update_bin(self, code, pick_sequence):
         """Renumber a bin. Stock documents keep a copy of the sequence (allocation sorts by
         it without reading bins); sending the same change again repairs a partial update."""
-        doc = self.db.bins.find_one_and_update(
+        doc = self.write_with_events(
+            "bins",
             {"_id": code},
             {"$set": {"pick_sequence": pick_sequence, "updated_at": iso(utcnow())}},
-            return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             raise NotFound(f"bin {code} not found", {"code": ["Unknown bin."]})
@@ -236,24 +230,20 @@ class InventoryRepository(Repository):
 
         The write is conditional on the receipt count read, so two staff members
         receiving the same inbound at once cannot both apply on stale totals."""
-        update = update_with_events(
+        done = self.write_with_events(
+            "inbounds",
+            {"_id": inbound["_id"], "receipt_count": inbound.get("receipt_count", 0)},
             {
                 "$push": {"receipts": receipt},
                 "$set": {"received": received, "discrepancies": discrepancies, "status": status},
                 "$inc": {"receipt_count": 1},
             },
-            [staged("stock_received", event)],
-        )
-        done = self.db.inbounds.find_one_and_update(
-            {"_id": inbound["_id"], "receipt_count": inbound.get("receipt_count", 0)},
-            update,
-            return_document=ReturnDocument.AFTER,
+            [("stock_received", event)],
         )
         if done is None:
             raise Conflict(
                 "the inbound changed meanwhile; send the receipt again", {"lines": ["Retry."]}
             )
-        self.events_written()
         return done
 
     # --- stock ------------------------------------------------------------
@@ -287,8 +277,7 @@ class InventoryRepository(Repository):
         self,
         merchant_id,
         sku,
-        bin_code,
-        pick_sequence,
+        location,
         qty,
         apply_key,
         kind,
@@ -298,32 +287,20 @@ class InventoryRepository(Repository):
         reason=None,
         by=None,
     ):
-        """Units arrive in a location, once per `apply_key`: sellable in a bin, counted but
-        never sellable in quarantine. The movement is written in the same update."""
-        sid = stock_id(merchant_id, sku, bin_code, lot)
-        self._ensure_stock(sid, merchant_id, sku, bin_code, pick_sequence, lot, expiry)
-        inc = {"on_hand": qty} if bin_code == QUARANTINE else {"on_hand": qty, "available": qty}
+        """Units arrive in a location (a bin document, or the quarantine location), once per
+        `apply_key`. The movement is written in the same update."""
+        sid = stock_id(merchant_id, sku, location["_id"], lot)
+        self._ensure_stock(
+            sid, merchant_id, sku, location["_id"], location["pick_sequence"], lot, expiry
+        )
         done = self._change(
             {"_id": sid, "applied": {"$ne": apply_key}},
-            inc,
+            units_change(location["_id"], qty),
             movement(kind, qty, ref=ref, reason=reason, by=by),
             push={"applied": {"$each": [apply_key], "$slice": -RECENT_APPLIED}},
             stamp="last_in_at",
         )
         return sid if done else None
-
-    def put_away(self, merchant_id, sku, bin_doc, qty, receipt_id):
-        """Add `qty` sellable units to a bin, once per receipt (lot-less stock)."""
-        return self.add_units(
-            merchant_id,
-            sku,
-            bin_doc["_id"],
-            bin_doc["pick_sequence"],
-            qty,
-            receipt_id,
-            "receive",
-            ref=receipt_id,
-        )
 
     def _change(self, query, inc, mv, push=None, pull=None, stamp=None):
         """One conditional single-document update: quantities and their movement together."""
@@ -347,9 +324,10 @@ class InventoryRepository(Repository):
         return self.db.stock.find_one({"_id": sid}, {MOVEMENTS: 0})
 
     def stock_for(self, merchant_id, sku):
-        return sorted(
-            self.db.stock.find({"merchant_sku": f"{merchant_id}:{sku}"}, {MOVEMENTS: 0}),
-            key=lambda d: (d["pick_sequence"], d["bin"], d["_id"]),
+        """A SKU's stock documents in pick sequence."""
+        found = self.db.stock.find({"merchant_sku": f"{merchant_id}:{sku}"}, {MOVEMENTS: 0})
+        return list(
+            found.sort([("pick_sequence", ASCENDING), ("bin", ASCENDING), ("_id", ASCENDING)])
         )
 
     def stock_of_merchant(self, merchant_id):
@@ -358,14 +336,15 @@ class InventoryRepository(Repository):
     def units_by_merchant(self):
         """Units on hand per merchant, quarantine included (they take shelf space too).
 
-        Reads every stock document: once a day for storage billing, and the count
-        grows with SKUs, bins and lots, not with orders."""
-        units = {}
-        for doc in self.db.stock.find({}, {"merchant_id": 1, "on_hand": 1}):
-            units[doc["merchant_id"]] = units.get(doc["merchant_id"], 0) + doc["on_hand"]
-        return {merchant: n for merchant, n in units.items() if n > 0}
+        Summed by the store once a day for storage billing; the count grows with SKUs,
+        bins and lots, not with orders."""
+        rows = self.db.stock.aggregate(
+            [{"$group": {"_id": "$merchant_id", "units": {"$sum": "$on_hand"}}}]
+        )
+        return {row["_id"]: row["units"] for row in rows if row["units"] > 0}
 
     def try_reserve(self, sid, order_id, qty):
+        """Reserve if `qty` units are available and the order holds nothing here yet."""
         return self._change(
             {"_id": sid, "available": {"$gte": qty}, "reservations.order_id": {"$ne": order_id}},
             {"available": -qty, "reserved": qty},
@@ -394,32 +373,25 @@ class InventoryRepository(Repository):
         )
         return int(done is not None)
 
-    def adjust(self, sid, qty, mv):
-        """Add or remove units by staff decision; never below what orders hold."""
-        query = {"_id": sid}
-        quarantine = sid.split(":")[2] == QUARANTINE
-        if qty < 0:
-            query["on_hand" if quarantine else "available"] = {"$gte": -qty}
-        inc = {"on_hand": qty} if quarantine else {"on_hand": qty, "available": qty}
-        return self._change(query, inc, mv, stamp="last_out_at" if qty < 0 else "last_in_at")
+    def take_out(self, sid, location, qty, mv):
+        """Units leave a location by staff decision (an adjustment, the first half of a
+        move), never more than may be taken there."""
+        return self._change(
+            {"_id": sid, takeable(location): {"$gte": qty}},
+            units_change(location, -qty),
+            mv,
+            stamp="last_out_at",
+        )
 
-    def count(self, sid, on_hand_seen, counted, mv):
-        """Set on-hand to what was counted, if nothing moved since it was read."""
+    def count(self, sid, location, on_hand_seen, counted, mv):
+        """Set on-hand to what was counted, if nothing moved since it was read and the
+        count leaves the reserved units there."""
         delta = counted - on_hand_seen
-        query = {"_id": sid, "on_hand": on_hand_seen}
-        quarantine = sid.split(":")[2] == QUARANTINE
-        if not quarantine:
-            query["reserved"] = {"$lte": counted}
-        inc = {"on_hand": delta} if quarantine else {"on_hand": delta, "available": delta}
-        return self._change(query, inc, mv)
-
-    def move_out(self, sid, qty, mv):
-        """The first half of a move between locations; the flusher lands the second half
-        (`mv["transfer"]`), so a crash in between cannot lose the units."""
-        quarantine = sid.split(":")[2] == QUARANTINE
-        query = {"_id": sid, ("on_hand" if quarantine else "available"): {"$gte": qty}}
-        inc = {"on_hand": -qty} if quarantine else {"on_hand": -qty, "available": -qty}
-        return self._change(query, inc, mv, stamp="last_out_at")
+        return self._change(
+            {"_id": sid, "on_hand": on_hand_seen, "reserved": {"$lte": counted}},
+            units_change(location, delta),
+            mv,
+        )
 
     def reservations_of(self, merchant_id, sku, order_id):
         return [
@@ -433,30 +405,13 @@ class InventoryRepository(Repository):
 
     def flush_movements(self, sid):
         """Copy a stock document's pending movements into `movements` (keyed by movement
-        id, so copying twice is harmless), land pending transfers, then drop them."""
+        id, so copying twice is harmless) and drop them, except a move's movement, which
+        stays until its units have landed (`transfer_landed`)."""
         doc = self.db.stock.find_one(
             {"_id": sid}, {MOVEMENTS: 1, "merchant_id": 1, "sku": 1, "bin": 1, "lot": 1}
         )
         pending = (doc or {}).get(MOVEMENTS) or []
-        if not pending:
-            return 0
         for mv in pending:
-            transfer = mv.get("transfer")
-            if transfer:
-                self.add_units(
-                    doc["merchant_id"],
-                    doc["sku"],
-                    transfer["bin"],
-                    transfer["pick_sequence"],
-                    -mv["qty"],
-                    mv["movement_id"],
-                    mv["type"],
-                    lot=doc.get("lot"),
-                    expiry=transfer.get("expiry"),
-                    ref=mv["movement_id"],
-                    reason=mv.get("reason"),
-                    by=mv.get("by"),
-                )
             record = {k: v for k, v in mv.items() if k != "transfer"}
             record.update(
                 _id=mv["movement_id"],
@@ -467,84 +422,73 @@ class InventoryRepository(Repository):
                 bin=doc["bin"],
                 lot=doc.get("lot"),
             )
-            try:
-                self.db.movements.insert_one(record)
-            except DuplicateKeyError:
-                pass
-        ids = [mv["movement_id"] for mv in pending]
-        self.db.stock.update_one(
-            {"_id": sid}, {"$pull": {MOVEMENTS: {"movement_id": {"$in": ids}}}}
-        )
+            self.insert_once("movements", record)
+        self._drop_movements(sid, [mv["movement_id"] for mv in pending if "transfer" not in mv])
+        return len(pending)
+
+    def _drop_movements(self, sid, ids):
+        if ids:
+            self.db.stock.update_one(
+                {"_id": sid}, {"$pull": {MOVEMENTS: {"movement_id": {"$in": ids}}}}
+            )
         self.db.stock.update_one(
             {"_id": sid, MOVEMENTS: {"$size": 0}}, {"$set": {MOVEMENTS_PENDING: False}}
         )
-        return len(ids)
+
+    def moves_in_flight(self, sid):
+        """(stock document, movements) of a source whose moved units have not landed yet."""
+        doc = self.db.stock.find_one({"_id": sid})
+        return doc, [mv for mv in (doc or {}).get(MOVEMENTS) or [] if "transfer" in mv]
+
+    def transfer_landed(self, sid, movement_id):
+        self._drop_movements(sid, [movement_id])
 
     def flush_pending_movements(self, merchant_id=None):
-        """Finish what a crash left between a stock write and its ledger copy (few documents:
-        the pending flag alone selects them)."""
+        """Copy what a crash left between a stock write and its ledger copy (few documents:
+        the pending flag alone selects them). Returns the stock ids it looked at."""
         pending = self.db.stock.find({MOVEMENTS_PENDING: True}, {"merchant_id": 1})
-        return sum(
-            self.flush_movements(d["_id"])
-            for d in pending
-            if merchant_id is None or d["merchant_id"] == merchant_id
-        )
+        sids = [d["_id"] for d in pending if merchant_id in (None, d["merchant_id"])]
+        for sid in sids:
+            self.flush_movements(sid)
+        return sids
 
     def movements(self, merchant_id, filters, limit):
-        """The merchant's movements, newest first. The most selective key picks the
-        candidates (an order or receipt reference, else merchant + SKU, else the merchant's
-        whole ledger); the other filters and the time window are applied to those."""
+        """The merchant's movements, newest first, sorted and limited by the store. The most
+        selective key picks the candidates: an order or receipt reference (unique, so
+        another merchant's reference yields nothing), else merchant + SKU, else the merchant."""
         filters = {k: v for k, v in filters.items() if v is not None}
         since, until = filters.pop("since", None), filters.pop("until", None)
         if filters.get("ref"):
-            query = {"ref": filters.pop("ref")}
+            pass  # an order's or receipt's few movements; other filters narrow them
         elif filters.get("sku"):
-            query = {"merchant_sku": f"{merchant_id}:{filters.pop('sku')}"}
+            filters["merchant_sku"] = f"{merchant_id}:{filters.pop('sku')}"
         else:
-            query = {"merchant_id": merchant_id}
-        since, until = since and iso(since), until and iso(until)
-        found = [
-            d
-            for d in self.db.movements.find(query, {"_id": 0})
-            if d["merchant_id"] == merchant_id
-            and all(d.get(k) == v for k, v in filters.items())
-            and (since is None or d["at"] >= since)
-            and (until is None or d["at"] < until)
-        ]
-        found.sort(key=lambda d: d["at"], reverse=True)
-        return found[:limit]
+            filters["merchant_id"] = merchant_id
+        if since or until:
+            filters["at"] = {"$gte": iso(since)} if since else {}
+            if until:
+                filters["at"]["$lt"] = iso(until)
+        found = self.db.movements.find(filters, {"_id": 0}).sort("at", DESCENDING).limit(limit)
+        return [d for d in found if d["merchant_id"] == merchant_id]
 
     def movements_of_stock(self, sid):
         return list(self.db.movements.find({"stock_id": sid}))
 
-    # --- low stock ----------------------------------------------------------
-
-    def flag_low(self, merchant_id, sku, event):
-        """Mark the SKU low with its stock_low event, only if it was not marked already."""
-        done = self.db.skus.find_one_and_update(
-            {"_id": f"{merchant_id}:{sku}", LOW: {"$ne": True}},
-            update_with_events({"$set": {LOW: True}}, [staged("stock_low", event)]),
-        )
-        if done is not None:
-            self.events_written()
-        return done is not None
-
-    def clear_low(self, merchant_id, sku):
-        return self.db.skus.update_one(
-            {"_id": f"{merchant_id}:{sku}", LOW: True}, {"$set": {LOW: False}}
-        ).modified_count
-
-    def sku_doc(self, merchant_id, sku):
-        return self.db.skus.find_one({"_id": f"{merchant_id}:{sku}"})
-
     # --- returns ------------------------------------------------------------
 
     def open_return(self, doc):
-        try:
-            self.db.returns.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+        return self.insert_once("returns", doc)
+
+    def follow_correction(self, return_id, correction, from_status, to_status):
+        """Move a return between awaiting inspection and withdrawn for a newer correction."""
+        return self.db.returns.find_one_and_update(
+            {
+                "_id": return_id,
+                "status": {"$in": [from_status, to_status]},
+                "$or": [{"correction": None}, {"correction": {"$lt": correction}}],
+            },
+            {"$set": {"status": to_status, "correction": correction}},
+        )
 
     def get_return(self, return_id):
         return self.db.returns.find_one({"_id": return_id})
@@ -558,103 +502,73 @@ class InventoryRepository(Repository):
         return list(self.db.returns.find(query).sort("opened_at", ASCENDING).limit(limit))
 
     def record_inspection(self, return_id, inspection, event):
-        done = self.db.returns.find_one_and_update(
+        return self.write_with_events(
+            "returns",
             {"_id": return_id, "status": "awaiting_inspection"},
-            update_with_events(
-                {"$set": {"status": "inspected", "inspection": inspection}},
-                [staged("return_inspected", event)],
-            ),
-            return_document=ReturnDocument.AFTER,
+            {"$set": {"status": "inspected", "inspection": inspection}},
+            [("return_inspected", event)],
         )
-        if done is not None:
-            self.events_written()
-        return done
 
     # --- allocations ------------------------------------------------------
 
     def get_allocation(self, order_id):
         return self.db.allocations.find_one({"_id": order_id})
 
-    def save_allocation(self, order_id, merchant_id, status, order, lines, event_type, event):
+    def save_allocation(self, order, status, lines, event_type, event):
         """Record the outcome for an order with its event; False if one exists already."""
-        doc = insert_with_events(
-            {
-                "_id": order_id,
-                "merchant_id": merchant_id,
-                "status": status,
-                "order": order,
-                "lines": lines,
-                "skus": sorted({line["sku"] for line in order["lines"]}),
-                "received_at": order["occurred_at"],
-                "updated_at": iso(utcnow()),
-            },
-            [staged(event_type, event)],
-        )
-        if status == "backordered":
-            doc["backorder_of"] = merchant_id  # the merchant's queue, one index bucket
-        try:
-            self.db.allocations.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        self.events_written()
-        return True
-
-    def move_allocation(
-        self, order_id, from_statuses, status, lines=None, event_type=None, event=None
-    ):
-        update = {
-            "$set": {"status": status, "updated_at": iso(utcnow())},
-            "$unset": {"backorder_of": ""},  # nothing moves into backordered, only out
+        doc = {
+            "_id": order["order_id"],
+            "merchant_id": order["merchant_id"],
+            "status": status,
+            "order": order,
+            "lines": lines,
+            "skus": sorted({line["sku"] for line in order["lines"]}),
+            "received_at": order["occurred_at"],
+            "updated_at": iso(utcnow()),
         }
-        if lines is not None:
-            update["$set"]["lines"] = lines
-        if event_type:
-            update = update_with_events(update, [staged(event_type, event)])
-        done = self.db.allocations.find_one_and_update(
-            {"_id": order_id, "status": {"$in": list(from_statuses)}},
-            update,
-            return_document=ReturnDocument.AFTER,
-        )
-        if done is not None and event_type:
-            self.events_written()
-        return done
+        if status == "backordered":
+            doc["backorder_of"] = order["merchant_id"]  # the merchant's queue, one index bucket
+        return self.insert_once("allocations", doc, [(event_type, event)])
 
-    def claim_backorder(self, order_id, token, stale_after_seconds=60):
-        """Only one worker at a time tries to allocate a waiting order: two attempts would
-        each count the other's reservations as their own and one could release them under
-        the other. A claim left by a crashed worker goes stale and can be taken over."""
-        now = utcnow()
-        stale = iso(now - timedelta(seconds=stale_after_seconds))
-        return self.db.allocations.find_one_and_update(
+    def move_allocation(self, order_id, from_statuses, status):
+        return self.write_with_events(
+            "allocations",
+            {"_id": order_id, "status": {"$in": list(from_statuses)}},
+            {
+                "$set": {"status": status, "updated_at": iso(utcnow())},
+                "$unset": {"backorder_of": ""},  # nothing moves into backordered, only out
+            },
+        )
+
+    def claim_backorder(self, order_id, token):
+        """The right to allocate a waiting order, or to give back what it holds: taken if
+        free, stale (its worker crashed) or already this token's."""
+        stale = iso(utcnow() - timedelta(seconds=CLAIM_STALE_SECONDS))
+        return self.write_with_events(
+            "allocations",
             {
                 "_id": order_id,
                 "status": "backordered",
-                "$or": [{"claim": None}, {"claim.at": {"$lt": stale}}],
+                "$or": [{"claim": None}, {"claim.at": {"$lt": stale}}, {"claim.token": token}],
             },
-            {"$set": {"claim": {"token": token, "at": iso(now)}}},
-            return_document=ReturnDocument.AFTER,
+            {"$set": {"claim": {"token": token, "at": iso(utcnow())}}},
         )
 
     def allocate_claimed(self, order_id, token, lines, event):
-        done = self.db.allocations.find_one_and_update(
+        return self.write_with_events(
+            "allocations",
             {"_id": order_id, "status": "backordered", "claim.token": token},
-            update_with_events(
-                {
-                    "$set": {
-                        "status": "allocated",
-                        "lines": lines,
-                        "claim": None,
-                        "updated_at": iso(utcnow()),
-                    },
-                    "$unset": {"backorder_of": ""},
+            {
+                "$set": {
+                    "status": "allocated",
+                    "lines": lines,
+                    "claim": None,
+                    "updated_at": iso(utcnow()),
                 },
-                [staged("order_allocated", event)],
-            ),
-            return_document=ReturnDocument.AFTER,
+                "$unset": {"backorder_of": ""},
+            },
+            [("order_allocated", event)],
         )
-        if done is not None:
-            self.events_written()
-        return done
 
     def unclaim(self, order_id, token):
         self.db.allocations.update_one(
@@ -662,46 +576,27 @@ class InventoryRepository(Repository):
         )
 
     def backorders(self, merchant_id):
-        docs = self.db.allocations.find({"backorder_of": merchant_id})
-        return sorted(
-            (d for d in docs if d["status"] == "backordered"),
-            key=lambda d: (d["received_at"], d["_id"]),
+        """The merchant's waiting orders, oldest first (`backorder_of` is set only while an
+        order waits, so the query reads the queue, not the history)."""
+        return list(
+            self.db.allocations.find({"backorder_of": merchant_id}).sort(
+                [("received_at", ASCENDING), ("_id", ASCENDING)]
+            )
         )
 
     def backordered_skus(self, merchant_id):
         """SKUs some waiting order of this merchant needs (a new order must queue behind)."""
-        skus = set()
-        for doc in self.db.allocations.find(
-            {"backorder_of": merchant_id}, {"status": 1, "skus": 1, "order.lines": 1}
-        ):
-            if doc["status"] != "backordered":
-                continue
-            skus.update(doc.get("skus") or [line["sku"] for line in doc["order"]["lines"]])
-        return skus
+        return set(self.db.allocations.distinct("skus", {"backorder_of": merchant_id}))
 
     def cancel_unseen(self, order_id, merchant_id):
         """A cancel that arrives before the order: leave a tombstone so it is never allocated."""
-        try:
-            self.db.allocations.insert_one(
-                {
-                    "_id": order_id,
-                    "merchant_id": merchant_id,
-                    "status": "cancelled",
-                    "lines": [],
-                    "received_at": iso(utcnow()),
-                }
-            )
-        except DuplicateKeyError:
-            return False
-        return True
-
-
-def new_stock_received(merchant_id, inbound_id, lines, units_good, receipt_id):
-    return new_event(
-        "stock_received",
-        merchant_id=merchant_id,
-        inbound_id=inbound_id,
-        receipt_id=receipt_id,
-        lines=lines,
-        units_good=units_good,
-    )
+        return self.insert_once(
+            "allocations",
+            {
+                "_id": order_id,
+                "merchant_id": merchant_id,
+                "status": "cancelled",
+                "lines": [],
+                "received_at": iso(utcnow()),
+            },
+        )

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inventory_samples import RECIPIENT
 
+from gudang_common.clock import today_wib
 from gudang_common.errors import GudangError
 from gudang_common.events import new_event
-from inventory import operations
-from inventory.domain import QUARANTINE, today_wib
+from inventory import allocation, returns, staff_changes
+from inventory.domain import QUARANTINE
 from inventory.store import InventoryRepository
 
 BINS = ("A-01-01-1-01", "B-01-01-1-01")
@@ -110,15 +111,14 @@ def apply(repo, op, step):
         repo.add_units(
             "mer_a",
             sku,
-            bin_code,
-            BINS.index(bin_code) + 1,
+            repo.get_bin(bin_code),
             qty,
             f"rcp_{step}",
             "receive",
             lot=lot,
             expiry=expiry,
         )
-        operations.allocate_backorders(repo, "mer_a", {sku})
+        allocation.allocate_backorders(repo, "mer_a", {sku})
     elif kind in ("put_away", "quarantine"):
         _, sku, bin_code, lot_name, qty = op
         other = QUARANTINE if kind == "quarantine" else BINS[1 - BINS.index(bin_code)]
@@ -130,26 +130,26 @@ def apply(repo, op, step):
             "to_bin": other,
             "qty": qty,
         }
-        operations.move_stock(repo, move, "stf_1")
+        staff_changes.move_stock(repo, move, "stf_1")
     elif kind == "reserve":
         _, sku, qty = op
         event = order_event(step, sku, qty)
-        operations.allocate_order(repo, event)
-        operations.allocate_order(repo, event)  # a duplicate order_received
+        allocation.allocate_order(repo, event)
+        allocation.allocate_order(repo, event)  # a duplicate order_received
     elif kind == "release":
         order_id = nth_order(repo, op[1], "allocated", "backordered")
         if order_id:
-            operations.cancel(repo, {"order_id": order_id, "merchant_id": "mer_a"})
+            allocation.cancel(repo, {"order_id": order_id, "merchant_id": "mer_a"})
     elif kind == "pick":
         order_id = nth_order(repo, op[1], "allocated")
         if order_id:
             packed = {"order_id": order_id, "merchant_id": "mer_a"}
-            operations.ship_out(repo, packed)
-            operations.ship_out(repo, packed)  # a duplicate order_packed
+            allocation.ship_out(repo, packed)
+            allocation.ship_out(repo, packed)  # a duplicate order_packed
     elif kind == "adjust":
         _, sku, bin_code, lot_name, qty = op
         lot, expiry = lot_of(sku, lot_name)
-        operations.adjust_stock(
+        staff_changes.adjust_stock(
             repo,
             {
                 "merchant_id": "mer_a",
@@ -176,8 +176,8 @@ def apply(repo, op, step):
             courier="jne",
             courier_status="returned",
         )
-        operations.open_return(repo, event)
-        operations.open_return(repo, event)  # a duplicate delivery
+        returns.open_return(repo, event)
+        returns.open_return(repo, event)  # a duplicate delivery
         ret = repo.get_return(f"ret_{order_id}")
         lines = [
             {
@@ -189,11 +189,11 @@ def apply(repo, op, step):
             }
             for line in ret["lines"]
         ]
-        operations.inspect_return(repo, ret["_id"], {"lines": lines}, "stf_1")
+        returns.inspect_return(repo, ret["_id"], {"lines": lines}, "stf_1")
         inspected = repo.get_return(ret["_id"])
         body = {"return_id": ret["_id"], "merchant_id": "mer_a", "order_id": order_id}
-        operations.restock_return(repo, body)
-        operations.restock_return(repo, body)  # a duplicate return_inspected
+        returns.restock_return(repo, body)
+        returns.restock_return(repo, body)  # a duplicate return_inspected
         assert inspected["status"] == "inspected"
 
 

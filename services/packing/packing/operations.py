@@ -2,8 +2,9 @@
 
 import uuid
 
+from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
-from gudang_common.events import iso, new_event, utcnow
+from gudang_common.events import new_event
 
 from .domain import CANCELLABLE, pick_walk
 
@@ -141,10 +142,8 @@ def pack(repo, order_id, packer_id, package):
         "packed_at": event["occurred_at"],
     }
     done = repo.move_task(order_id, ["picked"], "packed", fields, "order_packed", event)
-    if done is None:
-        return pack(
-            repo, order_id, packer_id, package
-        )  # changed meanwhile: answer from its state now
+    if done is None:  # changed meanwhile: answer from its state now
+        return pack(repo, order_id, packer_id, package)
     return task_view(done)
 
 

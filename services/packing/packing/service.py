@@ -4,7 +4,7 @@ from nameko.rpc import rpc
 
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import EXPECTED, NotFound, load
+from gudang_common.errors import EXPECTED, load
 from gudang_common.store import ServiceStore
 
 from . import operations
@@ -35,13 +35,6 @@ class PackingService(base.BaseService):
     def cancel_order(self, merchant_id, order_id, payload):
         data = load(cancel_schema, payload or {})
         return operations.cancel(self.store, merchant_id, order_id, data["reason"])
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_task(self, order_id):
-        task = self.store.get_task(order_id)
-        if task is None:
-            raise NotFound(f"order {order_id} is not in packing", {"order_id": ["Unknown order."]})
-        return operations.task_view(task)
 
     @domain_event_handler("inventory", "order_allocated")
     def on_order_allocated(self, event):

@@ -2,14 +2,8 @@
 
 from pymongo import ASCENDING, ReturnDocument
 
-from gudang_common.events import iso, utcnow
-from gudang_common.store import (
-    DuplicateKeyError,
-    Repository,
-    insert_with_events,
-    staged,
-    update_with_events,
-)
+from gudang_common.clock import iso, utcnow
+from gudang_common.store import Repository
 
 from .domain import OPEN_STATUSES
 
@@ -20,9 +14,12 @@ class PackingRepository(Repository):
     @classmethod
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
-        db.tasks.create_index([("status", ASCENDING)])
+        db.tasks.create_index([("status", ASCENDING), ("allocated_at", ASCENDING)])
         db.tasks.create_index([("pick_list_id", ASCENDING)])
         db.pick_lists.create_index([("packer_id", ASCENDING), ("status", ASCENDING)])
+        # set only while a list is building or open: one small bucket per packer on the
+        # embedded store, which would otherwise copy the packer's whole history of lists
+        db.pick_lists.create_index([("open_for", ASCENDING)])
 
     @classmethod
     def gauges(cls, db, config):
@@ -36,19 +33,20 @@ class PackingRepository(Repository):
         ]
 
     def add_task(self, doc):
-        try:
-            self.db.tasks.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+        return self.insert_once("tasks", doc)
 
     def get_task(self, order_id):
         return self.db.tasks.find_one({"_id": order_id})
 
     def waiting_tasks(self, limit):
-        docs = self.db.tasks.find({"status": "waiting"}, {"allocated_at": 1})
-        oldest = sorted(docs, key=lambda d: (d["allocated_at"], d["_id"]))[: limit * 3]
-        return [d["_id"] for d in oldest]
+        """Ids of the oldest waiting tasks: a few more than asked for, since another
+        packer may claim some of them first."""
+        docs = (
+            self.db.tasks.find({"status": "waiting"}, {"_id": 1})
+            .sort([("allocated_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit * 3)
+        )
+        return [d["_id"] for d in docs]
 
     def claim(self, order_id, pick_list_id, packer_id):
         return self.db.tasks.find_one_and_update(
@@ -61,21 +59,22 @@ class PackingRepository(Repository):
         return list(self.db.tasks.find({"pick_list_id": pick_list_id}))
 
     def open_list_of(self, packer_id):
-        for status in ("building", "open"):
-            doc = self.db.pick_lists.find_one({"packer_id": packer_id, "status": status})
-            if doc:
-                return doc
-        return None
+        """The packer's unfinished list, one still building (a crash interrupted it) first."""
+        docs = list(self.db.pick_lists.find({"open_for": packer_id}))
+        return min(docs, key=lambda d: (d["status"] != "building", d["created_at"]), default=None)
 
     def add_list(self, doc):
-        self.db.pick_lists.insert_one(doc)
+        self.db.pick_lists.insert_one(dict(doc, open_for=doc["packer_id"]))
 
     def get_list(self, pick_list_id):
         return self.db.pick_lists.find_one({"_id": pick_list_id})
 
     def set_list(self, pick_list_id, fields):
+        update = {"$set": fields}
+        if fields.get("status") in ("picked", "empty"):
+            update["$unset"] = {"open_for": ""}
         return self.db.pick_lists.find_one_and_update(
-            {"_id": pick_list_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+            {"_id": pick_list_id}, update, return_document=ReturnDocument.AFTER
         )
 
     def move_task(
@@ -84,31 +83,19 @@ class PackingRepository(Repository):
         """Change a task's status with its event, in one conditional write."""
         query = {"_id": order_id, "status": {"$in": list(from_statuses)}}
         query.update(extra_filter or {})
-        update = update_with_events(
+        return self.write_with_events(
+            "tasks",
+            query,
             {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))},
-            [staged(event_type, event)],
+            [(event_type, event)],
         )
-        done = self.db.tasks.find_one_and_update(
-            query, update, return_document=ReturnDocument.AFTER
-        )
-        if done is not None:
-            self.events_written()
-        return done
 
     def add_cancelled_tombstone(self, order_id, merchant_id, event):
-        doc = insert_with_events(
-            {
-                "_id": order_id,
-                "merchant_id": merchant_id,
-                "status": "cancelled",
-                "lines": [],
-                "allocated_at": iso(utcnow()),
-            },
-            [staged("order_cancelled", event)],
-        )
-        try:
-            self.db.tasks.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        self.events_written()
-        return True
+        doc = {
+            "_id": order_id,
+            "merchant_id": merchant_id,
+            "status": "cancelled",
+            "lines": [],
+            "allocated_at": iso(utcnow()),
+        }
+        return self.insert_once("tasks", doc, [("order_cancelled", event)])

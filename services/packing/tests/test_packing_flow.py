@@ -126,3 +126,13 @@ def test_two_lots_in_one_bin_are_two_stops_so_the_packer_takes_the_right_one():
     ]
     walk = pick_walk([{"_id": "o1", "lines": lines}])
     assert [(s["lot"], s["qty"]) for s in walk] == [("L1", 2), ("L2", 1)]
+
+
+def test_a_picked_list_is_done_and_the_next_one_takes_the_next_orders(repo):
+    allocated(repo, 0)
+    allocated(repo, 1)
+    first = operations.next_pick_list(repo, "stf_1", size=1)
+    operations.confirm_picked(repo, first["pick_list_id"], "stf_1")
+    second = operations.next_pick_list(repo, "stf_1", size=1)
+    assert second["pick_list_id"] != first["pick_list_id"]
+    assert [o["order_id"] for o in second["orders"]] == ["ord_1"]
