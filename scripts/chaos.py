@@ -18,13 +18,11 @@ The end-to-end suite runs a short version (tests/test_e2e_chaos.py).
 """
 
 import argparse
-import os
 import socket
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,65 +31,12 @@ from pathlib import Path
 
 import requests
 
+from scripts.rabbit import cut_connections, drop_vhost, make_vhost, queue_depth
 from scripts.simulate import PACKAGE, Api, courier_update, order_body, register_world
 from scripts.supervisor import SERVICE_NAMES, SERVICES, Platform
 
-MANAGEMENT = os.environ.get("RABBIT_MANAGEMENT_URI", "http://guest:guest@localhost:15672/")
 FINAL = ("delivered", "returned", "cancelled", "rejected")
 COD = 50_000
-
-
-# --- RabbitMQ management API -----------------------------------------------------------------
-def _mgmt():
-    parts = urllib.parse.urlsplit(MANAGEMENT)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port}", (parts.username, parts.password)
-
-
-def make_vhost(prefix="gudang-chaos"):
-    base, auth = _mgmt()
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{base}/api/vhosts/{name}", auth=auth, timeout=10).raise_for_status()
-    requests.put(
-        f"{base}/api/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=auth,
-        timeout=10,
-    ).raise_for_status()
-    return name
-
-
-def drop_vhost(name):
-    base, auth = _mgmt()
-    requests.delete(f"{base}/api/vhosts/{name}", auth=auth, timeout=10)
-
-
-def cut_connections(vhost):
-    """Close every AMQP connection of ``vhost`` from the broker's side; returns how many."""
-    base, auth = _mgmt()
-    quoted = urllib.parse.quote(vhost, safe="")
-    conns = requests.get(f"{base}/api/vhosts/{quoted}/connections", auth=auth, timeout=10)
-    conns.raise_for_status()
-    cut = 0
-    for conn in conns.json():
-        name = urllib.parse.quote(conn["name"], safe="")
-        resp = requests.delete(
-            f"{base}/api/connections/{name}",
-            auth=auth,
-            headers={"X-Reason": "chaos: connection cut"},
-            timeout=10,
-        )
-        cut += resp.status_code in (200, 204)
-    return cut
-
-
-def queue_depth(vhost, queue):
-    base, auth = _mgmt()
-    quoted = urllib.parse.quote(vhost, safe="")
-    resp = requests.get(f"{base}/api/queues/{quoted}/{queue}", auth=auth, timeout=10)
-    if resp.status_code == 404:
-        return 0
-    resp.raise_for_status()
-    return resp.json().get("messages", 0)
 
 
 # --- clients that keep trying, as real ones do ------------------------------------------------
@@ -685,7 +630,7 @@ def main(argv=None):
         parser.error("--orders must be from 1 to 190 (the order list answers 200 per status)")
     sys.stdout.reconfigure(line_buffering=True)
 
-    vhost = make_vhost()
+    vhost = make_vhost("gudang-chaos")
     tmp = Path(tempfile.mkdtemp(prefix="gudang-chaos-"))
     admin_key, secret = f"chaos-admin-{uuid.uuid4().hex}", f"chaos-courier-{uuid.uuid4().hex}"
     env = {

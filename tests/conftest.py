@@ -1,54 +1,23 @@
 """Fixtures for the cross-service tests: a RabbitMQ vhost per test module, the platform's processes."""
 
 import os
-import urllib.parse
-import uuid
 
 import pytest
-import requests
 
+from scripts.rabbit import amqp_uri_for, drop_vhost, make_vhost, queue_depth  # noqa: F401
 from scripts.simulate import Api
 from scripts.supervisor import SERVICES, Platform
 
-MANAGEMENT = os.environ.get("RABBIT_MANAGEMENT_URI", "http://guest:guest@localhost:15672/")
 ADMIN_KEY = "test-admin-key"
 COURIER_SECRET = "test-courier-secret"
-
-
-def _mgmt(method, path, body=None):
-    resp = requests.request(method, _base() + path, json=body, auth=_auth(), timeout=10)
-    resp.raise_for_status()
-    return resp
 
 
 @pytest.fixture(scope="module")
 def vhost():
     """A fresh RabbitMQ vhost, so each module sees only its own queues and messages."""
-    name = f"gudang-test-{uuid.uuid4().hex[:8]}"
-    _mgmt("PUT", f"/api/vhosts/{name}")
-    _mgmt("PUT", f"/api/permissions/{name}/guest", {"configure": ".*", "write": ".*", "read": ".*"})
+    name = make_vhost("gudang-test")
     yield name
-    _mgmt("DELETE", f"/api/vhosts/{name}")
-
-
-def _base():
-    parts = urllib.parse.urlsplit(MANAGEMENT)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port}"
-
-
-def _auth():
-    parts = urllib.parse.urlsplit(MANAGEMENT)
-    return (parts.username, parts.password)
-
-
-def amqp_uri_for(vhost):
-    return f"pyamqp://guest:guest@localhost:5672/{vhost}"
-
-
-def queue_depth(vhost, queue):
-    resp = requests.get(f"{_base()}/api/queues/{vhost}/{queue}", auth=_auth(), timeout=10)
-    resp.raise_for_status()
-    return resp.json().get("messages", 0)
+    drop_vhost(name)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,20 @@ RECIPIENT = {
 }
 
 
+def sample_sku(sku, **extra):
+    """A SKU's registration as a merchant sends it: its code doubles as name and barcode."""
+    return {
+        "sku": sku,
+        "name": sku,
+        "barcode": sku,
+        "weight_g": 1,
+        "length_cm": 1,
+        "width_cm": 1,
+        "height_cm": 1,
+        **extra,
+    }
+
+
 @contextmanager
 def embedded_repository(data_dir):
     """The repository on the embedded store the service runs on, in `data_dir`."""

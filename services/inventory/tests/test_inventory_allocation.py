@@ -2,7 +2,7 @@
 
 import eventlet
 import pytest
-from inventory_samples import embedded_repository
+from inventory_samples import embedded_repository, sample_sku
 from inventory_samples import order_received as order_event
 
 from inventory import allocation, receiving, reports
@@ -21,18 +21,7 @@ def repo(tmp_path):
 
 
 def stock_up(repo, units, sku="SKU-1", merchant="mer_a", bins=(("A-01-01-1-01", 1),)):
-    repo.add_sku(
-        merchant,
-        {
-            "sku": sku,
-            "name": sku,
-            "barcode": sku,
-            "weight_g": 1,
-            "length_cm": 1,
-            "width_cm": 1,
-            "height_cm": 1,
-        },
-    )
+    repo.add_sku(merchant, sample_sku(sku))
     for code, seq in bins:
         if repo.get_bin(code) is None:
             repo.add_bin({"code": code, "pick_sequence": seq})

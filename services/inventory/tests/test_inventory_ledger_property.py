@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import mongomock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inventory_samples import RECIPIENT
+from inventory_samples import RECIPIENT, sample_sku
 
 from gudang_common.clock import today_wib
 from gudang_common.errors import GudangError
@@ -34,20 +34,7 @@ def fresh_repo():
     for seq, code in enumerate(BINS, 1):
         repo.add_bin({"code": code, "pick_sequence": seq})
     for sku in SKUS:
-        repo.add_sku(
-            "mer_a",
-            {
-                "sku": sku,
-                "name": sku,
-                "barcode": sku,
-                "weight_g": 1,
-                "length_cm": 1,
-                "width_cm": 1,
-                "height_cm": 1,
-                "tracks_lots": sku == "LOTS",
-                "low_stock_threshold": 2,
-            },
-        )
+        repo.add_sku("mer_a", sample_sku(sku, tracks_lots=sku == "LOTS", low_stock_threshold=2))
     return repo
 
 

@@ -4,7 +4,7 @@ low stock, tenant isolation and the movement ledger, on the embedded store."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from inventory_samples import embedded_repository
+from inventory_samples import embedded_repository, sample_sku
 from inventory_samples import order_received as order
 from marshmallow import ValidationError
 
@@ -28,18 +28,7 @@ def repo(tmp_path):
 
 
 def add_sku(repo, sku="SKU-1", merchant="mer_a", **extra):
-    data = SkuSchema().load(
-        {
-            "sku": sku,
-            "name": sku,
-            "barcode": sku,
-            "weight_g": 1,
-            "length_cm": 1,
-            "width_cm": 1,
-            "height_cm": 1,
-            **extra,
-        }
-    )
+    data = SkuSchema().load(sample_sku(sku, **extra))
     return repo.add_sku(merchant, data)
 
 
