@@ -168,6 +168,42 @@ def announcement_event(parcel, announcement):
     return new_event(event_type, merchant_id=parcel["merchant_id"], **payload)
 
 
+def _tracking_entry(data, key, occurred_at, recorded_at):
+    """A courier's report as the parcel's history keeps it."""
+    entry = {
+        "key": key,
+        "status": data["status"],
+        "parcel_status": domain.COURIER_STATUSES[data["status"]],
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+    }
+    if data.get("reason"):
+        entry["reason"] = data["reason"]
+    return entry
+
+
+def _record_report(repo, parcel, entry, now):
+    """Record a new report with what the state machine decides it changes and publishes.
+
+    Returns the updated parcel, or None when the parcel changed since it was read."""
+    decision = domain.decide(parcel, entry)
+    entry["announced"] = any(a.report["key"] == entry["key"] for a in decision.announcements)
+    events = [(a.event_type, announcement_event(parcel, a)) for a in decision.announcements]
+    fields = {
+        "status": decision.status,
+        "status_at": decision.status_at,
+        "outcome": decision.outcome,
+        "corrections": decision.corrections,
+        "told": list(decision.told),
+        "updated_at": now,
+    }
+    done = repo.add_tracking(parcel, entry, fields, events)
+    if done is not None and decision.late:
+        key, occurred_at = entry["key"], entry["occurred_at"]
+        log.info("%s: %s at %s kept, announces nothing", parcel["awb"], key, occurred_at)
+    return done
+
+
 def record_tracking(repo, courier, data):
     """A courier reports a parcel's progress; a repeated report changes nothing.
 
@@ -185,30 +221,9 @@ def record_tracking(repo, courier, data):
         if any(entry["key"] == key for entry in parcel["tracking"]):
             return parcel_view(parcel)
         now = iso(utcnow())
-        entry = {
-            "key": key,
-            "status": data["status"],
-            "parcel_status": domain.COURIER_STATUSES[data["status"]],
-            "occurred_at": occurred_at,
-            "recorded_at": now,
-        }
-        if data.get("reason"):
-            entry["reason"] = data["reason"]
-        decision = domain.decide(parcel, entry)
-        entry["announced"] = any(a.report["key"] == key for a in decision.announcements)
-        events = [(a.event_type, announcement_event(parcel, a)) for a in decision.announcements]
-        fields = {
-            "status": decision.status,
-            "status_at": decision.status_at,
-            "outcome": decision.outcome,
-            "corrections": decision.corrections,
-            "told": list(decision.told),
-            "updated_at": now,
-        }
-        done = repo.add_tracking(parcel, entry, fields, events)
+        entry = _tracking_entry(data, key, occurred_at, now)
+        done = _record_report(repo, parcel, entry, now)
         if done is not None:
-            if decision.late:
-                log.info("%s: %s at %s kept, announces nothing", parcel["awb"], key, occurred_at)
             return parcel_view(done)
     raise Conflict(
         f"parcel {data['awb']} keeps changing; send the report again", {"awb": ["Retry."]}
