@@ -266,17 +266,7 @@ def promoter_earnings(repo, promoter_id, limit=50):
         per_fee[fee_type] = per_fee.get(fee_type, 0) + amount
     names = {mid: m.get("name") for mid, m in repo.get_merchants(per_merchant).items()}
     promoter = repo.get_promoter(promoter_id) or {}
-    entries = [
-        {
-            "posting_id": p["_id"],
-            "merchant_id": p["merchant_id"],
-            "fee_type": p["fee_type"],
-            "amount": domain.amount_on(p["lines"], account),
-            "ref": p["ref"],
-            "occurred_at": p["occurred_at"],
-        }
-        for p in repo.postings_on(account, {"promoter_id": promoter_id}, limit)
-    ]
+    entries = _commission_entries(repo, promoter_id, account, limit)
     return {
         "promoter_id": promoter_id,
         "name": promoter.get("name"),
@@ -295,6 +285,21 @@ def promoter_earnings(repo, promoter_id, limit=50):
         ],
         "entries": entries,
     }
+
+
+def _commission_entries(repo, promoter_id, account, limit):
+    """The promoter's newest commissions, each with the merchant and fee that earned it."""
+    return [
+        {
+            "posting_id": p["_id"],
+            "merchant_id": p["merchant_id"],
+            "fee_type": p["fee_type"],
+            "amount": domain.amount_on(p["lines"], account),
+            "ref": p["ref"],
+            "occurred_at": p["occurred_at"],
+        }
+        for p in repo.postings_on(account, {"promoter_id": promoter_id}, limit)
+    ]
 
 
 def record_topup(repo, merchant_id, data):

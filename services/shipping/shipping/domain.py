@@ -213,13 +213,35 @@ def decide(parcel, report):
     _, before = walk(recorded)
     status, steps = walk(recorded + [report])
     told, outcome = _told(parcel)
-    corrections = parcel.get("corrections", 0)
-    out = []
+    out = _step_announced(report, status, steps, before)
+    outcome, corrections, ending = _end_announced(
+        status, steps, outcome, parcel.get("corrections", 0), told
+    )
+    out += ending
 
+    told += [a.event_type for a in out if a.event_type in TOLD_ONCE]
+    return Decision(
+        status=status,
+        status_at=steps[-1]["occurred_at"] if steps else parcel.get("booked_at"),
+        outcome=outcome,
+        corrections=corrections,
+        told=tuple(told),
+        announcements=tuple(out),
+    )
+
+
+def _step_announced(report, status, steps, before):
+    """The report's own step, when it is newer than every step so far and not final."""
     forward = bool(steps) and steps[-1]["key"] == report["key"] and steps[:-1] == before
     if forward and status not in FINAL:
-        out.append(Announcement(EVENT_OF[status], report))
+        return [Announcement(EVENT_OF[status], report)]
+    return []
 
+
+def _end_announced(status, steps, outcome, corrections, told):
+    """What the parcel's end announces: the outcome once, a correction when it changes the
+    outcome told, a buyer's return once. Returns (outcome, corrections, announcements)."""
+    out = []
     decided = OUTCOME_OF.get(status)
     if decided is not None and decided != outcome:
         decider = next(s for s in steps if s["parcel_status"] in ("delivered", "returned"))
@@ -234,16 +256,7 @@ def decide(parcel, report):
         outcome = decided
     if status == "returned_by_buyer" and "parcel_returned_by_buyer" not in told:
         out.append(Announcement("parcel_returned_by_buyer", steps[-1]))
-
-    told += [a.event_type for a in out if a.event_type in TOLD_ONCE]
-    return Decision(
-        status=status,
-        status_at=steps[-1]["occurred_at"] if steps else parcel.get("booked_at"),
-        outcome=outcome,
-        corrections=corrections,
-        told=tuple(told),
-        announcements=tuple(out),
-    )
+    return outcome, corrections, out
 
 
 def _told(parcel):

@@ -44,7 +44,7 @@ def accept_order(repo, event):
 
 def book_parcel(repo, packed, origin):
     """order_packed: price and book the parcel with an AWB, once per order."""
-    order_id, merchant_id = packed["order_id"], packed["merchant_id"]
+    order_id = packed["order_id"]
     if repo.get_parcel(order_id) is not None:
         return "duplicate"
     order = repo.get_order(order_id)
@@ -55,48 +55,62 @@ def book_parcel(repo, packed, origin):
     priced = _quote(
         courier, packed["package"], order["recipient"]["postal_code"], origin, cod_amount
     )
-    for _ in range(AWB_ATTEMPTS):
-        awb = repo.new_awb(courier)
-        event = new_event(
-            "parcel_booked",
-            merchant_id=merchant_id,
-            order_id=order_id,
-            awb=awb,
-            courier=courier,
-            chargeable_weight_g=priced["chargeable_weight_g"],
-            shipping_cost=priced["shipping_cost"],
-            cod_amount=cod_amount,
-        )
-        doc = {
-            "_id": order_id,
-            "order_id": order_id,
-            "merchant_id": merchant_id,
-            "awb": awb,
-            "courier": courier,
-            "status": "booked",
-            "status_at": event["occurred_at"],
-            "zone": priced["zone"],
-            "chargeable_weight_g": priced["chargeable_weight_g"],
-            "shipping_cost": priced["shipping_cost"],
-            "cod_amount": cod_amount,
-            "recipient": order["recipient"],
-            "package": packed["package"],
-            "tracking": [],
-            "version": 0,
-            "booked_at": event["occurred_at"],
-            "updated_at": event["occurred_at"],
-        }
-        try:
-            if not repo.add_parcel(doc, event):
-                return "duplicate"
-            break
-        except AwbTaken:
-            log.warning("AWB %s already taken; drawing another for %s", awb, order_id)
-    else:
-        # a clash in a trillion, AWB_ATTEMPTS times running: the store is wrong, not luck
-        raise RuntimeError(f"no free AWB for {order_id} after {AWB_ATTEMPTS} draws")
+    awb = _book_under_free_awb(repo, packed, order, priced)
+    if awb is None:
+        return "duplicate"
     log.info("booked %s with %s as %s", order_id, courier, awb)
     return "booked"
+
+
+def _book_under_free_awb(repo, packed, order, priced):
+    """Store the parcel under a freshly drawn AWB, drawing again while another parcel has it.
+
+    Returns the AWB, or None when the order was booked meanwhile."""
+    for _ in range(AWB_ATTEMPTS):
+        awb = repo.new_awb(order["courier"])
+        doc, event = _booked_parcel(packed, order, priced, awb)
+        try:
+            return awb if repo.add_parcel(doc, event) else None
+        except AwbTaken:
+            log.warning("AWB %s already taken; drawing another for %s", awb, packed["order_id"])
+    # a clash in a trillion, AWB_ATTEMPTS times running: the store is wrong, not luck
+    raise RuntimeError(f"no free AWB for {packed['order_id']} after {AWB_ATTEMPTS} draws")
+
+
+def _booked_parcel(packed, order, priced, awb):
+    """The parcel as booked under `awb`, and the parcel_booked event stored with it."""
+    order_id, merchant_id = packed["order_id"], packed["merchant_id"]
+    courier, cod_amount = order["courier"], order["cod_amount"]
+    event = new_event(
+        "parcel_booked",
+        merchant_id=merchant_id,
+        order_id=order_id,
+        awb=awb,
+        courier=courier,
+        chargeable_weight_g=priced["chargeable_weight_g"],
+        shipping_cost=priced["shipping_cost"],
+        cod_amount=cod_amount,
+    )
+    doc = {
+        "_id": order_id,
+        "order_id": order_id,
+        "merchant_id": merchant_id,
+        "awb": awb,
+        "courier": courier,
+        "status": "booked",
+        "status_at": event["occurred_at"],
+        "zone": priced["zone"],
+        "chargeable_weight_g": priced["chargeable_weight_g"],
+        "shipping_cost": priced["shipping_cost"],
+        "cod_amount": cod_amount,
+        "recipient": order["recipient"],
+        "package": packed["package"],
+        "tracking": [],
+        "version": 0,
+        "booked_at": event["occurred_at"],
+        "updated_at": event["occurred_at"],
+    }
+    return doc, event
 
 
 def parcel_view(doc):
@@ -154,6 +168,42 @@ def announcement_event(parcel, announcement):
     return new_event(event_type, merchant_id=parcel["merchant_id"], **payload)
 
 
+def _tracking_entry(data, key, occurred_at, recorded_at):
+    """A courier's report as the parcel's history keeps it."""
+    entry = {
+        "key": key,
+        "status": data["status"],
+        "parcel_status": domain.COURIER_STATUSES[data["status"]],
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+    }
+    if data.get("reason"):
+        entry["reason"] = data["reason"]
+    return entry
+
+
+def _record_report(repo, parcel, entry, now):
+    """Record a new report with what the state machine decides it changes and publishes.
+
+    Returns the updated parcel, or None when the parcel changed since it was read."""
+    decision = domain.decide(parcel, entry)
+    entry["announced"] = any(a.report["key"] == entry["key"] for a in decision.announcements)
+    events = [(a.event_type, announcement_event(parcel, a)) for a in decision.announcements]
+    fields = {
+        "status": decision.status,
+        "status_at": decision.status_at,
+        "outcome": decision.outcome,
+        "corrections": decision.corrections,
+        "told": list(decision.told),
+        "updated_at": now,
+    }
+    done = repo.add_tracking(parcel, entry, fields, events)
+    if done is not None and decision.late:
+        key, occurred_at = entry["key"], entry["occurred_at"]
+        log.info("%s: %s at %s kept, announces nothing", parcel["awb"], key, occurred_at)
+    return done
+
+
 def record_tracking(repo, courier, data):
     """A courier reports a parcel's progress; a repeated report changes nothing.
 
@@ -171,30 +221,9 @@ def record_tracking(repo, courier, data):
         if any(entry["key"] == key for entry in parcel["tracking"]):
             return parcel_view(parcel)
         now = iso(utcnow())
-        entry = {
-            "key": key,
-            "status": data["status"],
-            "parcel_status": domain.COURIER_STATUSES[data["status"]],
-            "occurred_at": occurred_at,
-            "recorded_at": now,
-        }
-        if data.get("reason"):
-            entry["reason"] = data["reason"]
-        decision = domain.decide(parcel, entry)
-        entry["announced"] = any(a.report["key"] == key for a in decision.announcements)
-        events = [(a.event_type, announcement_event(parcel, a)) for a in decision.announcements]
-        fields = {
-            "status": decision.status,
-            "status_at": decision.status_at,
-            "outcome": decision.outcome,
-            "corrections": decision.corrections,
-            "told": list(decision.told),
-            "updated_at": now,
-        }
-        done = repo.add_tracking(parcel, entry, fields, events)
+        entry = _tracking_entry(data, key, occurred_at, now)
+        done = _record_report(repo, parcel, entry, now)
         if done is not None:
-            if decision.late:
-                log.info("%s: %s at %s kept, announces nothing", parcel["awb"], key, occurred_at)
             return parcel_view(done)
     raise Conflict(
         f"parcel {data['awb']} keeps changing; send the report again", {"awb": ["Retry."]}
