@@ -66,6 +66,23 @@ class Unprocessable(GudangError):
     code = "UNPROCESSABLE"
 
 
+class RequestTimeout(GudangError):
+    """The client did not send its request in time (raised at the HTTP edge only)."""
+
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+
+class PayloadTooLarge(GudangError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class TooManyConnections(GudangError):
+    status = 429
+    code = "TOO_MANY_CONNECTIONS"
+
+
 @deserialize_to_instance
 class ServiceUnavailable(GudangError):
     status = 503
