@@ -1,6 +1,7 @@
 """Bad input from outside gets a clear 4xx JSON error naming the field, and changes nothing."""
 
 import json
+import uuid
 
 import pytest
 
@@ -210,3 +211,98 @@ def test_same_day_couriers_are_accepted_within_the_warehouse_area(api, worlds):
     body = order_body(world, 1, courier="gosend")
     body["recipient"].update(city="Jakarta Timur", postal_code="13940")
     assert api.ok("POST", "/orders", world.merchant["api_key"], body)["status"] == "received"
+
+
+# --- every JSON route: input no store can hold is a 400 in the one shape ------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+BAD_VALUES = {
+    "surrogate": "\ud800",
+    "2^63": 2**63,
+    "int64 max": 2**63 - 1,
+    "int64 min": -(2**63),
+    "deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+    "object": {"$gt": ""},
+    "float": 1.5e300,
+}
+
+
+def json_routes(world, inbound_id, order_id):
+    """(method, path, key, a body the route accepts or nearly does) for every JSON route."""
+    m, s = world.merchant["api_key"], world.staff["api_key"]
+    sku = world.skus[0]
+    return [
+        ("POST", "/promoters", None, {"name": "Rina", "email": "r@example.id", "phone": "0811111111"}),
+        ("POST", "/merchants", None, {"name": "Toko", "email": "t@example.id", "phone": "0811111111"}),
+        ("POST", "/staff", ADMIN_KEY, {"name": "Dewi", "role": "packer"}),
+        ("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-01"}),
+        ("POST", f"/merchants/{world.merchant['merchant_id']}/topups", ADMIN_KEY, {"amount": 1000, "reference": "TRF-1"}),
+        ("POST", "/skus", m, {"sku": "FZ-1", "name": "x", "barcode": "FZ-1", "weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1, "low_stock_threshold": 1}),
+        ("PATCH", f"/skus/{sku}", m, {"name": "y", "low_stock_threshold": 2}),
+        ("POST", "/inbounds", m, {"lines": [{"sku": sku, "qty": 1}], "note": "n"}),
+        ("POST", "/orders", m, order_body(world, 1)),
+        ("POST", f"/orders/{order_id}/cancel", m, {"reason": "r"}),
+        ("POST", "/webhooks", m, {"url": "http://127.0.0.1:9/hook", "events": ["order_packed"]}),
+        ("POST", "/bins", s, {"code": "F-01-01-1-01", "pick_sequence": 1}),
+        ("PATCH", "/bins/A-01-01-1-01", s, {"pick_sequence": 1}),
+        ("POST", f"/warehouse/inbounds/{inbound_id}/receive", s, {"lines": [{"sku": sku, "qty_good": 0, "qty_damaged": 0}]}),
+        ("POST", "/warehouse/returns/ret_nope/inspect", s, {"lines": [{"sku": sku, "qty_good": 1, "qty_damaged": 0}]}),
+        ("POST", "/warehouse/adjustments", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "bin": "A-01-01-1-01", "qty": 1, "reason": "found"}),
+        ("POST", "/warehouse/cycle-counts", s, {"bin": "A-01-01-1-01", "lines": [{"merchant_id": world.merchant["merchant_id"], "sku": sku, "counted": 0}]}),
+        ("POST", "/warehouse/moves", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "from_bin": "A-01-01-1-01", "to_bin": "QUARANTINE", "qty": 1}),
+        ("POST", "/warehouse/orders/ord_nope/pack", s, {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}),
+        ("POST", "/warehouse/manifests", s, {"courier": "jne"}),
+        ("POST", "/couriers/jne/webhook", None, {"awb": "JN000000000001", "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}),
+    ]  # fmt: skip
+
+
+def test_every_json_route_answers_unholdable_input_with_400(api):
+    world = register_world(api, ADMIN_KEY, skus=1, units=5)
+    inbound = api.ok(
+        "POST",
+        "/inbounds",
+        world.merchant["api_key"],
+        {"lines": [{"sku": world.skus[0], "qty": 1}]},
+    )
+    order_id = place_order(api, world, 1)
+    failures = []
+    for method, path, key, body in json_routes(world, inbound["inbound_id"], order_id):
+        cases = [("deep body", DEEP.encode())]
+        for field in body:
+            for name, value in BAD_VALUES.items():
+                cases.append((f"{field}={name}", json.dumps(dict(body, **{field: value})).encode()))
+        for case, raw in cases:
+            headers = {"Idempotency-Key": f"fz-{uuid.uuid4().hex}"}
+            if path.startswith("/couriers/"):
+                headers["X-Gudang-Signature"] = sign(COURIER_SECRET, raw)
+            status, payload = api.request(method, path, key, raw=raw, headers=headers)
+            shaped = isinstance(payload, dict) and set(payload) == {"error"} or status < 300
+            if status >= 500 or not shaped:
+                failures.append(f"{method} {path} {case}: {status} {payload}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/merchants", {"name": "Toko \ud800", "email": "s@example.id", "phone": "0811111111"}, "name"),
+        ("/promoters", {"name": "\udfff", "email": "s@example.id", "phone": "0811111111"}, "name"),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_is_a_400_naming_the_field(api, path, body, field):
+    status, error = error_of(api, "POST", path, raw=json.dumps(body).encode())
+    assert status == 400 and field in error["fields"], error
+
+
+def test_bad_webhook_events_and_thresholds_are_400s_naming_the_field(api, worlds):
+    key = worlds[0].merchant["api_key"]
+    raw = json.dumps({"url": "http://127.0.0.1:9/h", "events": ["\ud800"]}).encode()
+    status, error = error_of(api, "POST", "/webhooks", key, raw=raw)
+    assert status == 400 and "events.0" in error["fields"], error
+    sku = {"sku": "THR-1", "name": "t", "barcode": "THR-1", "weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}  # fmt: skip
+    for threshold in (2**63, 2**63 - 1, 10**9):
+        status, error = error_of(
+            api, "POST", "/skus", key, dict(sku, low_stock_threshold=threshold)
+        )
+        assert status == 400 and "low_stock_threshold" in error["fields"], (threshold, error)
+    status, error = error_of(api, "POST", "/orders", key, raw=DEEP.encode())
+    assert status == 400 and "_body" in error["fields"]
