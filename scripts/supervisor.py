@@ -391,6 +391,9 @@ def _banner(platform: Platform, demo: dict | None) -> str:
     store = f"MongoDB {_mask(mongo)}" if mongo else f"embedded store in {rel(platform.data_dir)}"
     lines.append(f"  Data                 {store}")
     lines.append(f"  Logs                 {rel(platform.log_dir)}/<service>.log")
+    mode = os.environ.get("GUDANG_ENV", "production")
+    note = " (default secrets allowed; never expose this)" if mode == "development" else ""
+    lines.append(f"  Mode                 GUDANG_ENV={mode}{note}")
     if demo:
         m, p, s = demo["merchant"], demo["promoter"], demo["staff"]
         lines += [
@@ -422,6 +425,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 2
 
+    # a development machine: the services accept the shipped secrets (dev-admin-key, ...)
+    os.environ.setdefault("GUDANG_ENV", "development")
     root = Path(args.root).resolve()
     ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
     platform = Platform(

@@ -6,6 +6,7 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from .default_secrets import DefaultSecretsGuard
 from .metrics import CONTENT_TYPE, Metrics, for_container
 from .topology import dead_letter_queue_name, declare_topology
 from .web import http
@@ -38,6 +39,7 @@ class Topology(DependencyProvider):
 class BaseService:
     """Mixin: subclasses set `name` and `store = ServiceStore(TheirRepository)`."""
 
+    default_secrets = DefaultSecretsGuard()
     config = Config()
     metrics = Metrics()
     topology = Topology()
