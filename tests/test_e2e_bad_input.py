@@ -306,3 +306,50 @@ def test_bad_webhook_events_and_thresholds_are_400s_naming_the_field(api, worlds
         assert status == 400 and "low_stock_threshold" in error["fields"], (threshold, error)
     status, error = error_of(api, "POST", "/orders", key, raw=DEEP.encode())
     assert status == 400 and "_body" in error["fields"]
+
+
+# --- roles and sign-up ----------------------------------------------------------------------------
+def test_money_needs_a_finance_or_the_admin_key(api, worlds):
+    world = worlds[0]
+    topup = f"/merchants/{world.merchant['merchant_id']}/topups"
+    supervisor = api.ok("POST", "/staff", ADMIN_KEY, {"name": "Sari", "role": "supervisor"})
+    finance = api.ok("POST", "/staff", ADMIN_KEY, {"name": "Budi", "role": "finance"})
+    assert finance["role"] == "finance"
+    for key in (world.staff["api_key"], supervisor["api_key"], world.merchant["api_key"]):
+        status, error = error_of(api, "POST", topup, key, {"amount": 1000, "reference": "TRF-X"})
+        assert status == 403 and error["code"] == "FORBIDDEN", error
+        status, _ = error_of(api, "POST", "/admin/storage-billing", key, {"day": "2026-11-01"})
+        assert status == 403
+    before = api.ok("GET", "/wallet", world.merchant["api_key"])["balance"]
+    api.ok("POST", topup, finance["api_key"], {"amount": 25_000, "reference": "TRF-FIN-1"})
+    assert api.ok("GET", "/wallet", world.merchant["api_key"])["balance"] == before + 25_000
+    api.ok("POST", "/admin/storage-billing", finance["api_key"], {"day": "2026-11-01"})
+    # and money people do no floor work
+    status, _ = error_of(api, "GET", "/warehouse/pick-lists/next", finance["api_key"])
+    assert status == 403
+
+
+@pytest.mark.parametrize("path", ["/merchants", "/promoters"])
+def test_sign_up_does_not_tell_whether_an_email_is_registered(api, path):
+    email = f"known.{uuid.uuid4().hex[:8]}@example.id"
+    first_body = {"name": "Toko Pertama", "email": email, "phone": "081311112222"}
+    first = api.ok("POST", path, body=first_body)
+    again = {"name": "Orang Lain", "email": email, "phone": "081399990000"}
+    status, second = api.request("POST", path, body=again)
+    fresh = {"name": "Toko Baru", "email": f"new.{uuid.uuid4().hex[:8]}@example.id", "phone": "081311112222"}  # fmt: skip
+    status_fresh, third = api.request("POST", path, body=fresh)
+    assert status == status_fresh == 201
+    assert set(second) == set(third) == set(first)
+    id_key = "merchant_id" if path == "/merchants" else "promoter_id"
+    assert second[id_key] != first[id_key] and second["api_key"] != first["api_key"]
+    if path == "/merchants":
+        # the first account is untouched, and the new key opens only the new one
+        me = api.ok("GET", "/merchants/me", first["api_key"])
+        assert (me["merchant_id"], me["name"], me["phone"]) == (
+            first["merchant_id"],
+            "Toko Pertama",
+            "081311112222",
+        )
+        other = api.ok("GET", "/merchants/me", second["api_key"])
+        assert other["merchant_id"] == second["merchant_id"] and other["name"] == "Orang Lain"
+        assert api.ok("GET", "/orders", second["api_key"])["orders"] == []

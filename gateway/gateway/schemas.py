@@ -20,6 +20,8 @@ CHANNELS = (
     "website",
     "other",
 )
+# packers and supervisors work the floor; finance moves money (top-ups, storage billing)
+STAFF_ROLES = ("packer", "supervisor", "finance")
 MAX_COD = 50_000_000  # rupiah; above this couriers refuse COD
 
 
@@ -40,7 +42,7 @@ class MerchantSchema(Schema):
 
 class StaffSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(load_default="packer", validate=validate.OneOf(["packer", "supervisor"]))
+    role = fields.String(load_default="packer", validate=validate.OneOf(STAFF_ROLES))
 
 
 class OrderSchema(Schema):

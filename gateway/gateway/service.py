@@ -166,20 +166,30 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     # --- accounts ---------------------------------------------------------
 
+    # Sign-up answers the same (201, a new account and its key) whether or not the email
+    # is known: a 409 would tell anyone who is a customer. The new key opens only the new
+    # account; an existing one is neither changed nor reachable through sign-up.
+
     @http("POST", f"{API}/promoters")
     def register_promoter(self, request):
         data = load(promoter_schema, json_body(request))
         promoter_id = _new_id("prm")
-        for _ in range(5):
+        for tries_left in reversed(range(5)):
             code = _referral_code(data["name"])
-            if self.store.promoter_by_code(code) is None:
+            event = new_event(
+                "promoter_registered",
+                promoter_id=promoter_id,
+                name=data["name"],
+                referral_code=code,
+            )
+            doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
+            try:
+                self.store.add_account("promoters", doc, "promoter_registered", event)
                 break
+            except DuplicateKeyError:  # the referral code is taken: draw another
+                if not tries_left:
+                    raise Conflict("no free referral code; try again") from None
         api_key = self.store.add_api_key("promoter", promoter_id)
-        event = new_event(
-            "promoter_registered", promoter_id=promoter_id, name=data["name"], referral_code=code
-        )
-        doc = dict(data, _id=promoter_id, referral_code=code, created_at=iso(utcnow()))
-        self.store.add_account("promoters", doc, "promoter_registered", event)
         return 201, {"promoter_id": promoter_id, "referral_code": code, "api_key": api_key}
 
     @http("POST", f"{API}/merchants")
@@ -201,12 +211,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             promoter_id=promoter_id,
         )
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id, created_at=iso(utcnow()))
-        try:
-            self.store.add_account("merchants", doc, "merchant_registered", event)
-        except DuplicateKeyError:
-            raise Conflict(
-                "a merchant with this email exists", {"email": ["Already registered."]}
-            ) from None
+        self.store.add_account("merchants", doc, "merchant_registered", event)
         api_key = self.store.add_api_key("merchant", merchant_id)
         return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
 
@@ -226,7 +231,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         self.store.add_account("staff", dict(data, _id=staff_id, created_at=iso(utcnow())))
         return 201, {
             "staff_id": staff_id,
-            "api_key": self.store.add_api_key("staff", staff_id),
+            "api_key": self.store.add_api_key("staff", staff_id, data["role"]),
             "role": data["role"],
         }
 
@@ -245,13 +250,13 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     @http("POST", f"{API}/admin/storage-billing")
     def run_storage_billing(self, request):
         """Bill a day's storage now (the billing service also does it after each WIB midnight)."""
-        self._auth(request, "admin")
+        self._auth(request, "admin", "finance")
         day = json_body(request, required=False).get("day")
         return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
 
     @http("POST", f"{API}/merchants/<merchant_id>/topups")
     def record_topup(self, request, merchant_id):
-        caller = self._auth(request, "admin", "staff")
+        caller = self._auth(request, "admin", "finance")
         if self.store.get_account("merchants", merchant_id) is None:
             raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
         payload = json_body(request)
