@@ -60,5 +60,6 @@ def test_development_mode_starts_with_them(vhost, tmp_path):
         health = f"http://127.0.0.1:{port_of_gateway()}/health"
         eventually(lambda: requests.get(health, timeout=2).status_code == 200, timeout=60)
     finally:
-        proc.terminate()
+        # SIGKILL: a SIGTERM while nameko's queue consumer is still starting can hang its stop
+        proc.kill()
         proc.communicate()

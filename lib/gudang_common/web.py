@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import math
+import os
 import re
 import socket
 from collections import Counter
@@ -320,10 +321,15 @@ class JsonWebServer(WebServer):
 
     def setup(self):
         config = self.container.config
+
+        def setting(key, default):  # the service's config.yml, else the environment
+            value = config.get(key)
+            return os.environ.get(key, default) if value in (None, "") else value
+
         for key, default in EDGE_DEFAULTS.items():
-            setattr(self, key.lower(), type(default)(config.get(key, default)))
+            setattr(self, key.lower(), type(default)(setting(key, default)))
         max_workers = int(self.container.max_workers)
-        http_workers = int(config.get("HTTP_MAX_WORKERS") or max(1, max_workers * 3 // 4))
+        http_workers = int(setting("HTTP_MAX_WORKERS", 0) or max(1, max_workers * 3 // 4))
         self.http_slots = Semaphore(min(http_workers, max_workers))
         self.header_timeout = self.http_header_timeout_seconds
         self.body_timeout = self.http_body_timeout_seconds

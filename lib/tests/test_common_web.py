@@ -13,7 +13,7 @@ from nameko.containers import ServiceContainer
 from nameko.testing.services import entrypoint_hook
 from nameko.timer import timer
 
-from gudang_common.web import http, json_body
+from gudang_common.web import JsonWebServer, http, json_body
 
 GATE = {"event": Event()}
 
@@ -57,7 +57,6 @@ def edge(**config):
         "HTTP_HEADER_TIMEOUT_SECONDS": 1,
         "HTTP_BODY_TIMEOUT_SECONDS": 1,
         "HTTP_IDLE_TIMEOUT_SECONDS": 1,
-        "HTTP_MAX_CONNECTIONS_PER_CLIENT": 50,
     }
     settings.update(config)
     GATE["event"] = Event()
@@ -241,3 +240,13 @@ def test_int64_edges_and_real_unicode_pass():
     with edge() as (_, port):
         resp = requests.post(f"http://127.0.0.1:{port}/echo", json=body, timeout=10)
         assert resp.status_code == 200 and resp.json() == body
+
+
+def test_limits_come_from_config_or_else_the_environment(monkeypatch):
+    monkeypatch.setenv("HTTP_MAX_CONNECTIONS_PER_CLIENT", "7")
+    monkeypatch.setenv("HTTP_BODY_TIMEOUT_SECONDS", "99")
+    with edge(HTTP_BODY_TIMEOUT_SECONDS=2) as (container, _):
+        server = container.shared_extensions[JsonWebServer]
+        assert server.http_max_connections_per_client == 7
+        assert server.body_timeout == 2.0  # config wins
+        assert server.http_slots.balance == 2  # HTTP_MAX_WORKERS of max_workers 4
