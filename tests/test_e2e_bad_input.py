@@ -353,3 +353,31 @@ def test_sign_up_does_not_tell_whether_an_email_is_registered(api, path):
         other = api.ok("GET", "/merchants/me", second["api_key"])
         assert other["merchant_id"] == second["merchant_id"] and other["name"] == "Orang Lain"
         assert api.ok("GET", "/orders", second["api_key"])["orders"] == []
+
+
+def test_bad_path_and_query_values_are_4xx_not_5xx(api, worlds):
+    world = worlds[0]
+    m, s = world.merchant["api_key"], world.staff["api_key"]
+    bad = ["%00", "%ED%A0%80", "%FF", "99999999999999999999999", "-1", "1e99", "x" * 3000]
+    templates = [
+        ("/orders?status={v}&limit={v}", m),
+        ("/orders/{v}", m),
+        ("/skus/{v}", m),
+        ("/movements?sku={v}&type={v}&bin={v}&lot={v}&ref={v}&since={v}&until={v}&limit={v}", m),
+        ("/reports/slow-moving?days={v}", m),
+        ("/inbounds/{v}", m),
+        ("/wallet?limit={v}", m),
+        ("/webhooks/{v}/deliveries?limit={v}", m),
+        ("/track/{v}", None),
+        ("/warehouse/returns?status={v}", s),
+        ("/warehouse/manifests/{v}", s),
+    ]
+    failures = []
+    for template, key in templates:
+        for value in bad:
+            path = template.format(v=value)
+            status, payload = api.request("GET", path, key)
+            shaped = status < 300 or (isinstance(payload, dict) and set(payload) == {"error"})
+            if status >= 500 or not shaped:
+                failures.append(f"GET {path[:80]}: {status} {str(payload)[:200]}")
+    assert not failures, "\n".join(failures)

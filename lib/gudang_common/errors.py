@@ -73,6 +73,11 @@ class RequestTimeout(GudangError):
     code = "REQUEST_TIMEOUT"
 
 
+class UriTooLong(GudangError):
+    status = 414
+    code = "URI_TOO_LONG"
+
+
 class PayloadTooLarge(GudangError):
     status = 413
     code = "PAYLOAD_TOO_LARGE"

@@ -26,6 +26,7 @@ import re
 import socket
 from collections import Counter
 from functools import partial
+from http import HTTPStatus
 
 import eventlet
 from eventlet import wsgi
@@ -42,6 +43,7 @@ from .errors import (
     RequestTimeout,
     ServiceUnavailable,
     TooManyConnections,
+    UriTooLong,
     ValidationFailed,
 )
 
@@ -197,7 +199,9 @@ class _HeadTimeout(Exception):
 
 
 class GuardedHttpProtocol(HttpOnlyProtocol):
-    """eventlet's HTTP protocol with a deadline on the wait for a request and on its head.
+    """eventlet's HTTP protocol with a deadline on the wait for a request and on its head,
+    and its protocol errors (bad request line, headers too long, URI too long) in the one
+    JSON error shape.
 
     The socket timeout alone restarts with every byte, so a client dripping a header a
     byte at a time would never be cut off; an eventlet.Timeout bounds the whole read."""
@@ -206,6 +210,9 @@ class GuardedHttpProtocol(HttpOnlyProtocol):
         line = ""
         with eventlet.Timeout(self.server.idle_timeout, False):
             line = super()._read_request_line()
+        if len(line) >= self.server.url_length_limit:
+            self._refuse(UriTooLong("request line too long", {"_request": ["Over 8 KiB."]}))
+            return ""
         return line
 
     def parse_request(self):
@@ -213,15 +220,31 @@ class GuardedHttpProtocol(HttpOnlyProtocol):
             with eventlet.Timeout(self.server.header_timeout, _HeadTimeout):
                 return super().parse_request()
         except _HeadTimeout:
-            self.close_connection = 1
-            try:
-                self.wfile.write(
-                    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+            self._refuse(
+                RequestTimeout(
+                    "the request headers did not arrive in time", {"_request": ["Too slow."]}
                 )
-                self.wfile.flush()
-            except OSError:
-                pass
-            return False
+            )
+        except (wsgi.HeaderLineTooLong, wsgi.HeadersTooLarge):
+            self._refuse(
+                ValidationFailed("request headers too large", {"_request": ["Too large."]})
+            )
+        return False
+
+    def send_error(self, code, message=None, explain=None):
+        # http.server's HTML page (or a 505 for an unknown HTTP version) on malformed input
+        status = code if 400 <= code < 500 else 400
+        error = ValidationFailed(message or "malformed request", {"_request": ["Malformed."]})
+        error.status = status
+        self._refuse(error)
+
+    def _refuse(self, error):
+        self.close_connection = 1
+        try:
+            self.wfile.write(raw_error_response(error))
+            self.wfile.flush()
+        except OSError:
+            pass
 
     def get_environ(self):
         env = super().get_environ()
@@ -307,12 +330,14 @@ class JsonWsgiApp(WsgiApp):
         return rv(environ, start_response)
 
 
-def _refusal(exc):
+def raw_error_response(exc):
+    """An error in the one shape, as bytes for a socket no WSGI app will answer on."""
     body = json.dumps(exc.to_json(), separators=(",", ":")).encode()
-    reason = {429: "Too Many Requests", 503: "Service Unavailable"}[exc.status]
+    retry = "Retry-After: 1\r\n" if exc.status in (429, 503) else ""
     return (
-        f"HTTP/1.1 {exc.status} {reason}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        f"HTTP/1.1 {exc.status} {HTTPStatus(exc.status).phrase}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{retry}"
+        "Connection: close\r\n\r\n"
     ).encode() + body
 
 
@@ -398,7 +423,7 @@ class JsonWebServer(WebServer):
     def _refuse(sock, refusal):
         try:
             sock.settimeout(1)
-            sock.sendall(_refusal(refusal))
+            sock.sendall(raw_error_response(refusal))
             sock.shutdown(socket.SHUT_WR)
             # let the client read the answer before the close resets the connection
             with eventlet.Timeout(1, False):

@@ -250,3 +250,20 @@ def test_limits_come_from_config_or_else_the_environment(monkeypatch):
         assert server.http_max_connections_per_client == 7
         assert server.body_timeout == 2.0  # config wins
         assert server.http_slots.balance == 2  # HTTP_MAX_WORKERS of max_workers 4
+
+
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GET /" + b"x" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"NONSENSE\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 400),
+        (b"GET /health HTTP/1.1\r\nX-Long: " + b"y" * 70000 + b"\r\n\r\n", 400),
+    ],
+    ids=["uri too long", "bad request line", "unsupported version", "header too long"],
+)
+def test_malformed_http_is_a_4xx_in_the_one_shape(raw, status):
+    with edge() as (_, port), closing(connect(port)) as sock:
+        sock.sendall(raw)
+        got, body = status_and_json(read_response(sock))
+        assert got == status and set(body) == {"error"}, body
