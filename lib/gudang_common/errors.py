@@ -1,7 +1,8 @@
 """Errors that cross service boundaries and map to one HTTP status each.
 
-Every error is registered with nameko so that an RPC caller gets the same typed
-exception back (not a generic RemoteError) and the gateway can map it to HTTP.
+Every error that crosses an RPC is registered with nameko so that the caller gets
+the same typed exception back (not a generic RemoteError) and the gateway can map it
+to HTTP.
 """
 
 from nameko.exceptions import deserialize_to_instance
@@ -66,9 +67,9 @@ class Unprocessable(GudangError):
     code = "UNPROCESSABLE"
 
 
+# The HTTP edge's own refusals (gudang_common.web), raised before any RPC: never sent
+# between services, so not registered with nameko.
 class RequestTimeout(GudangError):
-    """The client did not send its request in time (raised at the HTTP edge only)."""
-
     status = 408
     code = "REQUEST_TIMEOUT"
 
