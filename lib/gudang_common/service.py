@@ -44,12 +44,12 @@ class BaseService:
     metrics = Metrics()
     topology = Topology()
 
-    @http("GET", "/health")
+    @http("GET", "/health", probe=True)
     def health(self, request):
         self.store.ping()
         return {"status": "ok", "service": self.name}
 
-    @http("GET", "/metrics")
+    @http("GET", "/metrics", probe=True)
     def prometheus_metrics(self, request):
         return Response(
             self.metrics.render(), mimetype=CONTENT_TYPE.split(";")[0], content_type=CONTENT_TYPE

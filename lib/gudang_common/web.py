@@ -440,7 +440,15 @@ class JsonHttp(HttpRequestHandler):
 
     server = JsonWebServer()
 
+    def __init__(self, method, url, probe=False, **kwargs):
+        # probes (/health, /metrics) skip the HTTP limit: a gateway saturated by API calls
+        # is busy, not dead, and its orchestrator must not restart it for that
+        self.probe = probe
+        super().__init__(method, url, **kwargs)
+
     def handle_request(self, request):
+        if self.probe:
+            return super().handle_request(request)
         # at most HTTP_MAX_WORKERS of the container's workers serve HTTP at once
         if not self.server.http_slots.acquire(timeout=self.server.http_queue_timeout_seconds):
             busy = ServiceUnavailable(

@@ -25,6 +25,10 @@ class EdgeService:
     def health(self, request):
         return {"status": "ok"}
 
+    @http("GET", "/probe", probe=True)
+    def probe(self, request):
+        return {"status": "ok"}
+
     @http("POST", "/echo")
     def echo(self, request):
         return json_body(request)
@@ -193,6 +197,9 @@ def test_busy_http_workers_leave_room_for_event_handlers():
         with eventlet.Timeout(2):
             with entrypoint_hook(container, "tick") as tick:
                 assert tick() == "ticked"
+        # a health probe is not queued behind the API calls
+        resp, took = timed_get(port, "/probe", timeout=2)
+        assert resp.status_code == 200 and took < 1.0
         GATE["event"].send(None)
         assert all(gt.wait().status_code == 200 for gt in waiting)
 
