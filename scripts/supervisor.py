@@ -481,6 +481,9 @@ def _banner(platform: Platform, demo: dict | None, prometheus=None) -> str:
     store = f"MongoDB {_mask(mongo)}" if mongo else f"embedded store in {rel(platform.data_dir)}"
     lines.append(f"  Data                 {store}")
     lines.append(f"  Logs                 {rel(platform.log_dir)}/<service>.log")
+    mode = os.environ.get("GUDANG_ENV", "production")
+    note = " (default secrets allowed; never expose this)" if mode == "development" else ""
+    lines.append(f"  Mode                 GUDANG_ENV={mode}{note}")
     if demo:
         m, p, s = demo["merchant"], demo["promoter"], demo["staff"]
         lines += [

@@ -1,6 +1,7 @@
 """Bad input from outside gets a clear 4xx JSON error naming the field, and changes nothing."""
 
 import json
+import uuid
 
 import pytest
 
@@ -33,6 +34,7 @@ def error_of(api, method, path, key=None, body=None, raw=None, headers=None):
         (lambda b: b.pop("recipient"), 400, "recipient"),
         (lambda b: b["lines"][0].update(qty="two"), 400, "lines.0.qty"),
         (lambda b: b["lines"][0].update(qty=-1), 400, "lines.0.qty"),
+        (lambda b: b["lines"][0].update(qty=2**62), 400, "lines.0.qty"),
         (lambda b: b.update(lines=[]), 400, "lines"),
         (lambda b: b["recipient"].update(postal_code="4011"), 400, "recipient.postal_code"),
         (lambda b: b.update(cod_amount=10.5), 400, "cod_amount"),
@@ -44,6 +46,7 @@ def error_of(api, method, path, key=None, body=None, raw=None, headers=None):
         "missing recipient",
         "qty wrong type",
         "negative qty",
+        "absurd qty",
         "no lines",
         "bad postal code",
         "fractional rupiah",
@@ -210,3 +213,173 @@ def test_same_day_couriers_are_accepted_within_the_warehouse_area(api, worlds):
     body = order_body(world, 1, courier="gosend")
     body["recipient"].update(city="Jakarta Timur", postal_code="13940")
     assert api.ok("POST", "/orders", world.merchant["api_key"], body)["status"] == "received"
+
+
+# --- every JSON route: input no store can hold is a 400 in the one shape ------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+BAD_VALUES = {
+    "surrogate": "\ud800",
+    "2^63": 2**63,
+    "int64 max": 2**63 - 1,
+    "int64 min": -(2**63),
+    "deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+    "object": {"$gt": ""},
+    "float": 1.5e300,
+}
+
+
+def json_routes(world, inbound_id, order_id):
+    """(method, path, key, a body the route accepts or nearly does) for every JSON route."""
+    m, s = world.merchant["api_key"], world.staff["api_key"]
+    sku = world.skus[0]
+    return [
+        ("POST", "/promoters", None, {"name": "Rina", "email": "r@example.id", "phone": "0811111111"}),
+        ("POST", "/merchants", None, {"name": "Toko", "email": "t@example.id", "phone": "0811111111"}),
+        ("POST", "/staff", ADMIN_KEY, {"name": "Dewi", "role": "packer"}),
+        ("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-01"}),
+        ("POST", f"/merchants/{world.merchant['merchant_id']}/topups", ADMIN_KEY, {"amount": 1000, "reference": "TRF-1"}),
+        ("POST", "/skus", m, {"sku": "FZ-1", "name": "x", "barcode": "FZ-1", "weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1, "low_stock_threshold": 1}),
+        ("PATCH", f"/skus/{sku}", m, {"name": "y", "low_stock_threshold": 2}),
+        ("POST", "/inbounds", m, {"lines": [{"sku": sku, "qty": 1}], "note": "n"}),
+        ("POST", "/orders", m, order_body(world, 1)),
+        ("POST", f"/orders/{order_id}/cancel", m, {"reason": "r"}),
+        ("POST", "/webhooks", m, {"url": "http://127.0.0.1:9/hook", "events": ["order_packed"]}),
+        ("POST", "/bins", s, {"code": "F-01-01-1-01", "pick_sequence": 1}),
+        ("PATCH", "/bins/A-01-01-1-01", s, {"pick_sequence": 1}),
+        ("POST", f"/warehouse/inbounds/{inbound_id}/receive", s, {"lines": [{"sku": sku, "qty_good": 0, "qty_damaged": 0}]}),
+        ("POST", "/warehouse/returns/ret_nope/inspect", s, {"lines": [{"sku": sku, "qty_good": 1, "qty_damaged": 0}]}),
+        ("POST", "/warehouse/adjustments", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "bin": "A-01-01-1-01", "qty": 1, "reason": "found"}),
+        ("POST", "/warehouse/cycle-counts", s, {"bin": "A-01-01-1-01", "lines": [{"merchant_id": world.merchant["merchant_id"], "sku": sku, "counted": 0}]}),
+        ("POST", "/warehouse/moves", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "from_bin": "A-01-01-1-01", "to_bin": "QUARANTINE", "qty": 1}),
+        ("POST", "/warehouse/orders/ord_nope/pack", s, {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}),
+        ("POST", "/warehouse/manifests", s, {"courier": "jne"}),
+        ("POST", "/couriers/jne/webhook", None, {"awb": "JN000000000001", "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}),
+    ]  # fmt: skip
+
+
+def test_every_json_route_answers_unholdable_input_with_400(api):
+    world = register_world(api, ADMIN_KEY, skus=1, units=5)
+    inbound = api.ok(
+        "POST",
+        "/inbounds",
+        world.merchant["api_key"],
+        {"lines": [{"sku": world.skus[0], "qty": 1}]},
+    )
+    order_id = place_order(api, world, 1)
+    failures = []
+    for method, path, key, body in json_routes(world, inbound["inbound_id"], order_id):
+        cases = [("deep body", DEEP.encode())]
+        for field in body:
+            for name, value in BAD_VALUES.items():
+                cases.append((f"{field}={name}", json.dumps(dict(body, **{field: value})).encode()))
+        for case, raw in cases:
+            headers = {"Idempotency-Key": f"fz-{uuid.uuid4().hex}"}
+            if path.startswith("/couriers/"):
+                headers["X-Gudang-Signature"] = sign(COURIER_SECRET, raw)
+            status, payload = api.request(method, path, key, raw=raw, headers=headers)
+            shaped = isinstance(payload, dict) and set(payload) == {"error"} or status < 300
+            if status >= 500 or not shaped:
+                failures.append(f"{method} {path} {case}: {status} {payload}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/merchants", {"name": "Toko \ud800", "email": "s@example.id", "phone": "0811111111"}, "name"),
+        ("/promoters", {"name": "\udfff", "email": "s@example.id", "phone": "0811111111"}, "name"),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_is_a_400_naming_the_field(api, path, body, field):
+    status, error = error_of(api, "POST", path, raw=json.dumps(body).encode())
+    assert status == 400 and field in error["fields"], error
+
+
+def test_bad_webhook_events_and_thresholds_are_400s_naming_the_field(api, worlds):
+    key = worlds[0].merchant["api_key"]
+    raw = json.dumps({"url": "http://127.0.0.1:9/h", "events": ["\ud800"]}).encode()
+    status, error = error_of(api, "POST", "/webhooks", key, raw=raw)
+    assert status == 400 and "events.0" in error["fields"], error
+    sku = {"sku": "THR-1", "name": "t", "barcode": "THR-1", "weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}  # fmt: skip
+    for threshold in (2**63, 2**63 - 1, 10**9):
+        status, error = error_of(
+            api, "POST", "/skus", key, dict(sku, low_stock_threshold=threshold)
+        )
+        assert status == 400 and "low_stock_threshold" in error["fields"], (threshold, error)
+    status, error = error_of(api, "POST", "/orders", key, raw=DEEP.encode())
+    assert status == 400 and "_body" in error["fields"]
+
+
+# --- roles and sign-up ----------------------------------------------------------------------------
+def test_money_needs_a_finance_or_the_admin_key(api, worlds):
+    world = worlds[0]
+    topup = f"/merchants/{world.merchant['merchant_id']}/topups"
+    supervisor = api.ok("POST", "/staff", ADMIN_KEY, {"name": "Sari", "role": "supervisor"})
+    finance = api.ok("POST", "/staff", ADMIN_KEY, {"name": "Budi", "role": "finance"})
+    assert finance["role"] == "finance"
+    for key in (world.staff["api_key"], supervisor["api_key"], world.merchant["api_key"]):
+        status, error = error_of(api, "POST", topup, key, {"amount": 1000, "reference": "TRF-X"})
+        assert status == 403 and error["code"] == "FORBIDDEN", error
+        status, _ = error_of(api, "POST", "/admin/storage-billing", key, {"day": "2026-11-01"})
+        assert status == 403
+    before = api.ok("GET", "/wallet", world.merchant["api_key"])["balance"]
+    api.ok("POST", topup, finance["api_key"], {"amount": 25_000, "reference": "TRF-FIN-1"})
+    assert api.ok("GET", "/wallet", world.merchant["api_key"])["balance"] == before + 25_000
+    api.ok("POST", "/admin/storage-billing", finance["api_key"], {"day": "2026-11-01"})
+    # and money people do no floor work
+    status, _ = error_of(api, "GET", "/warehouse/pick-lists/next", finance["api_key"])
+    assert status == 403
+
+
+@pytest.mark.parametrize("path", ["/merchants", "/promoters"])
+def test_sign_up_does_not_tell_whether_an_email_is_registered(api, path):
+    email = f"known.{uuid.uuid4().hex[:8]}@example.id"
+    first_body = {"name": "Toko Pertama", "email": email, "phone": "081311112222"}
+    first = api.ok("POST", path, body=first_body)
+    again = {"name": "Orang Lain", "email": email, "phone": "081399990000"}
+    status, second = api.request("POST", path, body=again)
+    fresh = {"name": "Toko Baru", "email": f"new.{uuid.uuid4().hex[:8]}@example.id", "phone": "081311112222"}  # fmt: skip
+    status_fresh, third = api.request("POST", path, body=fresh)
+    assert status == status_fresh == 201
+    assert set(second) == set(third) == set(first)
+    id_key = "merchant_id" if path == "/merchants" else "promoter_id"
+    assert second[id_key] != first[id_key] and second["api_key"] != first["api_key"]
+    if path == "/merchants":
+        # the first account is untouched, and the new key opens only the new one
+        me = api.ok("GET", "/merchants/me", first["api_key"])
+        assert (me["merchant_id"], me["name"], me["phone"]) == (
+            first["merchant_id"],
+            "Toko Pertama",
+            "081311112222",
+        )
+        other = api.ok("GET", "/merchants/me", second["api_key"])
+        assert other["merchant_id"] == second["merchant_id"] and other["name"] == "Orang Lain"
+        assert api.ok("GET", "/orders", second["api_key"])["orders"] == []
+
+
+def test_bad_path_and_query_values_are_4xx_not_5xx(api, worlds):
+    world = worlds[0]
+    m, s = world.merchant["api_key"], world.staff["api_key"]
+    bad = ["%00", "%ED%A0%80", "%FF", "99999999999999999999999", "-1", "1e99", "x" * 3000]
+    templates = [
+        ("/orders?status={v}&limit={v}", m),
+        ("/orders/{v}", m),
+        ("/skus/{v}", m),
+        ("/movements?sku={v}&type={v}&bin={v}&lot={v}&ref={v}&since={v}&until={v}&limit={v}", m),
+        ("/reports/slow-moving?days={v}", m),
+        ("/inbounds/{v}", m),
+        ("/wallet?limit={v}", m),
+        ("/webhooks/{v}/deliveries?limit={v}", m),
+        ("/track/{v}", None),
+        ("/warehouse/returns?status={v}", s),
+        ("/warehouse/manifests/{v}", s),
+    ]
+    failures = []
+    for template, key in templates:
+        for value in bad:
+            path = template.format(v=value)
+            status, payload = api.request("GET", path, key)
+            shaped = status < 300 or (isinstance(payload, dict) and set(payload) == {"error"})
+            if status >= 500 or not shaped:
+                failures.append(f"GET {path[:80]}: {status} {str(payload)[:200]}")
+    assert not failures, "\n".join(failures)

@@ -42,11 +42,6 @@ def test_faults_lose_duplicate_and_double_charge_nothing(result):
     assert len(result["kills"]) == 6 and result["connections cut"] > 0, result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gateway stops answering while ten or more signed-in clients hold half-sent "
-    "bodies (its workers wait on them): being fixed in the gateway",
-)
 def test_faults_leave_the_gateway_answering_while_slow_clients_wait(result):
     assert result["slow connections"] == 20, result
     assert result["slow /health failed"] == 0, result

@@ -8,8 +8,15 @@ from gudang_common.errors import Forbidden, Unauthorized
 
 @dataclass(frozen=True)
 class Caller:
-    role: str  # merchant | promoter | staff | admin
+    role: str  # merchant | promoter | staff (packer, supervisor) | finance | admin
     id: str
+
+
+def role_of(key_doc):
+    """A finance staff key is its own role: floor work and money never share a key."""
+    if key_doc["role"] == "staff" and key_doc.get("staff_role") == "finance":
+        return "finance"
+    return key_doc["role"]
 
 
 def bearer(request):
@@ -31,7 +38,7 @@ def authenticate(request, repo, admin_key, *roles):
         found = repo.principal(token)
         if found is None:
             raise Unauthorized("unknown API key", {"Authorization": ["Unknown API key."]})
-        caller = Caller(found["role"], found["principal_id"])
+        caller = Caller(role_of(found), found["principal_id"])
     if caller.role not in roles:
         raise Forbidden(
             f"this needs a {' or '.join(roles)} key",

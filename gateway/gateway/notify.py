@@ -2,15 +2,23 @@
 
 A delivery is a document keyed `<webhook_id>:<event_id>`, created when the event
 lands on the timeline (again on a redelivery, harmlessly: the key is unique).
-The deliverer, a green thread in the gateway, POSTs pending deliveries with
-`X-Gudang-Signature: sha256=<HMAC of the body with the webhook's secret>`, and
+The deliverer, a green thread in every gateway replica, POSTs pending deliveries
+with `X-Gudang-Signature: sha256=<HMAC of the body with the webhook's secret>`, and
 retries failures with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then marks
 them failed (visible to the merchant and in metrics).
+
+Replicas share the deliveries: before sending, a replica claims one with a single
+conditional update that moves its `next_attempt_at` a lease ahead
+(WEBHOOK_LEASE_SECONDS) and stamps a claim token; only the replica whose update
+matched sends it, and only the holder of the token may record the outcome. A
+replica that dies holding a claim leaves the delivery due again once the lease
+has passed, and another replica takes it over.
 """
 
 import json
 import logging
 import secrets
+import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -160,6 +168,8 @@ class WebhookDeliverer(DependencyProvider):
         self.base_delay = float(config.get("WEBHOOK_RETRY_BASE_SECONDS", 10))
         self.timeout = float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5))
         self.allowed = egress.AllowList(config.get("WEBHOOK_ALLOWED_HOSTS"))
+        # longer than a send can take (connect + read timeouts), so a live claim never lapses
+        self.lease = float(config.get("WEBHOOK_LEASE_SECONDS", max(60.0, 4 * self.timeout)))
         self.metrics = for_container(self.container)
         self.outcomes = self.metrics.counter(
             "gudang_webhook_deliveries", "Merchant webhook delivery attempts", ("outcome",)
@@ -191,24 +201,49 @@ class WebhookDeliverer(DependencyProvider):
         http = egress.session(self.allowed)  # checks every address again as it connects
         pool = eventlet.GreenPool(10)
         while self.running:
-            try:
-                now = iso(utcnow())
-                due = self.db.deliveries.find(
-                    {"status": "pending", "next_attempt_at": {"$lte": now}}
-                ).sort("next_attempt_at", ASCENDING)
-                for delivery in list(due.limit(100)):
-                    pool.spawn_n(self.attempt, http, delivery)
-                pool.waitall()
-            except Exception:  # the store or a hook misbehaved: keep the loop alive
-                log.exception("webhook delivery pass failed")
+            self.deliver_due(http, pool)
             eventlet.sleep(0.2)
 
+    def deliver_due(self, http, pool):
+        """One pass: claim and send what is due (at most 100)."""
+        try:
+            now = iso(utcnow())
+            due = self.db.deliveries.find(
+                {"status": "pending", "next_attempt_at": {"$lte": now}}
+            ).sort("next_attempt_at", ASCENDING)
+            for delivery in list(due.limit(100)):
+                claimed = self.claim(delivery)
+                if claimed is not None:
+                    pool.spawn_n(self.attempt, http, claimed)
+            pool.waitall()
+        except Exception:  # the store or a hook misbehaved: keep the loop alive
+            log.exception("webhook delivery pass failed")
+
+    def claim(self, delivery):
+        """Take the delivery for one lease, or None when another replica has it."""
+        now = iso(utcnow())
+        if delivery["next_attempt_at"] > now:  # not due, or another replica's lease runs
+            return None
+        until = iso(parse_iso(now) + timedelta(seconds=self.lease))
+        token = uuid.uuid4().hex
+        taken = self.db.deliveries.update_one(
+            {
+                "_id": delivery["_id"],
+                "status": "pending",
+                "attempts": delivery["attempts"],
+                "next_attempt_at": delivery["next_attempt_at"],
+            },
+            {"$set": {"next_attempt_at": until, "claim": token}},
+        )
+        if not taken.modified_count:
+            return None
+        return dict(delivery, next_attempt_at=until, claim=token)
+
     def attempt(self, http, delivery):
+        mine = {"_id": delivery["_id"], "claim": delivery["claim"]}
         hook = self.db.webhooks.find_one({"_id": delivery["webhook_id"]})
         if hook is None or not hook.get("active"):
-            self.db.deliveries.update_one(
-                {"_id": delivery["_id"]}, {"$set": {"status": "cancelled"}}
-            )
+            self.db.deliveries.update_one(mine, {"$set": {"status": "cancelled"}})
             return
         body = delivery["body"].encode()
         headers = {
@@ -245,6 +280,4 @@ class WebhookDeliverer(DependencyProvider):
                 "next_attempt_at": iso(parse_iso(iso(utcnow())) + timedelta(seconds=delay)),
             }
             self.outcomes.labels("failed" if gave_up else "retry").inc()
-        self.db.deliveries.update_one(
-            {"_id": delivery["_id"], "attempts": delivery["attempts"]}, {"$set": update}
-        )
+        self.db.deliveries.update_one(mine, {"$set": update})

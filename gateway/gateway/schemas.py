@@ -20,7 +20,10 @@ CHANNELS = (
     "website",
     "other",
 )
+# packers and supervisors work the floor; finance moves money (top-ups, storage billing)
+STAFF_ROLES = ("packer", "supervisor", "finance")
 MAX_COD = 50_000_000  # rupiah; above this couriers refuse COD
+MAX_LINE_QTY = 100_000  # units of one SKU in one order: beyond it, a typo, not an order
 
 
 class PromoterSchema(Schema):
@@ -40,7 +43,13 @@ class MerchantSchema(Schema):
 
 class StaffSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(load_default="packer", validate=validate.OneOf(["packer", "supervisor"]))
+    role = fields.String(load_default="packer", validate=validate.OneOf(STAFF_ROLES))
+
+
+class OrderLineInputSchema(OrderLineSchema):
+    qty = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_LINE_QTY)
+    )
 
 
 class OrderSchema(Schema):
@@ -49,7 +58,7 @@ class OrderSchema(Schema):
     courier = fields.String(load_default=DEFAULT_COURIER, validate=validate.OneOf(sorted(COURIERS)))
     recipient = fields.Nested(RecipientSchema, required=True)
     lines = fields.List(
-        fields.Nested(OrderLineSchema), required=True, validate=validate.Length(min=1, max=100)
+        fields.Nested(OrderLineInputSchema), required=True, validate=validate.Length(min=1, max=100)
     )
     cod_amount = fields.Integer(
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_COD)

@@ -218,6 +218,10 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     # --- accounts ---------------------------------------------------------
 
+    # Sign-up answers the same (201, a new account and its key) whether or not the email
+    # is known: a 409 would tell anyone who is a customer. The new key opens only the new
+    # account; an existing one is neither changed nor reachable through sign-up.
+
     def _register(self, role, doc, **facts):
         """Store a new promoter or merchant (in `<role>s`) with its `<role>_registered` event,
         in the same write; False when its id or a unique field is taken."""
@@ -237,7 +241,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             if self._register("promoter", doc, promoter_id=promoter_id, referral_code=code):
                 break
         else:
-            raise RuntimeError("no free referral code in 5 draws")
+            raise Conflict("no free referral code; try again")
         api_key = self.store.add_api_key("promoter", promoter_id)
         return 201, {"promoter_id": promoter_id, "referral_code": code, "api_key": api_key}
 
@@ -254,8 +258,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
             promoter_id = promoter["_id"]
         merchant_id = _new_id("mer")
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
-        if not self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id):
-            raise Conflict("a merchant with this email exists", {"email": ["Already registered."]})
+        self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id)
         api_key = self.store.add_api_key("merchant", merchant_id)
         return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
 
@@ -275,7 +278,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
         self.store.add_account("staff", dict(data, _id=staff_id, created_at=iso(utcnow())))
         return 201, {
             "staff_id": staff_id,
-            "api_key": self.store.add_api_key("staff", staff_id),
+            "api_key": self.store.add_api_key("staff", staff_id, data["role"]),
             "role": data["role"],
         }
 
@@ -294,13 +297,13 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     @http("POST", f"{API}/admin/storage-billing")
     def run_storage_billing(self, request):
         """Bill a day's storage now (the billing service also does it after each WIB midnight)."""
-        self._auth(request, "admin")
+        self._auth(request, "admin", "finance")
         day = json_body(request, required=False).get("day")
         return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
 
     @http("POST", f"{API}/merchants/<merchant_id>/topups")
     def record_topup(self, request, merchant_id):
-        caller = self._auth(request, "admin", "staff")
+        caller = self._auth(request, "admin", "finance")
         if self.store.get_account("merchants", merchant_id) is None:
             raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
         payload = json_body(request)

@@ -35,7 +35,10 @@ class GatewayRepository(Repository):
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
         db.promoters.create_index([("referral_code", ASCENDING)], unique=True)
-        db.merchants.create_index([("email", ASCENDING)], unique=True)
+        # sign-up must not tell anyone whether an email is registered, so emails may repeat;
+        # databases from before keep a unique index that would refuse the second one
+        if db.merchants.index_information().get("email_1", {}).get("unique"):
+            db.merchants.drop_index("email_1")
         db.orders.create_index(
             [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
         )
@@ -86,16 +89,17 @@ class GatewayRepository(Repository):
 
     # --- accounts ---------------------------------------------------------
 
-    def add_api_key(self, role, principal_id):
+    def add_api_key(self, role, principal_id, staff_role=None):
         api_key = new_api_key({"merchant": "mk", "promoter": "pk", "staff": "sk"}[role])
-        self.db.api_keys.insert_one(
-            {
-                "_id": hash_key(api_key),
-                "role": role,
-                "principal_id": principal_id,
-                "created_at": iso(utcnow()),
-            }
-        )
+        doc = {
+            "_id": hash_key(api_key),
+            "role": role,
+            "principal_id": principal_id,
+            "created_at": iso(utcnow()),
+        }
+        if staff_role:
+            doc["staff_role"] = staff_role
+        self.db.api_keys.insert_one(doc)
         return api_key
 
     def principal(self, api_key):

@@ -194,14 +194,16 @@ def test_the_deliverer_records_a_blocked_attempt_and_sends_nothing(monkeypatch, 
             "attempts": 0,
             "body": "{}",
             "event": "parcel_delivered",
+            "next_attempt_at": "2026-01-01T00:00:00.000Z",
         }
     )
     monkeypatch.setattr(egress, "resolve", lambda host, p: ["127.0.0.1"])  # DNS rebound
     deliverer = notify.WebhookDeliverer()
     deliverer.db, deliverer.max_attempts, deliverer.base_delay = db, 8, 10
     deliverer.timeout, deliverer.outcomes = 2, _Counter()
-    deliverer.allowed = egress.AllowList()
-    deliverer.attempt(egress.session(deliverer.allowed), db.deliveries.find_one())
+    deliverer.allowed, deliverer.lease = egress.AllowList(), 60
+    claimed = deliverer.claim(db.deliveries.find_one())
+    deliverer.attempt(egress.session(deliverer.allowed), claimed)
 
     delivery = db.deliveries.find_one()
     assert delivery["status"] == "pending" and delivery["attempts"] == 1

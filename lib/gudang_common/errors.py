@@ -1,7 +1,8 @@
 """Errors that cross service boundaries and map to one HTTP status each.
 
-Every error is registered with nameko so that an RPC caller gets the same typed
-exception back (not a generic RemoteError) and the gateway can map it to HTTP.
+Every error that crosses an RPC is registered with nameko so that the caller gets
+the same typed exception back (not a generic RemoteError) and the gateway can map it
+to HTTP.
 """
 
 from nameko.exceptions import deserialize_to_instance
@@ -64,6 +65,28 @@ class Conflict(GudangError):
 class Unprocessable(GudangError):
     status = 422
     code = "UNPROCESSABLE"
+
+
+# The HTTP edge's own refusals (gudang_common.web), raised before any RPC: never sent
+# between services, so not registered with nameko.
+class RequestTimeout(GudangError):
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+
+class UriTooLong(GudangError):
+    status = 414
+    code = "URI_TOO_LONG"
+
+
+class PayloadTooLarge(GudangError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class TooManyConnections(GudangError):
+    status = 429
+    code = "TOO_MANY_CONNECTIONS"
 
 
 @deserialize_to_instance

@@ -6,6 +6,7 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from .default_secrets import DefaultSecretsGuard
 from .metrics import CONTENT_TYPE, Metrics, for_container
 from .topology import dead_letter_queue_name, declare_topology
 from .web import http
@@ -38,16 +39,17 @@ class Topology(DependencyProvider):
 class BaseService:
     """Mixin: subclasses set `name` and `store = ServiceStore(TheirRepository)`."""
 
+    default_secrets = DefaultSecretsGuard()
     config = Config()
     metrics = Metrics()
     topology = Topology()
 
-    @http("GET", "/health")
+    @http("GET", "/health", probe=True)
     def health(self, request):
         self.store.ping()
         return {"status": "ok", "service": self.name}
 
-    @http("GET", "/metrics")
+    @http("GET", "/metrics", probe=True)
     def prometheus_metrics(self, request):
         return Response(
             self.metrics.render(), mimetype=CONTENT_TYPE.split(";")[0], content_type=CONTENT_TYPE

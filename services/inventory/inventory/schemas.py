@@ -19,7 +19,10 @@ class SkuSchema(Schema):
     height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
     tracks_lots = fields.Boolean(load_default=False)
     low_stock_threshold = fields.Integer(
-        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0)
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=1_000_000),  # as many units as one receipt may hold
     )
 
     @validates("barcode")

@@ -1,0 +1,147 @@
+"""Merchant webhook delivery with several gateway replicas: each delivery is POSTed once."""
+
+import json
+import time
+from collections import Counter
+
+import eventlet
+import pytest
+import requests
+from eventlet import wsgi
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter as Metric
+
+from gateway import egress, notify
+from gudang_common.events import iso, utcnow
+
+
+class Receiver:
+    """A merchant's endpoint that answers slowly and counts what arrives."""
+
+    def __init__(self):
+        self.seen = Counter()
+        self.sock = eventlet.listen(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.thread = eventlet.spawn(wsgi.server, self.sock, self.app, log_output=False)
+
+    def app(self, environ, start_response):
+        environ["wsgi.input"].read()
+        eventlet.sleep(0.05)
+        self.seen[environ["HTTP_X_GUDANG_DELIVERY"]] += 1
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    def close(self):
+        self.thread.kill()
+        self.sock.close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    import litemongo
+
+    client = litemongo.MongoClient(store=str(tmp_path / "gateway"))
+    database = client["gudang_gateway"]
+    notify.ensure_indexes(database)
+    yield database
+    client.close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def replica(db, lease=60.0):
+    """A deliverer as one gateway replica runs it, without the rest of the container."""
+    deliverer = notify.WebhookDeliverer()
+    deliverer.db = db
+    deliverer.max_attempts, deliverer.base_delay, deliverer.timeout = 8, 10.0, 5.0
+    deliverer.lease = lease
+    deliverer.allowed = egress.AllowList("127.0.0.1")  # the receiver is local
+    deliverer.outcomes = Metric("d", "d", ("outcome",), registry=CollectorRegistry())
+    deliverer.running = True
+    return deliverer
+
+
+def pending(db, receiver, n):
+    db.webhooks.insert_one(
+        {
+            "_id": "wh_1",
+            "merchant_id": "mer_1",
+            "url": receiver.url,
+            "events": list(notify.DELIVERABLE),
+            "secret": "whsec_x",
+            "active": True,
+            "created_at": iso(utcnow()),
+        }
+    )
+    for i in range(n):
+        db.deliveries.insert_one(
+            {
+                "_id": f"wh_1:evt-{i}",
+                "webhook_id": "wh_1",
+                "merchant_id": "mer_1",
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": iso(utcnow()),
+                "body": json.dumps({"event": "order_packed", "n": i}),
+                "event": "order_packed",
+                "created_at": iso(utcnow()),
+            }
+        )
+
+
+def wait_for(check, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        eventlet.sleep(0.05)
+    return False
+
+
+def test_two_replicas_post_each_delivery_once(db, receiver):
+    pending(db, receiver, 30)
+    replicas = [replica(db), replica(db)]
+    loops = [eventlet.spawn(r.run) for r in replicas]
+    try:
+        assert wait_for(lambda: db.deliveries.count_documents({"status": "delivered"}) == 30)
+        eventlet.sleep(0.5)  # a late duplicate would arrive now
+    finally:
+        for r in replicas:
+            r.running = False
+        for loop in loops:
+            loop.wait()
+    assert len(receiver.seen) == 30
+    assert set(receiver.seen.values()) == {1}, receiver.seen
+
+
+def test_a_crashed_replicas_claim_is_taken_over_after_its_lease(db, receiver):
+    pending(db, receiver, 1)
+    crashed = replica(db, lease=1.0)
+    assert crashed.claim(db.deliveries.find_one({"_id": "wh_1:evt-0"})) is not None
+    survivor = replica(db)
+    loop = eventlet.spawn(survivor.run)
+    try:
+        eventlet.sleep(0.5)
+        assert receiver.seen == {}  # still the crashed replica's
+        assert wait_for(lambda: receiver.seen["wh_1:evt-0"] == 1, timeout=5)
+    finally:
+        survivor.running = False
+        loop.wait()
+    assert db.deliveries.find_one({"_id": "wh_1:evt-0"})["status"] == "delivered"
+
+
+def test_an_outcome_is_recorded_only_by_the_claim_holder(db, receiver):
+    pending(db, receiver, 1)
+    first, second = replica(db, lease=0.0), replica(db)
+    stale = first.claim(db.deliveries.find_one({"_id": "wh_1:evt-0"}))
+    taken = second.claim(db.deliveries.find_one({"_id": "wh_1:evt-0"}))
+    assert stale is not None and taken is not None  # the first lease lapsed at once
+    assert second.claim(db.deliveries.find_one({"_id": "wh_1:evt-0"})) is None  # leased
+    first.attempt(requests.Session(), stale)
+    doc = db.deliveries.find_one({"_id": "wh_1:evt-0"})
+    assert doc["status"] == "pending" and doc["claim"] == taken["claim"]
