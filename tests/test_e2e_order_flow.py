@@ -3,6 +3,7 @@ through the five real service processes and a real RabbitMQ."""
 
 import pytest
 
+from gudang_common.clock import today_wib, yesterday_wib
 from scripts.simulate import deliver, eventually, place_order, register_world, work_pick_lists
 from tests.conftest import ADMIN_KEY, COURIER_SECRET
 
@@ -158,17 +159,21 @@ def test_every_service_serves_valid_prometheus_metrics(platform, api, world):
     assert 'gudang_entrypoint_latency_seconds_bucket{entrypoint="create_order"' in gateway
 
 
-def test_daily_storage_fee_is_charged_once_per_day(api, world):
+def test_storage_is_billed_for_ended_days_from_what_was_held_then(api, world):
+    """The world's merchant registered and received its stock today: yesterday costs it
+    nothing; today and future days cannot be billed; an ended day runs once."""
     key = world.merchant["api_key"]
-    units = sum(s["on_hand"] for s in api.ok("GET", "/stock", key)["stock"])
     before = api.ok("GET", "/wallet", key)["balance"]
-    run = api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})
-    assert run["charged"][world.merchant["merchant_id"]] == units * 15
-    api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})  # again: no effect
+    yesterday = yesterday_wib().isoformat()
+    run = api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": yesterday})
+    assert run["day"] == yesterday
+    assert world.merchant["merchant_id"] not in run["charged"]
+    api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2020-01-01"})
     wallet = api.ok("GET", "/wallet", key)
-    assert wallet["balance"] == before - units * 15
-    assert [e["kind"] for e in wallet["entries"]].count("storage") == 1
-    status, error = api.request("POST", "/admin/storage-billing", key, {"day": "2026-11-22"})
+    assert wallet["balance"] == before
+    assert [e["kind"] for e in wallet["entries"]].count("storage") == 0
+    for day in (today_wib(), "2099-01-01", "kemarin"):
+        status, error = api.request("POST", "/admin/storage-billing", ADMIN_KEY, {"day": day})
+        assert status == 400 and "day" in error["error"]["fields"], day
+    status, error = api.request("POST", "/admin/storage-billing", key, {"day": yesterday})
     assert status == 403
-    status, error = api.request("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "kemarin"})
-    assert status == 400 and "day" in error["error"]["fields"]

@@ -1,8 +1,9 @@
 """Billing use cases: register parties, charge fees and their commission, wallets, top-ups."""
 
 import logging
+from datetime import date, timedelta
 
-from gudang_common.clock import iso, parse_iso, utcnow
+from gudang_common.clock import iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
 
 from . import domain
@@ -201,21 +202,60 @@ def _reverse(repo, original, event):
     )
 
 
+def storage_day(day=None, now=None):
+    """The WIB day to bill: `day` (YYYY-MM-DD) if it has ended, by default yesterday."""
+    yesterday = yesterday_wib(now)
+    if day is None:
+        return yesterday
+    try:
+        parsed = date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
+    if parsed > yesterday:
+        raise ValidationFailed(
+            "only an ended WIB day can be billed",
+            {"day": [f"Not ended yet (WIB): the last ended day is {yesterday.isoformat()}."]},
+        )
+    return parsed
+
+
+def storage_days_due(repo, catch_up_days, now=None):
+    """Ended WIB days not billed yet, oldest first: those after the last billed day, at
+    most `catch_up_days` back (older gaps are for ops to bill by hand); only yesterday
+    when nothing was ever billed."""
+    yesterday = yesterday_wib(now)
+    last = repo.last_storage_run()
+    first = yesterday - timedelta(days=max(catch_up_days, 1) - 1)
+    if last is not None:
+        first = max(first, date.fromisoformat(last) + timedelta(days=1))
+    else:
+        first = yesterday
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
 def charge_storage(repo, card, day, units_by_merchant):
-    """The daily storage fee of `day` (a WIB date) for every merchant with stock, once.
+    """The daily storage fee of `day` (an ended WIB date) per unit each merchant held as it
+    ended, once.
 
     Keyed by merchant and day, so running the day again (a timer tick after a crash,
-    or staff asking for it) charges nothing twice. Merchants billing does not know
-    yet are left for the next run rather than failing the others."""
+    or staff asking for it) charges nothing twice. The fee happened on that day: it
+    takes the day's start as its time (its month on the invoice, its rate card). A
+    merchant registered after the day ended owes nothing for it; merchants billing
+    does not know yet are left for the next run rather than failing the others."""
     charged = {}
-    event = {"event_id": f"storage-{day}", "occurred_at": iso(utcnow())}
+    start = wib_day_start_utc(day)
+    end = iso(wib_day_start_utc(day + timedelta(days=1)))
+    event = {"event_id": f"storage-{day.isoformat()}", "occurred_at": iso(start)}
     merchants = repo.get_merchants(units_by_merchant)
     for merchant_id, units in sorted(units_by_merchant.items()):
         merchant = merchants.get(merchant_id)
-        fee = domain.storage_fee(card, units)
-        if merchant is None or fee <= 0:
+        if merchant is None or merchant["registered_at"] >= end:
             continue
-        _charge_fee(repo, card, merchant, "storage", fee, event, f"{merchant_id}:{day}")
+        fee = domain.storage_fee(card, units)
+        if fee <= 0:
+            continue
+        ref = f"{merchant_id}:{day.isoformat()}"
+        _charge_fee(repo, card, merchant, "storage", fee, event, ref)
         charged[merchant_id] = fee
     return charged
 

@@ -1,14 +1,11 @@
 """Billing service entrypoints: RPC for the gateway, handlers that post fees from events."""
 
-from datetime import date
-
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gudang_common import service as base
-from gudang_common.clock import yesterday_wib
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import EXPECTED, ValidationFailed, load
+from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
@@ -45,25 +42,23 @@ class BillingService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def run_storage_billing(self, day=None):
-        """Charge the storage fee of `day` (YYYY-MM-DD, WIB; default yesterday) now."""
-        if day is None:
-            day = yesterday_wib()
-        else:
-            try:
-                day = date.fromisoformat(day)
-            except (TypeError, ValueError):
-                raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
-        units = call(self.inventory, "storage_units", timeout=30)["merchants"]
-        charged = operations.charge_storage(self.store, self.rate_card, day.isoformat(), units)
+        """Charge the storage fee of an ended WIB `day` (YYYY-MM-DD; default yesterday) now."""
+        day = operations.storage_day(day)
+        units = call(self.inventory, "storage_units_on", day.isoformat(), timeout=30)["merchants"]
+        charged = operations.charge_storage(self.store, self.rate_card, day, units)
         self.store.record_storage_run(day.isoformat(), charged)
         return {"day": day.isoformat(), "charged": charged}
 
     @timer(interval=300)
     def daily_storage(self):
-        """Once a WIB day has ended, bill its storage (idempotent per merchant and day)."""
-        yesterday = yesterday_wib().isoformat()
-        if self.store.storage_run(yesterday) is None:
-            self.run_storage_billing(yesterday)
+        """Bill every ended WIB day not billed yet, oldest first: after each midnight, and
+        the days missed while billing was down (idempotent per merchant and day)."""
+        for day in operations.storage_days_due(self.store, self.storage_catch_up_days):
+            self.run_storage_billing(day.isoformat())
+
+    @property
+    def storage_catch_up_days(self):
+        return int(self.config.get("STORAGE_CATCH_UP_DAYS") or 31)
 
     # --- events -----------------------------------------------------------
 

@@ -103,6 +103,11 @@ class BillingRepository(Repository):
     def storage_run(self, day):
         return self.db.storage_runs.find_one({"_id": day})
 
+    def last_storage_run(self):
+        """The latest day billed (YYYY-MM-DD sorts as a date), or None."""
+        found = list(self.db.storage_runs.find({}, {"_id": 1}).sort("_id", DESCENDING).limit(1))
+        return found[0]["_id"] if found else None
+
     def record_storage_run(self, day, charged):
         self.db.storage_runs.update_one(
             {"_id": day},

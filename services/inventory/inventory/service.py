@@ -1,5 +1,7 @@
 """Inventory service entrypoints: RPC for the gateway, handlers for the order's events."""
 
+from datetime import date
+
 from nameko.rpc import rpc
 
 from gudang_common import service as base
@@ -8,7 +10,7 @@ from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
 from gudang_common.events import iso, utcnow
 from gudang_common.store import ServiceStore
 
-from . import operations
+from . import operations, storage_days
 from .schemas import (
     AdjustmentSchema,
     BinSchema,
@@ -144,6 +146,11 @@ class InventoryService(base.BaseService):
     def storage_units(self):
         """Units on hand per merchant, for billing's daily storage fee."""
         return {"as_of": iso(utcnow()), "merchants": self.store.units_by_merchant()}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def storage_units_on(self, day):
+        """Units on hand per merchant as the WIB `day` (YYYY-MM-DD, ended) ended."""
+        return {"day": day, "merchants": storage_days.units_on(self.store, date.fromisoformat(day))}
 
     # --- events -----------------------------------------------------------
 

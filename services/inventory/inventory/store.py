@@ -695,6 +695,32 @@ class InventoryRepository(Repository):
             return False
         return True
 
+    # --- storage days (storage_days.py) -------------------------------------
+
+    def storage_snapshot(self, since):
+        """Every stock document's on-hand with its unflushed movements, then the sum per
+        merchant of the ledger's movements from `since` up to the moment the read began
+        (a range on the `at` index, created here so this query never scans the ledger)."""
+        self.db.movements.create_index([("at", ASCENDING)])
+        started = iso(utcnow())
+        stock = list(self.db.stock.find({}, {"merchant_id": 1, "on_hand": 1, MOVEMENTS: 1}))
+        window = {"at": {"$gte": since, "$lt": started}}
+        rows = self.db.movements.aggregate(
+            [
+                {"$match": window},
+                {"$group": {"_id": "$merchant_id", "qty": {"$sum": "$qty"}}},
+            ]
+        )
+        pending = [mv["movement_id"] for d in stock for mv in d.get(MOVEMENTS) or []]
+        flushed = {
+            d["_id"] for d in self.db.movements.find(dict(window, _id={"$in": pending}), {"_id": 1})
+        }
+        return {
+            "stock": stock,
+            "moved_since": {r["_id"]: r["qty"] for r in rows},
+            "flushed": flushed,
+        }
+
 
 def new_stock_received(merchant_id, inbound_id, lines, units_good, receipt_id):
     return new_event(
