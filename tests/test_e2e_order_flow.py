@@ -67,9 +67,10 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
 
     eventually(shipped_out, what="the packed unit to leave on-hand")
 
-    # money: inbound 40 units x 500, pick & pack 3,000, shipping, COD collected 150,000, COD fee 3%
+    # money: inbound 40 units x 500, pick & pack 3,000, label 1,000, shipping, COD collected
+    # 150,000, COD fee 3%
     shipping_cost = parcel["shipping_cost"]
-    expected = -40 * 500 - 3_000 - shipping_cost + 150_000 - 4_500
+    expected = -40 * 500 - 3_000 - 1_000 - shipping_cost + 150_000 - 4_500
 
     def wallet_settled():
         wallet = api.ok("GET", "/wallet", world.merchant["api_key"])
@@ -79,17 +80,18 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
     assert wallet["currency"] == "IDR"
     assert sum(e["amount"] for e in wallet["entries"]) == expected
 
-    # the promoter earns 10% of the platform fees (not of the shipping pass-through)
+    # the promoter earns 10% of the platform fees (not of the shipping pass-through):
+    # 2,000 inbound + 300 pick & pack + 100 label + 450 COD fee
     earnings = eventually(
         lambda: (
             (e := api.ok("GET", "/promoters/me/earnings", world.promoter["api_key"]))["total"]
-            == 2_750
+            == 2_850
             and e
         ),
         what="promoter earnings",
     )
     assert earnings["per_merchant"][0]["merchant_id"] == world.merchant["merchant_id"]
-    assert earnings["per_merchant"][0]["amount"] == 2_750
+    assert earnings["per_merchant"][0]["amount"] == 2_850
 
     # a buyer can follow the parcel by AWB without an account, without personal data
     public = api.ok("GET", f"/track/{booked}")
@@ -177,3 +179,26 @@ def test_storage_is_billed_for_ended_days_from_what_was_held_then(api, world):
         assert status == 400 and "day" in error["error"]["fields"], day
     status, error = api.request("POST", "/admin/storage-billing", key, {"day": yesterday})
     assert status == 403
+
+
+def test_rate_card_versions_through_the_api(api, world):
+    listed = api.ok("GET", "/admin/rate-cards", ADMIN_KEY)
+    assert listed["versions"][0]["version"] == 1
+    assert listed["versions"][0]["rates"]["pick_pack_per_order"] == 3000
+    status, error = api.request(
+        "POST", "/admin/rate-cards", ADMIN_KEY, {"effective_from": "2020-01-01T00:00:00+07:00"}
+    )
+    assert status == 400 and "effective_from" in error["error"]["fields"]
+    status, _ = api.request("GET", "/admin/rate-cards", world.merchant["api_key"])
+    assert status == 403
+    made = api.ok(
+        "POST",
+        "/admin/rate-cards",
+        ADMIN_KEY,
+        {"effective_from": "2099-01-01T00:00:00+07:00", "label_per_parcel": 1500},
+    )
+    assert made["effective_from"] == "2098-12-31T17:00:00.000Z"
+    assert made["rates"]["label_per_parcel"] == 1500
+    after = api.ok("GET", "/admin/rate-cards", ADMIN_KEY)
+    assert after["in_force"] == listed["in_force"]
+    assert after["versions"][-1]["version"] == made["version"]

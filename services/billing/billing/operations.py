@@ -60,7 +60,18 @@ def _when(event):
 # --- postings --------------------------------------------------------------------
 
 
-def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, promoter_id=None):
+def _post(
+    repo,
+    posting_id,
+    kind,
+    merchant,
+    lines,
+    event,
+    ref,
+    fee_type=None,
+    promoter_id=None,
+    rate_card_version=None,
+):
     return repo.add_posting(
         {
             "_id": posting_id,
@@ -73,6 +84,7 @@ def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, pr
             "posted_at": iso(utcnow()),
             "cause_event_id": event["event_id"],
             "ref": ref,
+            "rate_card_version": rate_card_version,
         }
     )
 
@@ -81,6 +93,7 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
     """A platform fee and the referring promoter's commission on it, each once per cause
     (`key`, by default the reference).
 
+    `card` is the version in force when the cause happened; both postings name it.
     The commission is tried even when the fee was posted before: a crash between
     the two inserts is healed by the redelivery.
     """
@@ -88,7 +101,8 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
         return
     fee_id = f"{fee_type}:{key or ref}"
     lines = domain.fee_lines(merchant["_id"], fee_type, amount)
-    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type=fee_type)
+    version = card.version
+    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version)
     promoter_id = merchant.get("promoter_id")
     earned = domain.commission(card, amount)
     if promoter_id and earned > 0:
@@ -102,20 +116,46 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
             ref,
             fee_type=fee_type,
             promoter_id=promoter_id,
+            rate_card_version=version,
         )
 
 
-def charge_inbound(repo, card, event):
+def _card_for(cards, event):
+    """The rate card version in force when the event's cause happened."""
+    return cards.at(_when(event))
+
+
+def charge_inbound(repo, cards, event):
     """stock_received: per good unit received; keyed by the receipt (one inbound has several)."""
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     fee = domain.inbound_fee(card, event["units_good"])
     _charge_fee(repo, card, merchant, "inbound", fee, event, event["receipt_id"])
 
 
-def charge_pick_pack(repo, card, event):
+def charge_pick_pack(repo, cards, event):
+    """order_packed: pick and pack per order and extra item, and the box it went in."""
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     fee = domain.pick_pack_fee(card, event["lines"])
     _charge_fee(repo, card, merchant, "pick_pack", fee, event, event["order_id"])
+    box = domain.packaging_fee(card, (event.get("package") or {}).get("box"))
+    _charge_fee(repo, card, merchant, "packaging", box, event, event["order_id"])
+
+
+def charge_label(repo, cards, event):
+    """parcel_booked: the courier label (AWB) printed for the parcel, once per order."""
+    merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
+    _charge_fee(repo, card, merchant, "label", domain.label_fee(card), event, event["order_id"])
+
+
+def charge_return_to_sender(repo, cards, event):
+    """parcel_returned: handling the parcel that came back undelivered, once per order
+    (it earns no COD: nothing was credited for it)."""
+    merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
+    _charge_fee(repo, card, merchant, "rts", domain.rts_fee(card), event, event["order_id"])
 
 
 def pass_through_shipping(repo, event):
@@ -136,11 +176,12 @@ def _cod_key(order_id, credit):
     return order_id if credit == 0 else f"{order_id}:{credit}"
 
 
-def _credit_cod(repo, card, event, credit):
+def _credit_cod(repo, cards, event, credit):
     cod = event["cod_amount"]
     if cod <= 0:
         return
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     order_id = event["order_id"]
     key = _cod_key(order_id, credit)
     # the fee (and its commission) before the cash: once the cash is posted, everything a
@@ -197,6 +238,7 @@ def _reverse(repo, original, event):
             "posted_at": iso(utcnow()),
             "cause_event_id": event["event_id"],
             "ref": original["ref"],
+            "rate_card_version": original.get("rate_card_version"),
             "reverses": original["_id"],
         }
     )
@@ -233,7 +275,7 @@ def storage_days_due(repo, catch_up_days, now=None):
     return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
 
 
-def charge_storage(repo, card, day, units_by_merchant):
+def charge_storage(repo, cards, day, units_by_merchant):
     """The daily storage fee of `day` (an ended WIB date) per unit each merchant held as it
     ended, once.
 
@@ -246,6 +288,7 @@ def charge_storage(repo, card, day, units_by_merchant):
     start = wib_day_start_utc(day)
     end = iso(wib_day_start_utc(day + timedelta(days=1)))
     event = {"event_id": f"storage-{day.isoformat()}", "occurred_at": iso(start)}
+    card = _card_for(cards, event)
     merchants = repo.get_merchants(units_by_merchant)
     for merchant_id, units in sorted(units_by_merchant.items()):
         merchant = merchants.get(merchant_id)
@@ -258,6 +301,77 @@ def charge_storage(repo, card, day, units_by_merchant):
         _charge_fee(repo, card, merchant, "storage", fee, event, ref)
         charged[merchant_id] = fee
     return charged
+
+
+# --- the rate card's versions ----------------------------------------------------
+
+
+class RateBook:
+    """The rate card's versions in billing's store; `at(when)` is the one in force then.
+
+    Version 1 is the config's rates, stored the first time a card is needed, in force
+    from the start; later versions come from ops through the API."""
+
+    def __init__(self, repo, defaults):
+        self.repo, self.defaults = repo, defaults
+
+    def at(self, when):
+        doc = self.repo.rate_card_at(when)
+        if doc is None:
+            self.repo.add_rate_card(dict(self.defaults.to_doc(), created_at=iso(utcnow())))
+            doc = self.repo.rate_card_at(when)
+        return domain.RateCard.from_doc(doc)
+
+
+def rate_card_view(card, created_at=None, created_by=None):
+    return {
+        "version": card.version,
+        "effective_from": card.effective_from,
+        "currency": domain.CURRENCY,
+        "rates": card.rates(),
+        "created_at": created_at,
+        "created_by": created_by,
+    }
+
+
+def rate_cards(repo, book, now=None):
+    """Every version, oldest first, and the one in force now."""
+    current = book.at(iso(now or utcnow()))
+    return {
+        "in_force": current.version,
+        "versions": [
+            rate_card_view(domain.RateCard.from_doc(d), d.get("created_at"), d.get("created_by"))
+            for d in repo.rate_cards()
+        ],
+    }
+
+
+def add_rate_card(repo, book, data, created_by, now=None):
+    """A new version from `effective_from` (strictly in the future, so nothing posted
+    under an earlier version could ever have been priced otherwise: a version is
+    immutable once in force). Rates not given are those of the version it follows."""
+    now = now or utcnow()
+    effective = data["effective_from"]
+    if effective <= now:
+        raise ValidationFailed(
+            "a rate card takes effect in the future",
+            {"effective_from": ["Must be later than now: versions in force never change."]},
+        )
+    effective = iso(effective)
+    base = book.at(effective).rates()
+    rates = {name: data.get(name, base[name]) for name in domain.RateCard.RATES}
+    for _ in range(10):  # versions numbered 1, 2, 3...: a lost race takes the next number
+        version = repo.last_rate_card_version() + 1
+        card = domain.RateCard(**rates, version=version, effective_from=effective)
+        doc = dict(card.to_doc(), created_at=iso(now), created_by=created_by)
+        if repo.add_rate_card(doc):
+            return rate_card_view(card, doc["created_at"], created_by)
+        if repo.rate_card_from(effective) is not None:
+            raise Conflict(
+                "a rate card takes effect at that time already",
+                {"effective_from": ["Another version starts at this instant."]},
+            )
+    raise Conflict("rate card versions are being added concurrently; try again", {})
 
 
 # --- reads -----------------------------------------------------------------------

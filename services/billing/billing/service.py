@@ -11,10 +11,10 @@ from gudang_common.store import ServiceStore
 
 from . import operations
 from .domain import RateCard
-from .schemas import TopupSchema
+from .schemas import RateCardSchema, TopupSchema
 from .store import BillingRepository
 
-topup_schema = TopupSchema()
+topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
 
 
 class BillingService(base.BaseService):
@@ -24,7 +24,8 @@ class BillingService(base.BaseService):
 
     @property
     def rate_card(self):
-        return RateCard.from_config(self.config)
+        """The rate card's versions: each fee is priced by the one in force at its cause."""
+        return operations.RateBook(self.store, RateCard.from_config(self.config))
 
     # --- RPC (through the gateway) ----------------------------------------
 
@@ -39,6 +40,15 @@ class BillingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def record_topup(self, merchant_id, payload):
         return operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rate_cards(self):
+        return operations.rate_cards(self.store, self.rate_card)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_rate_card(self, payload, created_by):
+        data = load(rate_card_schema, payload)
+        return operations.add_rate_card(self.store, self.rate_card, data, created_by)
 
     @rpc(expected_exceptions=EXPECTED)
     def run_storage_billing(self, day=None):
@@ -81,10 +91,15 @@ class BillingService(base.BaseService):
     @domain_event_handler("shipping", "parcel_booked")
     def on_parcel_booked(self, event):
         operations.pass_through_shipping(self.store, event)
+        operations.charge_label(self.store, self.rate_card, event)
 
     @domain_event_handler("shipping", "parcel_delivered")
     def on_parcel_delivered(self, event):
         operations.settle_cod(self.store, self.rate_card, event)
+
+    @domain_event_handler("shipping", "parcel_returned")
+    def on_parcel_returned(self, event):
+        operations.charge_return_to_sender(self.store, self.rate_card, event)
 
     @domain_event_handler("shipping", "parcel_outcome_corrected")
     def on_parcel_outcome_corrected(self, event):

@@ -22,6 +22,7 @@ class BillingRepository(Repository):
         db.postings.create_index([("merchant_id", ASCENDING), ("occurred_at", DESCENDING)])
         db.postings.create_index([("promoter_id", ASCENDING), ("occurred_at", DESCENDING)])
         db.merchants.create_index([("promoter_id", ASCENDING)])
+        db.rate_cards.create_index([("effective_from", ASCENDING)], unique=True)
 
     # --- parties ----------------------------------------------------------
 
@@ -97,6 +98,27 @@ class BillingRepository(Repository):
             ]
         )
         return {r["_id"]: r["total"] for r in rows}
+
+    # --- rate card versions -------------------------------------------------
+
+    def add_rate_card(self, doc):
+        """Store a version once (its number and its start are both unique)."""
+        return self.insert_once("rate_cards", doc)
+
+    def rate_card_at(self, when):
+        """The version in force at `when`: the latest to start at or before it."""
+        found = self.db.rate_cards.find({"effective_from": {"$lte": when}})
+        return next(iter(found.sort("effective_from", DESCENDING).limit(1)), None)
+
+    def rate_card_from(self, effective_from):
+        return self.db.rate_cards.find_one({"effective_from": effective_from})
+
+    def rate_cards(self):
+        return list(self.db.rate_cards.find().sort("_id", ASCENDING))
+
+    def last_rate_card_version(self):
+        found = list(self.db.rate_cards.find({}, {"_id": 1}).sort("_id", DESCENDING).limit(1))
+        return found[0]["_id"] if found else 0
 
     # --- daily storage runs -----------------------------------------------
 

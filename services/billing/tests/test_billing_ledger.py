@@ -395,9 +395,12 @@ def test_promoter_earnings(world):
     ]
     assert earnings["per_fee"] == [
         {"fee_type": "inbound", "amount": 6000},
-        {"fee_type": "pick_pack", "amount": 750},
-        {"fee_type": "cod_fee", "amount": 450},
         {"fee_type": "storage", "amount": 0},
+        {"fee_type": "pick_pack", "amount": 750},
+        {"fee_type": "packaging", "amount": 0},
+        {"fee_type": "label", "amount": 0},
+        {"fee_type": "cod_fee", "amount": 450},
+        {"fee_type": "rts", "amount": 0},
     ]
     assert sum(e["amount"] for e in earnings["entries"]) == 7200
     assert {e["merchant_id"] for e in earnings["entries"]} == {"mer_1"}
