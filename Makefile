@@ -51,11 +51,13 @@ rabbitmq:
 run: venv rabbitmq
 	$(BIN)/python -m scripts.supervisor run
 
-# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
+# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests;
+# poppler-utils (pdftoppm, pdftotext) opens the invoice PDFs in billing's tests.
 test-tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing with apt"; \
@@ -69,10 +71,12 @@ test: venv rabbitmq test-tools
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# order flow end to end (with the raw nameko baseline), then inventory allocation cost as data grows
+# order flow end to end (with the raw nameko baseline), then inventory allocation cost as data
+# grows, then billing: fee postings per second and a 100,000-order month's invoice
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_inventory
+	$(BIN)/python -m scripts.bench_billing
 
 lint: venv
 	$(BIN)/ruff check .

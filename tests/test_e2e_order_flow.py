@@ -202,3 +202,26 @@ def test_rate_card_versions_through_the_api(api, world):
     after = api.ok("GET", "/admin/rate-cards", ADMIN_KEY)
     assert after["in_force"] == listed["in_force"]
     assert after["versions"][-1]["version"] == made["version"]
+
+
+def test_invoices_through_the_api(api, world):
+    key = world.merchant["api_key"]
+    this_month = today_wib()[:7]
+    status, error = api.request("POST", "/admin/invoices", ADMIN_KEY, {"month": this_month})
+    assert status == 400 and "month" in error["error"]["fields"]
+    status, error = api.request("POST", "/admin/invoices", ADMIN_KEY, {"month": "bulan lalu"})
+    assert status == 400 and "month" in error["error"]["fields"]
+    status, _ = api.request("POST", "/admin/invoices", key, {"month": "2020-01"})
+    assert status == 403
+    # the world's merchant started today: no money in an ended month, so no invoice
+    issued = api.ok(
+        "POST",
+        "/admin/invoices",
+        ADMIN_KEY,
+        {"month": "2020-01", "merchant_id": world.merchant["merchant_id"]},
+    )
+    assert issued == {"month": "2020-01", "issued": []}
+    assert api.ok("GET", "/invoices", key) == {"invoices": []}
+    for ext in ("pdf", "csv"):
+        status, error = api.request("GET", f"/invoices/INV/2020/01/000001.{ext}", key)
+        assert status == 404 and error["error"]["code"] == "NOT_FOUND"

@@ -3,8 +3,9 @@
 Amounts are integer rupiah. A posting's lines sum to zero; a negative amount debits
 its account, a positive one credits it: a fee takes money out of the merchant's
 wallet (negative) and credits revenue (positive). Posting kinds: the fee types
-(inbound, storage, pick_pack, packaging, label, cod_fee, rts), shipping, cod_collected, commission, topup,
-and reversal (the mirror of an earlier posting that proved wrong, never an edit).
+(inbound, storage, pick_pack, packaging, label, cod_fee, rts), shipping,
+cod_collected, commission, topup, ppn (an invoice's VAT), and reversal (the
+mirror of an earlier posting that proved wrong, never an edit).
 """
 
 import re
@@ -18,6 +19,7 @@ COURIER_PAYABLE = "courier:payable"
 COD_CLEARING = "cod:clearing"
 COMMISSION_EXPENSE = "expense:commission"
 BANK_CLEARING = "bank:clearing"
+PPN_PAYABLE = "tax:ppn_payable"
 
 
 EPOCH = "1970-01-01T00:00:00.000Z"  # version 1 (the config's defaults) is in force from the start
@@ -209,6 +211,11 @@ def commission_lines(promoter_id, amount):
 
 def topup_lines(merchant_id, amount):
     return _lines(BANK_CLEARING, wallet_account(merchant_id), amount)
+
+
+def ppn_lines(merchant_id, amount):
+    # invoiced PPN: the merchant pays it, we owe it to the tax office
+    return _lines(wallet_account(merchant_id), PPN_PAYABLE, amount)
 
 
 def reversal_lines(lines):

@@ -1,12 +1,13 @@
 """Billing use cases: register parties, charge fees and their commission, wallets, top-ups."""
 
+import base64
 import logging
 from datetime import date, timedelta
 
-from gudang_common.clock import iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
+from gudang_common.clock import WIB, iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
 
-from . import domain
+from . import domain, invoices
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +373,154 @@ def add_rate_card(repo, book, data, created_by, now=None):
                 {"effective_from": ["Another version starts at this instant."]},
             )
     raise Conflict("rate card versions are being added concurrently; try again", {})
+
+
+# --- invoices ------------------------------------------------------------------
+
+
+def invoice_month(month, now=None):
+    """(year, month) of a WIB calendar month that has ended, or a 400 naming `month`."""
+    try:
+        year, month_no = invoices.parse_month(month)
+    except ValueError:
+        raise ValidationFailed("month must be YYYY-MM", {"month": ["Not YYYY-MM."]}) from None
+    this_month = (now or utcnow()).astimezone(WIB).date().replace(day=1)
+    if invoices.month_start(year, month_no) >= this_month:
+        raise ValidationFailed(
+            "only an ended WIB month can be invoiced",
+            {
+                "month": [
+                    f"Not ended yet (WIB): the last ended month is "
+                    f"{invoices.previous_month(this_month)}."
+                ]
+            },
+        )
+    return year, month_no
+
+
+def _month_bounds(year, month_no):
+    start = wib_day_start_utc(invoices.month_start(year, month_no))
+    end = wib_day_start_utc(invoices.month_start(*invoices.next_month(year, month_no)))
+    return iso(start), iso(end)
+
+
+def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
+    """The merchant's invoice for an ended month, once: None when the month moved no
+    money for it. Steps, each safe to repeat after a crash: the draft (its lines summed
+    from the ledger) keyed by merchant and month; the PPN posting keyed by the same;
+    then the number, claimed without gaps (BillingRepository.claim_invoice_number)."""
+    now = now or utcnow()
+    month = f"{year:04d}-{month_no:02d}"
+    invoice_id = f"{merchant['_id']}:{month}"
+    draft = repo.get_invoice(invoice_id)
+    if draft is None:
+        start, end = _month_bounds(year, month_no)
+        account = domain.wallet_account(merchant["_id"])
+        summary = invoices.summarize(repo.wallet_sums(merchant["_id"], account, start, end))
+        if invoices.is_empty(summary):
+            return None
+        repo.add_invoice(
+            {
+                "_id": invoice_id,
+                "merchant_id": merchant["_id"],
+                "merchant_name": merchant.get("name"),
+                "month": month,
+                "year": year,
+                "month_no": month_no,
+                "issuer": issuer,
+                "period": {"from": start, "to": end},
+                "drafted_at": iso(now),
+                **summary,
+            }
+        )
+        draft = repo.get_invoice(invoice_id)
+    if draft["ppn"] > 0:
+        # the PPN is owed by the merchant once the invoice exists: a posting of its own
+        # (dated when issued, so it never sums into a month's fees)
+        repo.add_posting(
+            {
+                "_id": f"ppn:{invoice_id}",
+                "kind": "ppn",
+                "fee_type": None,
+                "merchant_id": merchant["_id"],
+                "promoter_id": None,
+                "lines": domain.ppn_lines(merchant["_id"], draft["ppn"]),
+                "occurred_at": draft["drafted_at"],
+                "posted_at": iso(now),
+                "cause_event_id": None,
+                "ref": invoice_id,
+            }
+        )
+    repo.claim_invoice_number(issuer, invoice_id, iso(now))
+    return invoice_view(repo.get_invoice(invoice_id))
+
+
+def issue_invoices(repo, month, issuer, merchant_id=None, now=None):
+    """Invoices of an ended month: one merchant's, or every merchant's registered before
+    the month ended (the timer after each month, or ops on demand); idempotent."""
+    year, month_no = invoice_month(month, now)
+    _, end = _month_bounds(year, month_no)
+    if merchant_id is not None:
+        merchant = repo.get_merchant(merchant_id)
+        if merchant is None:
+            raise NotFound(
+                f"merchant {merchant_id} not found", {"merchant_id": ["Unknown merchant."]}
+            )
+        merchants = [merchant]
+    else:
+        merchants = repo.all_merchants()
+    issued = []
+    for merchant in merchants:
+        if merchant.get("registered_at", "") >= end:
+            continue
+        invoice = issue_invoice(repo, merchant, year, month_no, issuer, now)
+        if invoice is not None:
+            issued.append(invoice["number"])
+    return {"month": f"{year:04d}-{month_no:02d}", "issued": issued}
+
+
+def invoice_view(doc):
+    return {
+        k: doc[k]
+        for k in (
+            "number",
+            "issuer",
+            "merchant_id",
+            "merchant_name",
+            "month",
+            "period",
+            "issued_at",
+            "currency",
+            "lines",
+            "fee_subtotal",
+            "ppn_percent",
+            "ppn",
+            "shipping",
+            "total_due",
+            "cod_collected",
+        )
+    }
+
+
+def list_invoices(repo, merchant_id, limit=100):
+    return {"invoices": [invoice_view(d) for d in repo.invoices_of(merchant_id, _limit(limit))]}
+
+
+def invoice_file(repo, merchant_id, number, fmt):
+    """The merchant's invoice as `csv` (text) or `pdf` (base64, RPC carries JSON); another
+    merchant's invoice is not found, like one that does not exist."""
+    doc = repo.invoice_by_number(number)
+    if doc is None or doc["merchant_id"] != merchant_id:
+        raise NotFound(f"invoice {number} not found", {"number": ["Unknown invoice."]})
+    invoice = invoice_view(doc)
+    if fmt == "csv":
+        return {"filename": _filename(number, "csv"), "content": invoices.to_csv(invoice)}
+    content = base64.b64encode(invoices.to_pdf(invoice)).decode("ascii")
+    return {"filename": _filename(number, "pdf"), "content_base64": content}
+
+
+def _filename(number, ext):
+    return number.replace("/", "-") + f".{ext}"
 
 
 # --- reads -----------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Billing service entrypoints: RPC for the gateway, handlers that post fees from events."""
 
+from datetime import date
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gudang_common import service as base
+from gudang_common.clock import today_wib
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
@@ -11,6 +14,7 @@ from gudang_common.store import ServiceStore
 
 from . import operations
 from .domain import RateCard
+from .invoices import previous_month
 from .schemas import RateCardSchema, TopupSchema
 from .store import BillingRepository
 
@@ -49,6 +53,30 @@ class BillingService(base.BaseService):
     def add_rate_card(self, payload, created_by):
         data = load(rate_card_schema, payload)
         return operations.add_rate_card(self.store, self.rate_card, data, created_by)
+
+    @property
+    def invoice_issuer(self):
+        return self.config.get("INVOICE_ISSUER") or "Gudang"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_invoices(self, month, merchant_id=None):
+        return operations.issue_invoices(self.store, month, self.invoice_issuer, merchant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_invoices(self, merchant_id, limit=100):
+        return operations.list_invoices(self.store, merchant_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_file(self, merchant_id, number, fmt):
+        return operations.invoice_file(self.store, merchant_id, number, fmt)
+
+    @timer(interval=300)
+    def monthly_invoices(self):
+        """Once a WIB month has ended, invoice it (idempotent per merchant and month)."""
+        month = previous_month(date.fromisoformat(today_wib()))
+        if self.store.invoice_run(month) is None:
+            issued = operations.issue_invoices(self.store, month, self.invoice_issuer)["issued"]
+            self.store.record_invoice_run(month, issued)
 
     @rpc(expected_exceptions=EXPECTED)
     def run_storage_billing(self, day=None):
