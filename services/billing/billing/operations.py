@@ -151,12 +151,37 @@ def charge_label(repo, cards, event):
     _charge_fee(repo, card, merchant, "label", domain.label_fee(card), event, event["order_id"])
 
 
-def charge_return_to_sender(repo, cards, event):
+def charge_return_to_sender(repo, cards, event, key=None):
     """parcel_returned: handling the parcel that came back undelivered, once per order
     (it earns no COD: nothing was credited for it)."""
     merchant = _merchant(repo, event["merchant_id"])
     card = _card_for(cards, event)
-    _charge_fee(repo, card, merchant, "rts", domain.rts_fee(card), event, event["order_id"])
+    fee = domain.rts_fee(card)
+    _charge_fee(repo, card, merchant, "rts", fee, event, event["order_id"], key=key)
+
+
+class ReturnNotChargedYet(LookupError):
+    """A correction arrived before the return-to-sender fee it reverses; the broker retries."""
+
+
+def correct_return_to_sender(repo, cards, event):
+    """parcel_outcome_corrected: the handling fee follows the corrected outcome, like COD.
+
+    Correction n to returned charges it under key `<order_id>:<n>`; correction n to
+    delivered reverses the one of the outcome before (n-1; 0 is parcel_returned's)."""
+    order_id, n = event["order_id"], event["correction"]
+    if event["outcome"] == "returned":
+        charge_return_to_sender(repo, cards, event, key=f"{order_id}:{n}")
+        return
+    fee_id = f"rts:{order_id}" if n == 1 else f"rts:{order_id}:{n - 1}"
+    fee = repo.get_posting(fee_id)
+    if fee is None:
+        if domain.rts_fee(_card_for(cards, event)) <= 0:
+            return  # a free return posted nothing to reverse
+        raise ReturnNotChargedYet(f"{fee_id} is not posted yet; {event['event_id']} reverses it")
+    for original in (fee, repo.get_posting(f"{fee_id}:commission")):
+        if original is not None:
+            _reverse(repo, original, event)
 
 
 def pass_through_shipping(repo, event):

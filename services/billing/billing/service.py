@@ -132,3 +132,4 @@ class BillingService(base.BaseService):
     @domain_event_handler("shipping", "parcel_outcome_corrected")
     def on_parcel_outcome_corrected(self, event):
         operations.correct_cod(self.store, self.rate_card, event)
+        operations.correct_return_to_sender(self.store, self.rate_card, event)

@@ -132,8 +132,8 @@ class BillingRepository(Repository):
     def wallet_sums(self, merchant_id, account, start, end):
         """The merchant's wallet lines of postings from `start` to `end` (UTC, end
         excluded), summed by posting kind and fee type, by the database in one aggregate
-        over the (merchant_id, occurred_at) index: a month of 100,000 orders is a handful
-        of rows, never a list of postings."""
+        over the (merchant_id, occurred_at) index: a handful of rows, never a list of
+        postings."""
         rows = self.db.postings.aggregate(
             [
                 {

@@ -137,3 +137,43 @@ def test_return_to_sender_handling_once_and_no_cod(world, book):  # noqa: F811
     assert set(posted) == {"rts:ord_rts", "rts:ord_rts:commission"}
     assert operations.wallet(world, "mer_1")["balance"] == -5000
     assert operations.trial_balance(world)["total"] == 0
+
+
+def corrected(n, outcome):
+    return new_event(
+        "parcel_outcome_corrected",
+        merchant_id="mer_1",
+        order_id="ord_rts",
+        awb="JN000000000009",
+        courier="jne",
+        correction=n,
+        previous_outcome="returned" if outcome == "delivered" else "delivered",
+        outcome=outcome,
+        courier_status="delivered" if outcome == "delivered" else "returned",
+        decided_at="2026-11-03T08:00:00.000Z",
+        cod_amount=0,
+    )
+
+
+def test_the_return_fee_follows_a_corrected_outcome(world, book):  # noqa: F811
+    with pytest.raises(operations.ReturnNotChargedYet):  # overtook parcel_returned: retried
+        operations.correct_return_to_sender(world, book, corrected(1, "delivered"))
+    returned = new_event(
+        "parcel_returned",
+        merchant_id="mer_1",
+        order_id="ord_rts",
+        awb="JN000000000009",
+        courier="jne",
+        courier_status="returned",
+    )
+    operations.charge_return_to_sender(world, book, returned)
+    for _ in range(2):  # redelivered: nothing more
+        operations.correct_return_to_sender(world, book, corrected(1, "delivered"))
+    assert operations.wallet(world, "mer_1")["balance"] == 0
+    assert operations.promoter_earnings(world, "pro_1")["total"] == 0
+    operations.correct_return_to_sender(world, book, corrected(2, "returned"))
+    assert operations.wallet(world, "mer_1")["balance"] == -5000
+    operations.correct_return_to_sender(world, book, corrected(3, "delivered"))
+    assert operations.wallet(world, "mer_1")["balance"] == 0
+    assert set(postings(world)) >= {"rts:ord_rts:reversed", "rts:ord_rts:2:reversed"}
+    assert operations.trial_balance(world)["total"] == 0
