@@ -57,6 +57,13 @@ def previous_month(today: date):
     return f"{year:04d}-{month:02d}"
 
 
+def month_due(today: date, grace_days):
+    """The month the timer invoices on `today` (WIB): the previous one, once `grace_days`
+    of the new month have passed, so that facts of the month's last hours that reach
+    billing late (a courier's report, a retried event) are on its invoice; else None."""
+    return previous_month(today) if today.day > grace_days else None
+
+
 def invoice_number(year, month, seq):
     """INV/<year>/<month>/<6 digits>: the billing month, then the issuer's running count."""
     return f"INV/{year:04d}/{month:02d}/{seq:06d}"

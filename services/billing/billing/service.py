@@ -14,7 +14,7 @@ from gudang_common.store import ServiceStore
 
 from . import operations
 from .domain import RateCard
-from .invoices import previous_month
+from .invoices import month_due
 from .schemas import RateCardSchema, TopupSchema
 from .store import BillingRepository
 
@@ -72,9 +72,11 @@ class BillingService(base.BaseService):
 
     @timer(interval=300)
     def monthly_invoices(self):
-        """Once a WIB month has ended, invoice it (idempotent per merchant and month)."""
-        month = previous_month(date.fromisoformat(today_wib()))
-        if self.store.invoice_run(month) is None:
+        """Invoice the last ended WIB month, after its grace days (idempotent per merchant
+        and month)."""
+        grace = int(self.config.get("INVOICE_GRACE_DAYS") or 2)
+        month = month_due(date.fromisoformat(today_wib()), grace)
+        if month is not None and self.store.invoice_run(month) is None:
             issued = operations.issue_invoices(self.store, month, self.invoice_issuer)["issued"]
             self.store.record_invoice_run(month, issued)
 

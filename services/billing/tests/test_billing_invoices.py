@@ -65,6 +65,9 @@ def test_invoice_number_and_months():
         with pytest.raises(ValueError):
             invoices.parse_month(bad)
     assert invoices.previous_month(datetime(2026, 1, 5).date()) == "2025-12"
+    assert invoices.month_due(datetime(2026, 12, 2).date(), 2) is None
+    assert invoices.month_due(datetime(2026, 12, 3).date(), 2) == "2026-11"
+    assert invoices.month_due(datetime(2026, 12, 1).date(), 0) == "2026-11"
 
 
 # --- a month of postings ------------------------------------------------------------
