@@ -429,6 +429,16 @@ def _month_bounds(year, month_no):
     return iso(start), iso(end)
 
 
+def _month_sums(repo, merchant_id, year, month_no):
+    """The month's wallet sums, a WIB day at a time (summarize adds the days up)."""
+    account = domain.wallet_account(merchant_id)
+    day = invoices.month_start(year, month_no)
+    following = invoices.month_start(*invoices.next_month(year, month_no))
+    while day < following:
+        yield from repo.wallet_sums(merchant_id, account, day.isoformat())
+        day += timedelta(days=1)
+
+
 def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
     """The merchant's invoice for an ended month, once: None when the month moved no
     money for it. Steps, each safe to repeat after a crash: the draft (its lines summed
@@ -440,8 +450,7 @@ def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
     draft = repo.get_invoice(invoice_id)
     if draft is None:
         start, end = _month_bounds(year, month_no)
-        account = domain.wallet_account(merchant["_id"])
-        summary = invoices.summarize(repo.wallet_sums(merchant["_id"], account, start, end))
+        summary = invoices.summarize(_month_sums(repo, merchant["_id"], year, month_no))
         if invoices.is_empty(summary):
             return None
         repo.add_invoice(

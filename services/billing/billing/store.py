@@ -7,11 +7,16 @@ the key and changes nothing. Balances are sums over postings, never stored.
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
-from gudang_common.clock import iso, utcnow
+from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
 from .domain import check_balanced
 from .invoices import invoice_number
+
+
+def wib_day(occurred_at):
+    """The WIB calendar day (YYYY-MM-DD) of a stored UTC time."""
+    return parse_iso(occurred_at).astimezone(WIB).date().isoformat()
 
 
 class BillingRepository(Repository):
@@ -26,6 +31,21 @@ class BillingRepository(Repository):
         db.rate_cards.create_index([("effective_from", ASCENDING)], unique=True)
         db.invoices.create_index([("number", ASCENDING)], unique=True, sparse=True)
         db.invoices.create_index([("merchant_id", ASCENDING), ("month", DESCENDING)])
+        db.postings.create_index([("merchant_id", ASCENDING), ("wib_day", ASCENDING)])
+        cls._backfill_wib_day(db)
+
+    @classmethod
+    def _backfill_wib_day(cls, db):
+        """Give postings stored before `wib_day` existed their day, once (a marker says it
+        was done, so a start does not scan the ledger). The day is derived from
+        `occurred_at`, an index key beside the posting's money, which never changes."""
+        if db.migrations.find_one({"_id": "postings.wib_day"}) is not None:
+            return
+        for posting in db.postings.find({"wib_day": {"$exists": False}}, {"occurred_at": 1}):
+            db.postings.update_one(
+                {"_id": posting["_id"]}, {"$set": {"wib_day": wib_day(posting["occurred_at"])}}
+            )
+        db.migrations.update_one({"_id": "postings.wib_day"}, {"$set": {"done": True}}, upsert=True)
 
     # --- parties ----------------------------------------------------------
 
@@ -53,6 +73,8 @@ class BillingRepository(Repository):
     def add_posting(self, posting):
         """Record a posting once; False when its cause was posted already."""
         check_balanced(posting["lines"])
+        # the WIB day of its cause: the key invoices sum a month by, one day at a time
+        posting = dict(posting, wib_day=wib_day(posting["occurred_at"]))
         return self.insert_once("postings", posting)
 
     def get_posting(self, posting_id):
@@ -129,19 +151,15 @@ class BillingRepository(Repository):
         """Every merchant (a cursor: the count grows with merchants, never with orders)."""
         return self.db.merchants.find({}, {"_id": 1, "name": 1, "registered_at": 1})
 
-    def wallet_sums(self, merchant_id, account, start, end):
-        """The merchant's wallet lines of postings from `start` to `end` (UTC, end
-        excluded), summed by posting kind and fee type, by the database in one aggregate
-        over the (merchant_id, occurred_at) index: a handful of rows, never a list of
-        postings."""
+    def wallet_sums(self, merchant_id, account, day):
+        """The merchant's wallet lines of the postings of one WIB `day`, summed by posting
+        kind and fee type, by the database in one aggregate over the (merchant_id,
+        wib_day) index: a handful of rows, never a list of postings. One day at a time
+        because the embedded store materializes what an aggregate matches: memory then
+        follows a day's postings, not a month's (MongoDB streams either way)."""
         rows = self.db.postings.aggregate(
             [
-                {
-                    "$match": {
-                        "merchant_id": merchant_id,
-                        "occurred_at": {"$gte": start, "$lt": end},
-                    }
-                },
+                {"$match": {"merchant_id": merchant_id, "wib_day": day, "lines.account": account}},
                 {"$unwind": "$lines"},
                 {"$match": {"lines.account": account}},
                 {

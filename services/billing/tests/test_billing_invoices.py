@@ -364,3 +364,16 @@ def test_a_crash_after_claiming_leaves_no_gap(world):
     assert retried["number"] == "INV/2026/10/000001"
     third = operations.issue_invoice(world, merchants[2], 2026, 10, ISSUER, NOW)
     assert third["number"] == "INV/2026/10/000003"
+
+
+def test_postings_stored_before_their_wib_day_existed_get_it_once(world):
+    october(world)
+    world.db.postings.update_many({}, {"$unset": {"wib_day": ""}})
+    world.db.migrations.delete_many({})
+    BillingRepository.ensure_indexes(world.db)
+    first = world.get_posting("inbound:r1")
+    assert first["wib_day"] == "2026-10-01"  # 00:00 WIB on 1 October
+    assert world.get_posting("pick_pack:ord_2")["wib_day"] == "2026-10-31"  # 23:59:59.999 WIB
+    assert world.get_posting("inbound:r0")["wib_day"] == "2026-09-30"
+    invoice = operations.issue_invoice(world, world.get_merchant("mer_1"), 2026, 10, ISSUER, NOW)
+    assert invoice["fee_subtotal"] == ledger_month(world, "mer_1")["fees"]
