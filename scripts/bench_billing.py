@@ -10,7 +10,8 @@ process runs on without MONGO_URI.
    posting the fee and its commission: postings written per second.
 2. The invoice: a merchant's month of `--orders` orders bulk-loaded (insert_many) as
    the postings the fees make (pick and pack, label, shipping at cost, and the two
-   commissions: five postings per order), next to another merchant's month; then
+   commissions: five postings per order, with the WIB day billing stores on each),
+   next to another merchant's month; then
    `issue_invoice` once, timed, with the process's peak resident memory during it
    (the peak is reset just before, through /proc/self/clear_refs), after a first
    query has built the embedded store's in-memory query index, as a running
@@ -31,7 +32,7 @@ from datetime import UTC, datetime
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from billing import domain, operations  # noqa: E402
-from billing.store import BillingRepository  # noqa: E402
+from billing.store import BillingRepository, wib_day  # noqa: E402
 from gudang_common.events import new_event  # noqa: E402
 from gudang_common.store import open_database  # noqa: E402
 
@@ -104,6 +105,7 @@ def month_of_postings(merchant_id, promoter_id, orders):
     for i in range(orders):
         when = datetime.fromtimestamp(MONTH_START.timestamp() - 7 * 3600 + i * span / orders, UTC)
         at = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        day = wib_day(at)
         order_id = f"{merchant_id}_o{i}"
         for kind, lines in (
             ("pick_pack", domain.fee_lines(merchant_id, "pick_pack", 3500)),
@@ -119,6 +121,7 @@ def month_of_postings(merchant_id, promoter_id, orders):
                 "promoter_id": None,
                 "lines": lines,
                 "occurred_at": at,
+                "wib_day": day,
                 "posted_at": at,
                 "cause_event_id": None,
                 "ref": order_id,
@@ -135,6 +138,7 @@ def month_of_postings(merchant_id, promoter_id, orders):
                         promoter_id, 350 if kind == "pick_pack" else 100
                     ),
                     "occurred_at": at,
+                    "wib_day": day,
                     "posted_at": at,
                     "cause_event_id": None,
                     "ref": order_id,
