@@ -65,11 +65,13 @@ prometheus:
 run: venv rabbitmq prometheus
 	$(BIN)/python -m scripts.supervisor run
 
-# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
+# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests;
+# poppler-utils (pdftoppm, pdftotext) opens the invoice PDFs in billing's tests.
 test-tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing with apt"; \
@@ -84,11 +86,13 @@ test: venv rabbitmq test-tools
 	$(BIN)/python -m pytest
 
 # order flow end to end (with the raw nameko baseline), inventory allocation cost as data grows,
-# then an order import of 10,000 file rows (rows/s, gateway memory)
+# an order import of 10,000 file rows (rows/s, gateway memory), then billing: fee postings per
+# second and a 100,000-order month's invoice
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
+	$(BIN)/python -m scripts.bench_billing
 
 # kill -9, cut connections, replay courier reports under a steady order flow; count the damage
 chaos: venv rabbitmq

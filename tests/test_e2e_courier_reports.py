@@ -48,7 +48,22 @@ def report(api, awb, status, at, reason=None):
 
 def cod_entries(api, world, order_id):
     wallet = api.ok("GET", "/wallet?limit=500", world.merchant["api_key"])
-    return [e for e in wallet["entries"] if e["ref"] == order_id and e["kind"] in COD_KINDS]
+    return [
+        e
+        for e in wallet["entries"]
+        if e["ref"] == order_id
+        and e["kind"] in COD_KINDS
+        and not e.get("reverses", "").startswith("rts:")  # the return's fee is its own
+    ]
+
+
+def rts_entries(api, world, order_id):
+    wallet = api.ok("GET", "/wallet?limit=500", world.merchant["api_key"])
+    return [
+        e
+        for e in wallet["entries"]
+        if e["ref"] == order_id and (e["kind"] == "rts" or e.get("reverses", "").startswith("rts:"))
+    ]
 
 
 def wait_cod(api, world, order_id, kinds, net):
@@ -94,6 +109,14 @@ def test_a_late_delivery_stamped_before_the_return_corrects_the_outcome_everywhe
     wait_cod(api, world, order_id, ["cod_collected", "cod_fee"], COD - COD_FEE)
     # and nothing is coming back: the return the first report opened is withdrawn
     eventually(lambda: open_return(api, world, order_id) is None, what="the return withdrawn")
+    # and the return-to-sender fee the return cost is reversed by a new posting
+    eventually(
+        lambda: (
+            sorted(e["kind"] for e in rts_entries(api, world, order_id)) == ["reversal", "rts"]
+            and sum(e["amount"] for e in rts_entries(api, world, order_id)) == 0
+        ),
+        what="the return's fee reversed",
+    )
 
 
 def test_a_return_stamped_before_a_credited_delivery_reverses_the_cod(platform, api, world):

@@ -3,6 +3,7 @@ through the five real service processes and a real RabbitMQ."""
 
 import pytest
 
+from gudang_common.clock import today_wib, yesterday_wib
 from scripts.simulate import deliver, eventually, place_order, register_world, work_pick_lists
 from tests.conftest import ADMIN_KEY, COURIER_SECRET
 
@@ -66,9 +67,10 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
 
     eventually(shipped_out, what="the packed unit to leave on-hand")
 
-    # money: inbound 40 units x 500, pick & pack 3,000, shipping, COD collected 150,000, COD fee 3%
+    # money: inbound 40 units x 500, pick & pack 3,000, label 1,000, shipping, COD collected
+    # 150,000, COD fee 3%
     shipping_cost = parcel["shipping_cost"]
-    expected = -40 * 500 - 3_000 - shipping_cost + 150_000 - 4_500
+    expected = -40 * 500 - 3_000 - 1_000 - shipping_cost + 150_000 - 4_500
 
     def wallet_settled():
         wallet = api.ok("GET", "/wallet", world.merchant["api_key"])
@@ -78,17 +80,18 @@ def test_happy_path_from_intake_to_delivery_with_fees_and_commission(api, world)
     assert wallet["currency"] == "IDR"
     assert sum(e["amount"] for e in wallet["entries"]) == expected
 
-    # the promoter earns 10% of the platform fees (not of the shipping pass-through)
+    # the promoter earns 10% of the platform fees (not of the shipping pass-through):
+    # 2,000 inbound + 300 pick & pack + 100 label + 450 COD fee
     earnings = eventually(
         lambda: (
             (e := api.ok("GET", "/promoters/me/earnings", world.promoter["api_key"]))["total"]
-            == 2_750
+            == 2_850
             and e
         ),
         what="promoter earnings",
     )
     assert earnings["per_merchant"][0]["merchant_id"] == world.merchant["merchant_id"]
-    assert earnings["per_merchant"][0]["amount"] == 2_750
+    assert earnings["per_merchant"][0]["amount"] == 2_850
 
     # a buyer can follow the parcel by AWB without an account, without personal data
     public = api.ok("GET", f"/track/{booked}")
@@ -158,17 +161,67 @@ def test_every_service_serves_valid_prometheus_metrics(platform, api, world):
     assert 'gudang_entrypoint_latency_seconds_bucket{entrypoint="create_order"' in gateway
 
 
-def test_daily_storage_fee_is_charged_once_per_day(api, world):
+def test_storage_is_billed_for_ended_days_from_what_was_held_then(api, world):
+    """The world's merchant registered and received its stock today: yesterday costs it
+    nothing; today and future days cannot be billed; an ended day runs once."""
     key = world.merchant["api_key"]
-    units = sum(s["on_hand"] for s in api.ok("GET", "/stock", key)["stock"])
     before = api.ok("GET", "/wallet", key)["balance"]
-    run = api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})
-    assert run["charged"][world.merchant["merchant_id"]] == units * 15
-    api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2026-11-22"})  # again: no effect
+    yesterday = yesterday_wib().isoformat()
+    run = api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": yesterday})
+    assert run["day"] == yesterday
+    assert world.merchant["merchant_id"] not in run["charged"]
+    api.ok("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "2020-01-01"})
     wallet = api.ok("GET", "/wallet", key)
-    assert wallet["balance"] == before - units * 15
-    assert [e["kind"] for e in wallet["entries"]].count("storage") == 1
-    status, error = api.request("POST", "/admin/storage-billing", key, {"day": "2026-11-22"})
+    assert wallet["balance"] == before
+    assert [e["kind"] for e in wallet["entries"]].count("storage") == 0
+    for day in (today_wib(), "2099-01-01", "kemarin"):
+        status, error = api.request("POST", "/admin/storage-billing", ADMIN_KEY, {"day": day})
+        assert status == 400 and "day" in error["error"]["fields"], day
+    status, error = api.request("POST", "/admin/storage-billing", key, {"day": yesterday})
     assert status == 403
-    status, error = api.request("POST", "/admin/storage-billing", ADMIN_KEY, {"day": "kemarin"})
-    assert status == 400 and "day" in error["error"]["fields"]
+
+
+def test_rate_card_versions_through_the_api(api, world):
+    listed = api.ok("GET", "/admin/rate-cards", ADMIN_KEY)
+    assert listed["versions"][0]["version"] == 1
+    assert listed["versions"][0]["rates"]["pick_pack_per_order"] == 3000
+    status, error = api.request(
+        "POST", "/admin/rate-cards", ADMIN_KEY, {"effective_from": "2020-01-01T00:00:00+07:00"}
+    )
+    assert status == 400 and "effective_from" in error["error"]["fields"]
+    status, _ = api.request("GET", "/admin/rate-cards", world.merchant["api_key"])
+    assert status == 403
+    made = api.ok(
+        "POST",
+        "/admin/rate-cards",
+        ADMIN_KEY,
+        {"effective_from": "2099-01-01T00:00:00+07:00", "label_per_parcel": 1500},
+    )
+    assert made["effective_from"] == "2098-12-31T17:00:00.000Z"
+    assert made["rates"]["label_per_parcel"] == 1500
+    after = api.ok("GET", "/admin/rate-cards", ADMIN_KEY)
+    assert after["in_force"] == listed["in_force"]
+    assert after["versions"][-1]["version"] == made["version"]
+
+
+def test_invoices_through_the_api(api, world):
+    key = world.merchant["api_key"]
+    this_month = today_wib()[:7]
+    status, error = api.request("POST", "/admin/invoices", ADMIN_KEY, {"month": this_month})
+    assert status == 400 and "month" in error["error"]["fields"]
+    status, error = api.request("POST", "/admin/invoices", ADMIN_KEY, {"month": "bulan lalu"})
+    assert status == 400 and "month" in error["error"]["fields"]
+    status, _ = api.request("POST", "/admin/invoices", key, {"month": "2020-01"})
+    assert status == 403
+    # the world's merchant started today: no money in an ended month, so no invoice
+    issued = api.ok(
+        "POST",
+        "/admin/invoices",
+        ADMIN_KEY,
+        {"month": "2020-01", "merchant_id": world.merchant["merchant_id"]},
+    )
+    assert issued == {"month": "2020-01", "issued": []}
+    assert api.ok("GET", "/invoices", key) == {"invoices": []}
+    for ext in ("pdf", "csv"):
+        status, error = api.request("GET", f"/invoices/INV/2020/01/000001.{ext}", key)
+        assert status == 404 and error["error"]["code"] == "NOT_FOUND"

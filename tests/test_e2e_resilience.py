@@ -138,7 +138,10 @@ def test_kill_9_while_orders_flow_loses_nothing_and_charges_once(platform, api, 
     # every fee charged exactly once per cause
     cod_orders = [oid for n, oid in enumerate(placed) if n % 2]
     shipping = sum(order(api, world, oid)["shipping_cost"] for oid in placed)
-    expected = -3 * 200 * 500 - n_orders * 3_000 - shipping + len(cod_orders) * (100_000 - 3_000)
+    labels = n_orders * 1_000
+    expected = (
+        -3 * 200 * 500 - n_orders * 3_000 - labels - shipping + len(cod_orders) * (100_000 - 3_000)
+    )
 
     def settled():
         wallet = api.ok("GET", "/wallet?limit=1000", world.merchant["api_key"])

@@ -32,7 +32,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import egress, i18n, imports, inventory_routes, notify, pages, webhooks
+from . import billing_routes, egress, i18n, imports, inventory_routes, notify, pages, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -92,7 +92,9 @@ def _timeline_handler(source, event_type):
     return handler
 
 
-class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
+class GatewayService(
+    billing_routes.BillingRoutes, inventory_routes.InventoryRoutes, base.BaseService
+):
     name = "gateway"
     store = ServiceStore(GatewayRepository)
     inventory = BoundedRpcProxy("inventory")

@@ -37,6 +37,7 @@ SUBSCRIPTIONS = [
     ("billing", "packing", "order_packed"),
     ("billing", "shipping", "parcel_booked"),
     ("billing", "shipping", "parcel_delivered"),
+    ("billing", "shipping", "parcel_returned"),
     ("billing", "shipping", "parcel_outcome_corrected"),
     ("inventory", "shipping", "parcel_outcome_corrected"),
 ] + [

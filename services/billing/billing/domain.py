@@ -3,54 +3,105 @@
 Amounts are integer rupiah. A posting's lines sum to zero; a negative amount debits
 its account, a positive one credits it: a fee takes money out of the merchant's
 wallet (negative) and credits revenue (positive). Posting kinds: the fee types
-(inbound, pick_pack, cod_fee, storage), shipping, cod_collected, commission, topup,
-and reversal (the mirror of an earlier posting that proved wrong, never an edit).
+(inbound, storage, pick_pack, packaging, label, cod_fee, rts), shipping,
+cod_collected, commission, topup, ppn (an invoice's VAT), and reversal (the
+mirror of an earlier posting that proved wrong, never an edit).
 """
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field
 
 CURRENCY = "IDR"
-FEE_TYPES = ("inbound", "pick_pack", "cod_fee", "storage")
+FEE_TYPES = ("inbound", "storage", "pick_pack", "packaging", "label", "cod_fee", "rts")
 BPS = 10000  # basis points in a whole
 
 COURIER_PAYABLE = "courier:payable"
 COD_CLEARING = "cod:clearing"
 COMMISSION_EXPENSE = "expense:commission"
 BANK_CLEARING = "bank:clearing"
+PPN_PAYABLE = "tax:ppn_payable"
+
+
+EPOCH = "1970-01-01T00:00:00.000Z"  # version 1 (the config's defaults) is in force from the start
+BOX_CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
 
 @dataclass(frozen=True)
 class RateCard:
+    """One version of the rate card: what each fee costs from `effective_from` (UTC) on."""
+
     inbound_per_unit: int = 500
     pick_pack_per_order: int = 3000
     pick_pack_per_extra_item: int = 500
     cod_fee_bps: int = 300
+    cod_fee_min: int = 0
     commission_bps: int = 1000
     storage_per_unit_day: int = 15
+    label_per_parcel: int = 1000
+    rts_per_parcel: int = 5000
+    packaging_by_box: dict = field(default_factory=dict)  # box code -> rupiah per box
+    version: int = 1
+    effective_from: str = EPOCH
 
     CONFIG_KEYS = {
         "inbound_per_unit": "RATE_INBOUND_PER_UNIT",
         "pick_pack_per_order": "RATE_PICK_PACK_PER_ORDER",
         "pick_pack_per_extra_item": "RATE_PICK_PACK_PER_EXTRA_ITEM",
         "cod_fee_bps": "RATE_COD_FEE_BPS",
+        "cod_fee_min": "RATE_COD_FEE_MIN",
         "commission_bps": "RATE_COMMISSION_BPS",
         "storage_per_unit_day": "RATE_STORAGE_PER_UNIT_DAY",
+        "label_per_parcel": "RATE_LABEL_PER_PARCEL",
+        "rts_per_parcel": "RATE_RTS_PER_PARCEL",
     }
+    RATES = tuple(CONFIG_KEYS) + ("packaging_by_box",)
 
     @classmethod
     def from_config(cls, config):
-        """The defaults, overridden by whatever the config sets (whole non-negative numbers)."""
+        """Version 1: the defaults, overridden by whatever the config sets (whole
+        non-negative numbers; `RATE_PACKAGING_BY_BOX` as `BOX-S:1500,BOX-M:2500`)."""
         values = {}
-        for field in fields(cls):
-            raw = config.get(cls.CONFIG_KEYS[field.name])
+        for name, key in cls.CONFIG_KEYS.items():
+            raw = config.get(key)
             if raw is None or raw == "":
                 continue
-            if isinstance(raw, bool) or isinstance(raw, float) or not str(raw).isdigit():
-                raise ValueError(
-                    f"{cls.CONFIG_KEYS[field.name]} must be a whole number, not {raw!r}"
-                )
-            values[field.name] = int(raw)
+            values[name] = _whole(raw, key)
+        boxes = config.get("RATE_PACKAGING_BY_BOX")
+        if boxes:
+            values["packaging_by_box"] = _box_fees(str(boxes))
         return cls(**values)
+
+    def at(self, when):
+        """A card on its own is in force at any time (tests and tools pass one card)."""
+        return self
+
+    def rates(self):
+        """The rates alone, as stored and shown."""
+        return {name: getattr(self, name) for name in self.RATES}
+
+    def to_doc(self):
+        return {"_id": self.version, "effective_from": self.effective_from, **self.rates()}
+
+    @classmethod
+    def from_doc(cls, doc):
+        known = {name: doc[name] for name in cls.RATES if name in doc}
+        return cls(**known, version=doc["_id"], effective_from=doc["effective_from"])
+
+
+def _whole(raw, key):
+    if isinstance(raw, bool) or isinstance(raw, float) or not str(raw).isdigit():
+        raise ValueError(f"{key} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def _box_fees(text):
+    fees = {}
+    for pair in text.split(","):
+        code, sep, fee = pair.strip().partition(":")
+        if not sep or not re.match(BOX_CODE, code):
+            raise ValueError(f"RATE_PACKAGING_BY_BOX: {pair!r} is not BOX-CODE:rupiah")
+        fees[code] = _whole(fee.strip(), f"RATE_PACKAGING_BY_BOX {code}")
+    return fees
 
 
 def inbound_fee(card, units_good):
@@ -69,8 +120,28 @@ def storage_fee(card, units):
 
 
 def cod_fee(card, cod_amount):
-    """The COD fee, rounded half up to the rupiah."""
-    return (cod_amount * card.cod_fee_bps + BPS // 2) // BPS
+    """The COD fee: its percentage rounded half up to the rupiah, at least the card's
+    minimum, and never more than the cash collected."""
+    if cod_amount <= 0:
+        return 0
+    share = (cod_amount * card.cod_fee_bps + BPS // 2) // BPS
+    return min(max(share, card.cod_fee_min), cod_amount)
+
+
+def label_fee(card):
+    """The courier label (AWB) printed for a booked parcel."""
+    return card.label_per_parcel
+
+
+def packaging_fee(card, box):
+    """The box an order was packed in; no box named, or one the card has no price for
+    (the box catalog comes with the packing station), costs nothing."""
+    return card.packaging_by_box.get(box, 0) if box else 0
+
+
+def rts_fee(card):
+    """Handling a parcel that came back to the warehouse undelivered (return to sender)."""
+    return card.rts_per_parcel
 
 
 def commission(card, fee):
@@ -140,6 +211,11 @@ def commission_lines(promoter_id, amount):
 
 def topup_lines(merchant_id, amount):
     return _lines(BANK_CLEARING, wallet_account(merchant_id), amount)
+
+
+def ppn_lines(merchant_id, amount):
+    # invoiced PPN: the merchant pays it, we owe it to the tax office
+    return _lines(wallet_account(merchant_id), PPN_PAYABLE, amount)
 
 
 def reversal_lines(lines):

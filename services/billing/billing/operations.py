@@ -1,11 +1,13 @@
 """Billing use cases: register parties, charge fees and their commission, wallets, top-ups."""
 
+import base64
 import logging
+from datetime import date, timedelta
 
-from gudang_common.clock import iso, parse_iso, utcnow
+from gudang_common.clock import WIB, iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
 
-from . import domain
+from . import domain, invoices
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,18 @@ def _when(event):
 # --- postings --------------------------------------------------------------------
 
 
-def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, promoter_id=None):
+def _post(
+    repo,
+    posting_id,
+    kind,
+    merchant,
+    lines,
+    event,
+    ref,
+    fee_type=None,
+    promoter_id=None,
+    rate_card_version=None,
+):
     return repo.add_posting(
         {
             "_id": posting_id,
@@ -72,6 +85,7 @@ def _post(repo, posting_id, kind, merchant, lines, event, ref, fee_type=None, pr
             "posted_at": iso(utcnow()),
             "cause_event_id": event["event_id"],
             "ref": ref,
+            "rate_card_version": rate_card_version,
         }
     )
 
@@ -80,6 +94,7 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
     """A platform fee and the referring promoter's commission on it, each once per cause
     (`key`, by default the reference).
 
+    `card` is the version in force when the cause happened; both postings name it.
     The commission is tried even when the fee was posted before: a crash between
     the two inserts is healed by the redelivery.
     """
@@ -87,7 +102,8 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
         return
     fee_id = f"{fee_type}:{key or ref}"
     lines = domain.fee_lines(merchant["_id"], fee_type, amount)
-    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type=fee_type)
+    version = card.version
+    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version)
     promoter_id = merchant.get("promoter_id")
     earned = domain.commission(card, amount)
     if promoter_id and earned > 0:
@@ -101,20 +117,71 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
             ref,
             fee_type=fee_type,
             promoter_id=promoter_id,
+            rate_card_version=version,
         )
 
 
-def charge_inbound(repo, card, event):
+def _card_for(cards, event):
+    """The rate card version in force when the event's cause happened."""
+    return cards.at(_when(event))
+
+
+def charge_inbound(repo, cards, event):
     """stock_received: per good unit received; keyed by the receipt (one inbound has several)."""
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     fee = domain.inbound_fee(card, event["units_good"])
     _charge_fee(repo, card, merchant, "inbound", fee, event, event["receipt_id"])
 
 
-def charge_pick_pack(repo, card, event):
+def charge_pick_pack(repo, cards, event):
+    """order_packed: pick and pack per order and extra item, and the box it went in."""
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     fee = domain.pick_pack_fee(card, event["lines"])
     _charge_fee(repo, card, merchant, "pick_pack", fee, event, event["order_id"])
+    box = domain.packaging_fee(card, (event.get("package") or {}).get("box"))
+    _charge_fee(repo, card, merchant, "packaging", box, event, event["order_id"])
+
+
+def charge_label(repo, cards, event):
+    """parcel_booked: the courier label (AWB) printed for the parcel, once per order."""
+    merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
+    _charge_fee(repo, card, merchant, "label", domain.label_fee(card), event, event["order_id"])
+
+
+def charge_return_to_sender(repo, cards, event, key=None):
+    """parcel_returned: handling the parcel that came back undelivered, once per order
+    (it earns no COD: nothing was credited for it)."""
+    merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
+    fee = domain.rts_fee(card)
+    _charge_fee(repo, card, merchant, "rts", fee, event, event["order_id"], key=key)
+
+
+class ReturnNotChargedYet(LookupError):
+    """A correction arrived before the return-to-sender fee it reverses; the broker retries."""
+
+
+def correct_return_to_sender(repo, cards, event):
+    """parcel_outcome_corrected: the handling fee follows the corrected outcome, like COD.
+
+    Correction n to returned charges it under key `<order_id>:<n>`; correction n to
+    delivered reverses the one of the outcome before (n-1; 0 is parcel_returned's)."""
+    order_id, n = event["order_id"], event["correction"]
+    if event["outcome"] == "returned":
+        charge_return_to_sender(repo, cards, event, key=f"{order_id}:{n}")
+        return
+    fee_id = f"rts:{order_id}" if n == 1 else f"rts:{order_id}:{n - 1}"
+    fee = repo.get_posting(fee_id)
+    if fee is None:
+        if domain.rts_fee(_card_for(cards, event)) <= 0:
+            return  # a free return posted nothing to reverse
+        raise ReturnNotChargedYet(f"{fee_id} is not posted yet; {event['event_id']} reverses it")
+    for original in (fee, repo.get_posting(f"{fee_id}:commission")):
+        if original is not None:
+            _reverse(repo, original, event)
 
 
 def pass_through_shipping(repo, event):
@@ -135,11 +202,12 @@ def _cod_key(order_id, credit):
     return order_id if credit == 0 else f"{order_id}:{credit}"
 
 
-def _credit_cod(repo, card, event, credit):
+def _credit_cod(repo, cards, event, credit):
     cod = event["cod_amount"]
     if cod <= 0:
         return
     merchant = _merchant(repo, event["merchant_id"])
+    card = _card_for(cards, event)
     order_id = event["order_id"]
     key = _cod_key(order_id, credit)
     # the fee (and its commission) before the cash: once the cash is posted, everything a
@@ -196,28 +264,297 @@ def _reverse(repo, original, event):
             "posted_at": iso(utcnow()),
             "cause_event_id": event["event_id"],
             "ref": original["ref"],
+            "rate_card_version": original.get("rate_card_version"),
             "reverses": original["_id"],
         }
     )
 
 
-def charge_storage(repo, card, day, units_by_merchant):
-    """The daily storage fee of `day` (a WIB date) for every merchant with stock, once.
+def storage_day(day=None, now=None):
+    """The WIB day to bill: `day` (YYYY-MM-DD) if it has ended, by default yesterday."""
+    yesterday = yesterday_wib(now)
+    if day is None:
+        return yesterday
+    try:
+        parsed = date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
+    if parsed > yesterday:
+        raise ValidationFailed(
+            "only an ended WIB day can be billed",
+            {"day": [f"Not ended yet (WIB): the last ended day is {yesterday.isoformat()}."]},
+        )
+    return parsed
+
+
+def storage_days_due(repo, catch_up_days, now=None):
+    """Ended WIB days not billed yet, oldest first: those after the last billed day, at
+    most `catch_up_days` back (older gaps are for ops to bill by hand); only yesterday
+    when nothing was ever billed."""
+    yesterday = yesterday_wib(now)
+    last = repo.last_storage_run()
+    first = yesterday - timedelta(days=max(catch_up_days, 1) - 1)
+    if last is not None:
+        first = max(first, date.fromisoformat(last) + timedelta(days=1))
+    else:
+        first = yesterday
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def charge_storage(repo, cards, day, units_by_merchant):
+    """The daily storage fee of `day` (an ended WIB date) per unit each merchant held as it
+    ended, once.
 
     Keyed by merchant and day, so running the day again (a timer tick after a crash,
-    or staff asking for it) charges nothing twice. Merchants billing does not know
-    yet are left for the next run rather than failing the others."""
+    or staff asking for it) charges nothing twice. The fee happened on that day: it
+    takes the day's start as its time (its month on the invoice, its rate card). A
+    merchant registered after the day ended owes nothing for it; merchants billing
+    does not know yet are left for the next run rather than failing the others."""
     charged = {}
-    event = {"event_id": f"storage-{day}", "occurred_at": iso(utcnow())}
+    start = wib_day_start_utc(day)
+    end = iso(wib_day_start_utc(day + timedelta(days=1)))
+    event = {"event_id": f"storage-{day.isoformat()}", "occurred_at": iso(start)}
+    card = _card_for(cards, event)
     merchants = repo.get_merchants(units_by_merchant)
     for merchant_id, units in sorted(units_by_merchant.items()):
         merchant = merchants.get(merchant_id)
-        fee = domain.storage_fee(card, units)
-        if merchant is None or fee <= 0:
+        if merchant is None or merchant["registered_at"] >= end:
             continue
-        _charge_fee(repo, card, merchant, "storage", fee, event, f"{merchant_id}:{day}")
+        fee = domain.storage_fee(card, units)
+        if fee <= 0:
+            continue
+        ref = f"{merchant_id}:{day.isoformat()}"
+        _charge_fee(repo, card, merchant, "storage", fee, event, ref)
         charged[merchant_id] = fee
     return charged
+
+
+# --- the rate card's versions ----------------------------------------------------
+
+
+class RateBook:
+    """The rate card's versions in billing's store; `at(when)` is the one in force then.
+
+    Version 1 is the config's rates, stored the first time a card is needed, in force
+    from the start; later versions come from ops through the API."""
+
+    def __init__(self, repo, defaults):
+        self.repo, self.defaults = repo, defaults
+
+    def at(self, when):
+        doc = self.repo.rate_card_at(when)
+        if doc is None:
+            self.repo.add_rate_card(dict(self.defaults.to_doc(), created_at=iso(utcnow())))
+            doc = self.repo.rate_card_at(when)
+        return domain.RateCard.from_doc(doc)
+
+
+def rate_card_view(card, created_at=None, created_by=None):
+    return {
+        "version": card.version,
+        "effective_from": card.effective_from,
+        "currency": domain.CURRENCY,
+        "rates": card.rates(),
+        "created_at": created_at,
+        "created_by": created_by,
+    }
+
+
+def rate_cards(repo, book, now=None):
+    """Every version, oldest first, and the one in force now."""
+    current = book.at(iso(now or utcnow()))
+    return {
+        "in_force": current.version,
+        "versions": [
+            rate_card_view(domain.RateCard.from_doc(d), d.get("created_at"), d.get("created_by"))
+            for d in repo.rate_cards()
+        ],
+    }
+
+
+def add_rate_card(repo, book, data, created_by, now=None):
+    """A new version from `effective_from` (strictly in the future, so nothing posted
+    under an earlier version could ever have been priced otherwise: a version is
+    immutable once in force). Rates not given are those of the version it follows."""
+    now = now or utcnow()
+    effective = data["effective_from"]
+    if effective <= now:
+        raise ValidationFailed(
+            "a rate card takes effect in the future",
+            {"effective_from": ["Must be later than now: versions in force never change."]},
+        )
+    effective = iso(effective)
+    base = book.at(effective).rates()
+    rates = {name: data.get(name, base[name]) for name in domain.RateCard.RATES}
+    for _ in range(10):  # versions numbered 1, 2, 3...: a lost race takes the next number
+        version = repo.last_rate_card_version() + 1
+        card = domain.RateCard(**rates, version=version, effective_from=effective)
+        doc = dict(card.to_doc(), created_at=iso(now), created_by=created_by)
+        if repo.add_rate_card(doc):
+            return rate_card_view(card, doc["created_at"], created_by)
+        if repo.rate_card_from(effective) is not None:
+            raise Conflict(
+                "a rate card takes effect at that time already",
+                {"effective_from": ["Another version starts at this instant."]},
+            )
+    raise Conflict("rate card versions are being added concurrently; try again", {})
+
+
+# --- invoices ------------------------------------------------------------------
+
+
+def invoice_month(month, now=None):
+    """(year, month) of a WIB calendar month that has ended, or a 400 naming `month`."""
+    try:
+        year, month_no = invoices.parse_month(month)
+    except ValueError:
+        raise ValidationFailed("month must be YYYY-MM", {"month": ["Not YYYY-MM."]}) from None
+    this_month = (now or utcnow()).astimezone(WIB).date().replace(day=1)
+    if invoices.month_start(year, month_no) >= this_month:
+        raise ValidationFailed(
+            "only an ended WIB month can be invoiced",
+            {
+                "month": [
+                    f"Not ended yet (WIB): the last ended month is "
+                    f"{invoices.previous_month(this_month)}."
+                ]
+            },
+        )
+    return year, month_no
+
+
+def _month_bounds(year, month_no):
+    start = wib_day_start_utc(invoices.month_start(year, month_no))
+    end = wib_day_start_utc(invoices.month_start(*invoices.next_month(year, month_no)))
+    return iso(start), iso(end)
+
+
+def _month_sums(repo, merchant_id, year, month_no):
+    """The month's wallet sums, a WIB day at a time (summarize adds the days up)."""
+    account = domain.wallet_account(merchant_id)
+    day = invoices.month_start(year, month_no)
+    following = invoices.month_start(*invoices.next_month(year, month_no))
+    while day < following:
+        yield from repo.wallet_sums(merchant_id, account, day.isoformat())
+        day += timedelta(days=1)
+
+
+def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
+    """The merchant's invoice for an ended month, once: None when the month moved no
+    money for it. Steps, each safe to repeat after a crash: the draft (its lines summed
+    from the ledger) keyed by merchant and month; the PPN posting keyed by the same;
+    then the number, claimed without gaps (BillingRepository.claim_invoice_number)."""
+    now = now or utcnow()
+    month = f"{year:04d}-{month_no:02d}"
+    invoice_id = f"{merchant['_id']}:{month}"
+    draft = repo.get_invoice(invoice_id)
+    if draft is None:
+        start, end = _month_bounds(year, month_no)
+        summary = invoices.summarize(_month_sums(repo, merchant["_id"], year, month_no))
+        if invoices.is_empty(summary):
+            return None
+        repo.add_invoice(
+            {
+                "_id": invoice_id,
+                "merchant_id": merchant["_id"],
+                "merchant_name": merchant.get("name"),
+                "month": month,
+                "year": year,
+                "month_no": month_no,
+                "issuer": issuer,
+                "period": {"from": start, "to": end},
+                "drafted_at": iso(now),
+                **summary,
+            }
+        )
+        draft = repo.get_invoice(invoice_id)
+    if draft["ppn"] > 0:
+        # the PPN is owed by the merchant once the invoice exists: a posting of its own
+        # (dated when issued, so it never sums into a month's fees)
+        repo.add_posting(
+            {
+                "_id": f"ppn:{invoice_id}",
+                "kind": "ppn",
+                "fee_type": None,
+                "merchant_id": merchant["_id"],
+                "promoter_id": None,
+                "lines": domain.ppn_lines(merchant["_id"], draft["ppn"]),
+                "occurred_at": draft["drafted_at"],
+                "posted_at": iso(now),
+                "cause_event_id": None,
+                "ref": invoice_id,
+            }
+        )
+    repo.claim_invoice_number(issuer, invoice_id, iso(now))
+    return invoice_view(repo.get_invoice(invoice_id))
+
+
+def issue_invoices(repo, month, issuer, merchant_id=None, now=None):
+    """Invoices of an ended month: one merchant's, or every merchant's registered before
+    the month ended (the timer after each month, or ops on demand); idempotent."""
+    year, month_no = invoice_month(month, now)
+    _, end = _month_bounds(year, month_no)
+    if merchant_id is not None:
+        merchant = repo.get_merchant(merchant_id)
+        if merchant is None:
+            raise NotFound(
+                f"merchant {merchant_id} not found", {"merchant_id": ["Unknown merchant."]}
+            )
+        merchants = [merchant]
+    else:
+        merchants = repo.all_merchants()
+    issued = []
+    for merchant in merchants:
+        if merchant.get("registered_at", "") >= end:
+            continue
+        invoice = issue_invoice(repo, merchant, year, month_no, issuer, now)
+        if invoice is not None:
+            issued.append(invoice["number"])
+    return {"month": f"{year:04d}-{month_no:02d}", "issued": issued}
+
+
+def invoice_view(doc):
+    return {
+        k: doc[k]
+        for k in (
+            "number",
+            "issuer",
+            "merchant_id",
+            "merchant_name",
+            "month",
+            "period",
+            "issued_at",
+            "currency",
+            "lines",
+            "fee_subtotal",
+            "ppn_percent",
+            "ppn",
+            "shipping",
+            "total_due",
+            "cod_collected",
+        )
+    }
+
+
+def list_invoices(repo, merchant_id, limit=100):
+    return {"invoices": [invoice_view(d) for d in repo.invoices_of(merchant_id, _limit(limit))]}
+
+
+def invoice_file(repo, merchant_id, number, fmt):
+    """The merchant's invoice as `csv` (text) or `pdf` (base64, RPC carries JSON); another
+    merchant's invoice is not found, like one that does not exist."""
+    doc = repo.invoice_by_number(number)
+    if doc is None or doc["merchant_id"] != merchant_id:
+        raise NotFound(f"invoice {number} not found", {"number": ["Unknown invoice."]})
+    invoice = invoice_view(doc)
+    if fmt == "csv":
+        return {"filename": _filename(number, "csv"), "content": invoices.to_csv(invoice)}
+    content = base64.b64encode(invoices.to_pdf(invoice)).decode("ascii")
+    return {"filename": _filename(number, "pdf"), "content_base64": content}
+
+
+def _filename(number, ext):
+    return number.replace("/", "-") + f".{ext}"
 
 
 # --- reads -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Billing input schemas: wallet top-ups."""
+"""Billing input schemas: wallet top-ups, rate card versions."""
 
 from marshmallow import Schema, fields, validate
+
+from .domain import BOX_CODE
 
 MAX_TOPUP = (
     1_000_000_000  # Rp 1 billion per transfer: beyond this, a typo is likelier than a deposit
@@ -17,4 +19,36 @@ class TopupSchema(Schema):
             r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$",
             error="The bank reference: letters, digits, . _ : / - (max 80).",
         ),
+    )
+
+
+MAX_RATE = 100_000_000  # Rp 100 million for one unit of one fee: beyond this, a typo
+
+
+def _rupiah():
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_RATE))
+
+
+def _bps():
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=10000))
+
+
+class RateCardSchema(Schema):
+    """A new rate card version: from when, and the rates that change (integer rupiah,
+    percentages in basis points); the others stay as they were."""
+
+    effective_from = fields.AwareDateTime(required=True)
+    inbound_per_unit = _rupiah()
+    pick_pack_per_order = _rupiah()
+    pick_pack_per_extra_item = _rupiah()
+    cod_fee_bps = _bps()
+    cod_fee_min = _rupiah()
+    commission_bps = _bps()
+    storage_per_unit_day = _rupiah()
+    label_per_parcel = _rupiah()
+    rts_per_parcel = _rupiah()
+    packaging_by_box = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(BOX_CODE, error="A box code (max 40).")),
+        values=_rupiah(),
+        validate=validate.Length(max=200),
     )

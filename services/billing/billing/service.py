@@ -6,18 +6,19 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gudang_common import service as base
-from gudang_common.clock import yesterday_wib
+from gudang_common.clock import today_wib
 from gudang_common.consumer import domain_event_handler
-from gudang_common.errors import EXPECTED, ValidationFailed, load
+from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
 from . import operations
 from .domain import RateCard
-from .schemas import TopupSchema
+from .invoices import month_due
+from .schemas import RateCardSchema, TopupSchema
 from .store import BillingRepository
 
-topup_schema = TopupSchema()
+topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
 
 
 class BillingService(base.BaseService):
@@ -27,7 +28,8 @@ class BillingService(base.BaseService):
 
     @property
     def rate_card(self):
-        return RateCard.from_config(self.config)
+        """The rate card's versions: each fee is priced by the one in force at its cause."""
+        return operations.RateBook(self.store, RateCard.from_config(self.config))
 
     # --- RPC (through the gateway) ----------------------------------------
 
@@ -44,26 +46,59 @@ class BillingService(base.BaseService):
         return operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
 
     @rpc(expected_exceptions=EXPECTED)
+    def rate_cards(self):
+        return operations.rate_cards(self.store, self.rate_card)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_rate_card(self, payload, created_by):
+        data = load(rate_card_schema, payload)
+        return operations.add_rate_card(self.store, self.rate_card, data, created_by)
+
+    @property
+    def invoice_issuer(self):
+        return self.config.get("INVOICE_ISSUER") or "Gudang"
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_invoices(self, month, merchant_id=None):
+        return operations.issue_invoices(self.store, month, self.invoice_issuer, merchant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_invoices(self, merchant_id, limit=100):
+        return operations.list_invoices(self.store, merchant_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def invoice_file(self, merchant_id, number, fmt):
+        return operations.invoice_file(self.store, merchant_id, number, fmt)
+
+    @timer(interval=300)
+    def monthly_invoices(self):
+        """Invoice the last ended WIB month, after its grace days (idempotent per merchant
+        and month)."""
+        grace = int(self.config.get("INVOICE_GRACE_DAYS") or 2)
+        month = month_due(date.fromisoformat(today_wib()), grace)
+        if month is not None and self.store.invoice_run(month) is None:
+            issued = operations.issue_invoices(self.store, month, self.invoice_issuer)["issued"]
+            self.store.record_invoice_run(month, issued)
+
+    @rpc(expected_exceptions=EXPECTED)
     def run_storage_billing(self, day=None):
-        """Charge the storage fee of `day` (YYYY-MM-DD, WIB; default yesterday) now."""
-        if day is None:
-            day = yesterday_wib()
-        else:
-            try:
-                day = date.fromisoformat(day)
-            except (TypeError, ValueError):
-                raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
-        units = call(self.inventory, "storage_units", timeout=30)["merchants"]
-        charged = operations.charge_storage(self.store, self.rate_card, day.isoformat(), units)
+        """Charge the storage fee of an ended WIB `day` (YYYY-MM-DD; default yesterday) now."""
+        day = operations.storage_day(day)
+        units = call(self.inventory, "storage_units_on", day.isoformat(), timeout=30)["merchants"]
+        charged = operations.charge_storage(self.store, self.rate_card, day, units)
         self.store.record_storage_run(day.isoformat(), charged)
         return {"day": day.isoformat(), "charged": charged}
 
     @timer(interval=300)
     def daily_storage(self):
-        """Once a WIB day has ended, bill its storage (idempotent per merchant and day)."""
-        yesterday = yesterday_wib().isoformat()
-        if self.store.storage_run(yesterday) is None:
-            self.run_storage_billing(yesterday)
+        """Bill every ended WIB day not billed yet, oldest first: after each midnight, and
+        the days missed while billing was down (idempotent per merchant and day)."""
+        for day in operations.storage_days_due(self.store, self.storage_catch_up_days):
+            self.run_storage_billing(day.isoformat())
+
+    @property
+    def storage_catch_up_days(self):
+        return int(self.config.get("STORAGE_CATCH_UP_DAYS") or 31)
 
     # --- events -----------------------------------------------------------
 
@@ -86,11 +121,17 @@ class BillingService(base.BaseService):
     @domain_event_handler("shipping", "parcel_booked")
     def on_parcel_booked(self, event):
         operations.pass_through_shipping(self.store, event)
+        operations.charge_label(self.store, self.rate_card, event)
 
     @domain_event_handler("shipping", "parcel_delivered")
     def on_parcel_delivered(self, event):
         operations.settle_cod(self.store, self.rate_card, event)
 
+    @domain_event_handler("shipping", "parcel_returned")
+    def on_parcel_returned(self, event):
+        operations.charge_return_to_sender(self.store, self.rate_card, event)
+
     @domain_event_handler("shipping", "parcel_outcome_corrected")
     def on_parcel_outcome_corrected(self, event):
         operations.correct_cod(self.store, self.rate_card, event)
+        operations.correct_return_to_sender(self.store, self.rate_card, event)

@@ -5,12 +5,18 @@ charged once per cause however often its event arrives: the second insert fails 
 the key and changes nothing. Balances are sums over postings, never stored.
 """
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
-from gudang_common.clock import iso, utcnow
+from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
 from .domain import check_balanced
+from .invoices import invoice_number
+
+
+def wib_day(occurred_at):
+    """The WIB calendar day (YYYY-MM-DD) of a stored UTC time."""
+    return parse_iso(occurred_at).astimezone(WIB).date().isoformat()
 
 
 class BillingRepository(Repository):
@@ -22,6 +28,24 @@ class BillingRepository(Repository):
         db.postings.create_index([("merchant_id", ASCENDING), ("occurred_at", DESCENDING)])
         db.postings.create_index([("promoter_id", ASCENDING), ("occurred_at", DESCENDING)])
         db.merchants.create_index([("promoter_id", ASCENDING)])
+        db.rate_cards.create_index([("effective_from", ASCENDING)], unique=True)
+        db.invoices.create_index([("number", ASCENDING)], unique=True, sparse=True)
+        db.invoices.create_index([("merchant_id", ASCENDING), ("month", DESCENDING)])
+        db.postings.create_index([("merchant_id", ASCENDING), ("wib_day", ASCENDING)])
+        cls._backfill_wib_day(db)
+
+    @classmethod
+    def _backfill_wib_day(cls, db):
+        """Give postings stored before `wib_day` existed their day, once (a marker says it
+        was done, so a start does not scan the ledger). The day is derived from
+        `occurred_at`, an index key beside the posting's money, which never changes."""
+        if db.migrations.find_one({"_id": "postings.wib_day"}) is not None:
+            return
+        for posting in db.postings.find({"wib_day": {"$exists": False}}, {"occurred_at": 1}):
+            db.postings.update_one(
+                {"_id": posting["_id"]}, {"$set": {"wib_day": wib_day(posting["occurred_at"])}}
+            )
+        db.migrations.update_one({"_id": "postings.wib_day"}, {"$set": {"done": True}}, upsert=True)
 
     # --- parties ----------------------------------------------------------
 
@@ -49,6 +73,8 @@ class BillingRepository(Repository):
     def add_posting(self, posting):
         """Record a posting once; False when its cause was posted already."""
         check_balanced(posting["lines"])
+        # the WIB day of its cause: the key invoices sum a month by, one day at a time
+        posting = dict(posting, wib_day=wib_day(posting["occurred_at"]))
         return self.insert_once("postings", posting)
 
     def get_posting(self, posting_id):
@@ -98,10 +124,135 @@ class BillingRepository(Repository):
         )
         return {r["_id"]: r["total"] for r in rows}
 
+    # --- rate card versions -------------------------------------------------
+
+    def add_rate_card(self, doc):
+        """Store a version once (its number and its start are both unique)."""
+        return self.insert_once("rate_cards", doc)
+
+    def rate_card_at(self, when):
+        """The version in force at `when`: the latest to start at or before it."""
+        found = self.db.rate_cards.find({"effective_from": {"$lte": when}})
+        return next(iter(found.sort("effective_from", DESCENDING).limit(1)), None)
+
+    def rate_card_from(self, effective_from):
+        return self.db.rate_cards.find_one({"effective_from": effective_from})
+
+    def rate_cards(self):
+        return list(self.db.rate_cards.find().sort("_id", ASCENDING))
+
+    def last_rate_card_version(self):
+        found = list(self.db.rate_cards.find({}, {"_id": 1}).sort("_id", DESCENDING).limit(1))
+        return found[0]["_id"] if found else 0
+
+    # --- invoices -----------------------------------------------------------
+
+    def all_merchants(self):
+        """Every merchant (a cursor: the count grows with merchants, never with orders)."""
+        return self.db.merchants.find({}, {"_id": 1, "name": 1, "registered_at": 1})
+
+    def wallet_sums(self, merchant_id, account, day):
+        """The merchant's wallet lines of the postings of one WIB `day`, summed by posting
+        kind and fee type, by the database in one aggregate over the (merchant_id,
+        wib_day) index: a handful of rows, never a list of postings. One day at a time
+        because the embedded store materializes what an aggregate matches: memory then
+        follows a day's postings, not a month's (MongoDB streams either way)."""
+        rows = self.db.postings.aggregate(
+            [
+                {"$match": {"merchant_id": merchant_id, "wib_day": day, "lines.account": account}},
+                {"$unwind": "$lines"},
+                {"$match": {"lines.account": account}},
+                {
+                    "$group": {
+                        "_id": {"kind": "$kind", "fee_type": "$fee_type"},
+                        "amount": {"$sum": "$lines.amount"},
+                        "count": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        return [{"kind": r["_id"]["kind"], "fee_type": r["_id"].get("fee_type"), **r} for r in rows]
+
+    def add_invoice(self, doc):
+        return self.insert_once("invoices", doc)
+
+    def get_invoice(self, invoice_id):
+        return self.db.invoices.find_one({"_id": invoice_id})
+
+    def invoice_by_number(self, number):
+        return self.db.invoices.find_one({"number": number})
+
+    def invoices_of(self, merchant_id, limit):
+        """The merchant's issued invoices, newest month first."""
+        cursor = self.db.invoices.find({"merchant_id": merchant_id, "number": {"$exists": True}})
+        return list(cursor.sort([("month", DESCENDING)]).limit(limit))
+
+    def claim_invoice_number(self, issuer, invoice_id, issued_at):
+        """The invoice's number from the issuer's counter, without gaps, even across crashes.
+
+        The counter document holds the last number given and the invoice that holds it
+        (`holder`); claiming is ONE conditional write on it (`last` as read -> +1, holder
+        -> this invoice), so a number exists only together with the invoice it belongs
+        to. Writing the number onto the invoice is a second write: a crash between the
+        two leaves the number with its holder on the counter, and whoever claims next
+        (or this invoice's retry) first writes the holder's number onto it. So every
+        number ever given ends up on its invoice: no gap, no number given twice (the
+        invoice is re-read after the counter: once a later claim has healed it, it shows
+        its number and claims nothing). Conditional on `last`, concurrent claimers
+        cannot take the same number: the loser re-reads and tries the next."""
+        counter_id = f"invoice:{issuer}"
+        self.insert_once("counters", {"_id": counter_id, "last": 0, "holder": None})
+        while True:
+            counter = self.read_counter(counter_id)
+            if counter["holder"] == invoice_id:
+                return self._number_invoice(invoice_id, counter["last"], issued_at)
+            mine = self.get_invoice(invoice_id)
+            if mine.get("number"):
+                return mine["number"]
+            if counter["holder"] is not None:
+                self._number_invoice(counter["holder"], counter["last"], issued_at)
+            claimed = self.db.counters.find_one_and_update(
+                {"_id": counter_id, "last": counter["last"]},
+                {"$inc": {"last": 1}, "$set": {"holder": invoice_id}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if claimed is not None:
+                return self._number_invoice(invoice_id, claimed["last"], issued_at)
+
+    def read_counter(self, counter_id):
+        return self.db.counters.find_one({"_id": counter_id})
+
+    def _number_invoice(self, invoice_id, seq, issued_at):
+        """Write the claimed number onto its invoice (once; a repeat changes nothing)."""
+        draft = self.get_invoice(invoice_id)
+        if not draft.get("number"):
+            number = invoice_number(draft["year"], draft["month_no"], seq)
+            self.db.invoices.update_one(
+                {"_id": invoice_id, "number": {"$exists": False}},
+                {"$set": {"number": number, "seq": seq, "issued_at": issued_at}},
+            )
+            draft = self.get_invoice(invoice_id)
+        return draft["number"]
+
     # --- daily storage runs -----------------------------------------------
 
     def storage_run(self, day):
         return self.db.storage_runs.find_one({"_id": day})
+
+    def last_storage_run(self):
+        """The latest day billed (YYYY-MM-DD sorts as a date), or None."""
+        found = list(self.db.storage_runs.find({}, {"_id": 1}).sort("_id", DESCENDING).limit(1))
+        return found[0]["_id"] if found else None
+
+    def invoice_run(self, month):
+        return self.db.invoice_runs.find_one({"_id": month})
+
+    def record_invoice_run(self, month, issued):
+        self.db.invoice_runs.update_one(
+            {"_id": month},
+            {"$set": {"issued": len(issued), "finished_at": iso(utcnow())}},
+            upsert=True,
+        )
 
     def record_storage_run(self, day, charged):
         self.db.storage_runs.update_one(

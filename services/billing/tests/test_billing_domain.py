@@ -102,3 +102,43 @@ def test_a_fee_debits_the_wallet_and_credits_revenue():
 def test_unbalanced_or_inexact_postings_are_refused(lines):
     with pytest.raises(domain.Unbalanced):
         domain.check_balanced(lines)
+
+
+@pytest.mark.parametrize(
+    ("cod", "fee"),
+    [(0, 0), (1, 1), (999, 999), (1000, 1000), (33333, 1000), (33334, 1000), (50000, 1500)],
+)
+def test_cod_fee_has_a_minimum_but_never_exceeds_the_cash(cod, fee):
+    card = domain.RateCard(cod_fee_min=1000)
+    assert domain.cod_fee(card, cod) == fee
+
+
+def test_new_fees_and_their_config():
+    card = domain.RateCard.from_config(
+        {
+            "RATE_LABEL_PER_PARCEL": "1200",
+            "RATE_RTS_PER_PARCEL": 7000,
+            "RATE_COD_FEE_MIN": "2500",
+            "RATE_PACKAGING_BY_BOX": "BOX-S:1500,BOX-M:2500",
+        }
+    )
+    assert domain.label_fee(card) == 1200
+    assert domain.rts_fee(card) == 7000
+    assert card.cod_fee_min == 2500
+    assert domain.packaging_fee(card, "BOX-M") == 2500
+    assert domain.packaging_fee(card, None) == 0
+    assert domain.packaging_fee(card, "BOX-XL") == 0  # not on the card: no charge
+    for bad in ("BOX-S", "BOX-S:-1", "BOX S:10"):
+        with pytest.raises(ValueError):
+            domain.RateCard.from_config({"RATE_PACKAGING_BY_BOX": bad})
+
+
+def test_a_rate_card_version_round_trips_through_its_document():
+    card = domain.RateCard(
+        pick_pack_per_order=4000,
+        packaging_by_box={"B": 1},
+        version=3,
+        effective_from="2026-12-01T00:00:00.000Z",
+    )
+    assert domain.RateCard.from_doc(card.to_doc()) == card
+    assert card.at("1999-01-01T00:00:00.000Z") is card

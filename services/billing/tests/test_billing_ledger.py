@@ -1,11 +1,14 @@
 """The ledger against an in-memory store: once per cause, always balanced, derivable balances."""
 
+from datetime import UTC, date, datetime
+
 import mongomock
 import pytest
 
 from billing import domain, operations
 from billing.schemas import TopupSchema
 from billing.store import BillingRepository
+from gudang_common.clock import yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed, load
 from gudang_common.events import new_event
 
@@ -19,23 +22,24 @@ def repo():
     return BillingRepository(db, lambda: None)
 
 
+LONG_AGO = "2026-01-01T00:00:00.000Z"
+
+
 @pytest.fixture
 def world(repo):
-    """A promoter, a merchant it referred, and one that came on its own."""
+    """A promoter, a merchant it referred, and one that came on its own (both long ago)."""
     operations.register_promoter(
         repo,
         new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
     )
-    operations.register_merchant(
-        repo,
-        new_event(
-            "merchant_registered", merchant_id="mer_1", name="Toko Siti", promoter_id="pro_1"
-        ),
-    )
-    operations.register_merchant(
-        repo,
-        new_event("merchant_registered", merchant_id="mer_2", name="Toko Agus", promoter_id=None),
-    )
+    for merchant_id, name, promoter_id in (
+        ("mer_1", "Toko Siti", "pro_1"),
+        ("mer_2", "Toko Agus", None),
+    ):
+        event = new_event(
+            "merchant_registered", merchant_id=merchant_id, name=name, promoter_id=promoter_id
+        )
+        operations.register_merchant(repo, dict(event, occurred_at=LONG_AGO))
     return repo
 
 
@@ -391,9 +395,12 @@ def test_promoter_earnings(world):
     ]
     assert earnings["per_fee"] == [
         {"fee_type": "inbound", "amount": 6000},
-        {"fee_type": "pick_pack", "amount": 750},
-        {"fee_type": "cod_fee", "amount": 450},
         {"fee_type": "storage", "amount": 0},
+        {"fee_type": "pick_pack", "amount": 750},
+        {"fee_type": "packaging", "amount": 0},
+        {"fee_type": "label", "amount": 0},
+        {"fee_type": "cod_fee", "amount": 450},
+        {"fee_type": "rts", "amount": 0},
     ]
     assert sum(e["amount"] for e in earnings["entries"]) == 7200
     assert {e["merchant_id"] for e in earnings["entries"]} == {"mer_1"}
@@ -441,13 +448,72 @@ def test_registration_events_are_idempotent(world):
 
 def test_daily_storage_is_charged_once_per_merchant_and_day_with_commission(world):
     units = {"mer_1": 120, "mer_2": 10, "mer_unknown": 5}
-    charged = operations.charge_storage(world, CARD, "2026-11-22", units)
+    day = date(2026, 11, 22)
+    charged = operations.charge_storage(world, CARD, day, units)
     assert charged == {"mer_1": 120 * 15, "mer_2": 10 * 15}  # unknown merchants wait
-    again = operations.charge_storage(world, CARD, "2026-11-22", units)
+    again = operations.charge_storage(world, CARD, day, units)
     assert again == charged
     assert operations.wallet(world, "mer_1")["balance"] == -1800
+    assert [p["_id"] for p in world.db.postings.find({"kind": "storage"})] == [
+        "storage:mer_1:2026-11-22",
+        "storage:mer_2:2026-11-22",
+    ]
+    # the fee belongs to the day it is for (its WIB start), not to the run
+    fee = world.get_posting("storage:mer_1:2026-11-22")
+    assert fee["occurred_at"] == "2026-11-21T17:00:00.000Z"
     earnings = operations.promoter_earnings(world, "pro_1")
     assert {f["fee_type"]: f["amount"] for f in earnings["per_fee"]}["storage"] == 180
-    operations.charge_storage(world, CARD, "2026-11-23", units)  # the next day is its own
+    operations.charge_storage(world, CARD, date(2026, 11, 23), units)  # the next day is its own
     assert operations.wallet(world, "mer_1")["balance"] == -3600
     assert operations.trial_balance(world)["total"] == 0
+
+
+def test_a_merchant_registered_after_the_day_pays_nothing_for_it(world):
+    yesterday = yesterday_wib()
+    operations.register_merchant(
+        world,
+        new_event("merchant_registered", merchant_id="mer_new", name="Toko Baru", promoter_id=None),
+    )
+    charged = operations.charge_storage(world, CARD, yesterday, {"mer_new": 40, "mer_1": 2})
+    assert charged == {"mer_1": 30}
+    assert operations.wallet(world, "mer_new")["balance"] == 0
+
+
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 10:00 WIB on 24 November
+
+
+@pytest.mark.parametrize("day", ["2026-11-24", "2026-11-25", "2099-01-01"])
+def test_today_and_future_days_cannot_be_billed(day):
+    with pytest.raises(ValidationFailed) as failed:
+        operations.storage_day(day, now=NOW)
+    assert set(failed.value.fields) == {"day"}
+
+
+def test_the_day_to_bill():
+    assert operations.storage_day(None, now=NOW) == date(2026, 11, 23)
+    assert operations.storage_day("2026-11-23", now=NOW) == date(2026, 11, 23)
+    assert operations.storage_day("2020-01-01", now=NOW) == date(2020, 1, 1)
+    # 23:30 WIB on 23 November is still the 23rd
+    late = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    with pytest.raises(ValidationFailed):
+        operations.storage_day("2026-11-23", now=late)
+    for bad in ("kemarin", "2026-13-01", 20261122):
+        with pytest.raises(ValidationFailed):
+            operations.storage_day(bad, now=NOW)
+
+
+def test_missed_days_are_caught_up_oldest_first_and_bounded(repo):
+    assert operations.storage_days_due(repo, 31, now=NOW) == [date(2026, 11, 23)]
+    repo.record_storage_run("2026-11-19", {})
+    assert operations.storage_days_due(repo, 31, now=NOW) == [
+        date(2026, 11, 20),
+        date(2026, 11, 21),
+        date(2026, 11, 22),
+        date(2026, 11, 23),
+    ]
+    assert operations.storage_days_due(repo, 2, now=NOW) == [
+        date(2026, 11, 22),
+        date(2026, 11, 23),
+    ]
+    repo.record_storage_run("2026-11-23", {})
+    assert operations.storage_days_due(repo, 31, now=NOW) == []

@@ -1,14 +1,15 @@
 """Inventory service entrypoints: RPC for the gateway, handlers for the order's events."""
 
+from datetime import date
+
 from nameko.rpc import rpc
 
 from gudang_common import service as base
-from gudang_common.clock import iso, utcnow
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
 from gudang_common.store import ServiceStore
 
-from . import allocation, receiving, reports, returns, staff_changes
+from . import allocation, receiving, reports, returns, staff_changes, storage_days
 from .schemas import (
     AdjustmentSchema,
     BinSchema,
@@ -141,9 +142,9 @@ class InventoryService(base.BaseService):
         return staff_changes.move_stock(self.store, load(move_schema, payload), staff_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def storage_units(self):
-        """Units on hand per merchant, for billing's daily storage fee."""
-        return {"as_of": iso(utcnow()), "merchants": self.store.units_by_merchant()}
+    def storage_units_on(self, day):
+        """Units on hand per merchant as the WIB `day` (YYYY-MM-DD, ended) ended."""
+        return {"day": day, "merchants": storage_days.units_on(self.store, date.fromisoformat(day))}
 
     # --- events -----------------------------------------------------------
 

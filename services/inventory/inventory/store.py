@@ -68,6 +68,7 @@ class InventoryRepository(Repository):
         db.stock.create_index([("bin", ASCENDING)])
         db.movements.create_index([("merchant_id", ASCENDING), ("at", DESCENDING)])
         db.movements.create_index([("stock_id", ASCENDING)])
+        db.movements.create_index([("at", ASCENDING)])  # storage days: movements since a day
         db.returns.create_index([("status", ASCENDING), ("opened_at", ASCENDING)])
         db.returns.create_index([("merchant_id", ASCENDING), ("opened_at", ASCENDING)])
         # single-field keys for the hot queries: the embedded store indexes each field on its
@@ -333,16 +334,6 @@ class InventoryRepository(Repository):
     def stock_of_merchant(self, merchant_id):
         return list(self.db.stock.find({"merchant_id": merchant_id}, {MOVEMENTS: 0}))
 
-    def units_by_merchant(self):
-        """Units on hand per merchant, quarantine included (they take shelf space too).
-
-        Summed by the store once a day for storage billing; the count grows with SKUs,
-        bins and lots, not with orders."""
-        rows = self.db.stock.aggregate(
-            [{"$group": {"_id": "$merchant_id", "units": {"$sum": "$on_hand"}}}]
-        )
-        return {row["_id"]: row["units"] for row in rows if row["units"] > 0}
-
     def try_reserve(self, sid, order_id, qty):
         """Reserve if `qty` units are available and the order holds nothing here yet."""
         return self._change(
@@ -600,3 +591,28 @@ class InventoryRepository(Repository):
                 "received_at": iso(utcnow()),
             },
         )
+
+    # --- storage days (storage_days.py) -------------------------------------
+
+    def storage_snapshot(self, since):
+        """Every stock document's on-hand with its unflushed movements, then the sum per
+        merchant of the ledger's movements from `since` up to the moment the read began
+        (a range on the `at` index, so this query never scans the ledger)."""
+        started = iso(utcnow())
+        stock = list(self.db.stock.find({}, {"merchant_id": 1, "on_hand": 1, MOVEMENTS: 1}))
+        window = {"at": {"$gte": since, "$lt": started}}
+        rows = self.db.movements.aggregate(
+            [
+                {"$match": window},
+                {"$group": {"_id": "$merchant_id", "qty": {"$sum": "$qty"}}},
+            ]
+        )
+        pending = [mv["movement_id"] for d in stock for mv in d.get(MOVEMENTS) or []]
+        flushed = {
+            d["_id"] for d in self.db.movements.find(dict(window, _id={"$in": pending}), {"_id": 1})
+        }
+        return {
+            "stock": stock,
+            "moved_since": {r["_id"]: r["qty"] for r in rows},
+            "flushed": flushed,
+        }

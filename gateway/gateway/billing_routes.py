@@ -1,0 +1,59 @@
+"""Gateway routes that front billing's money operations: rate card versions and invoices."""
+
+import base64
+
+from werkzeug.wrappers import Response
+
+from gudang_common.web import http, json_body
+
+API = "/api/v1"
+
+
+class BillingRoutes:
+    """Mixed into GatewayService (which provides _auth, _rpc and the billing proxy)."""
+
+    @http("GET", f"{API}/admin/rate-cards")
+    def rate_cards(self, request):
+        self._auth(request, "admin", "finance")
+        return self._rpc(self.billing, "rate_cards")
+
+    @http("POST", f"{API}/admin/rate-cards")
+    def add_rate_card(self, request):
+        caller = self._auth(request, "admin", "finance")
+        return 201, self._rpc(self.billing, "add_rate_card", json_body(request), caller.id)
+
+    @http("POST", f"{API}/admin/invoices")
+    def issue_invoices(self, request):
+        """Invoice an ended WIB month now (billing also does it after each month ends)."""
+        self._auth(request, "admin", "finance")
+        body = json_body(request)
+        args = (body.get("month"), body.get("merchant_id"))
+        return 201, self._rpc(self.billing, "issue_invoices", *args, timeout=120)
+
+    @http("GET", f"{API}/invoices")
+    def list_invoices(self, request):
+        caller = self._auth(request, "merchant")
+        limit = self._limit(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_invoices", caller.id, limit)
+
+    @http("GET", f"{API}/invoices/<path:number>.csv")
+    def invoice_csv(self, request, number):
+        caller = self._auth(request, "merchant")
+        found = self._rpc(self.billing, "invoice_file", caller.id, number, "csv")
+        return _download(found["content"], "text/csv", found["filename"])
+
+    @http("GET", f"{API}/invoices/<path:number>.pdf")
+    def invoice_pdf(self, request, number):
+        caller = self._auth(request, "merchant")
+        found = self._rpc(self.billing, "invoice_file", caller.id, number, "pdf", timeout=30)
+        return _download(
+            base64.b64decode(found["content_base64"]), "application/pdf", found["filename"]
+        )
+
+
+def _download(content, mimetype, filename):
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
