@@ -22,6 +22,7 @@ from gudang_common.errors import (
     Conflict,
     NotFound,
     ServiceUnavailable,
+    Unauthorized,
     Unprocessable,
     UpstreamTimeout,
     ValidationFailed,
@@ -32,7 +33,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import egress, i18n, imports, inventory_routes, notify, pages, webhooks
+from . import egress, i18n, imports, inventory_routes, notify, pages, ratelimit, webhooks
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -100,11 +101,17 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
     shipping = BoundedRpcProxy("shipping")
     billing = BoundedRpcProxy("billing")
     deliverer = notify.WebhookDeliverer()
+    limits = ratelimit.RateLimits()
 
     # --- helpers ----------------------------------------------------------
 
     def _auth(self, request, *roles):
-        return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
+        try:
+            return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
+        except Unauthorized:
+            if ratelimit.credential(request):  # a guess, not a request that forgot its key
+                self.limits.bad_credential(request)
+            raise
 
     def _rpc(self, proxy, method, *args, timeout=None):
         timeout = timeout or float(self.config.get("RPC_TIMEOUT_SECONDS", 5))

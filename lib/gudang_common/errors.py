@@ -66,6 +66,17 @@ class Unprocessable(GudangError):
     code = "UNPROCESSABLE"
 
 
+class RateLimited(GudangError):
+    """Too many requests; `headers` (Retry-After, RateLimit-*) go out with the answer."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message, fields=None, headers=None):
+        super().__init__(message, fields)
+        self.headers = dict(headers or {})
+
+
 @deserialize_to_instance
 class ServiceUnavailable(GudangError):
     status = 503

@@ -38,7 +38,7 @@ def error_body(code, message, fields=None):
 
 def error_response(exc):
     if isinstance(exc, GudangError):
-        return json_response(exc.status, exc.to_json())
+        return json_response(exc.status, exc.to_json(), headers=getattr(exc, "headers", None))
     if isinstance(exc, eventlet.Timeout):
         return json_response(
             504, error_body("UPSTREAM_TIMEOUT", "a service did not answer in time")
@@ -103,6 +103,22 @@ class JsonHttp(HttpRequestHandler):
     """@http that returns dicts as JSON: `return 201, {...}` or `return {...}`."""
 
     server = JsonWebServer()
+
+    def handle_request(self, request):
+        # a dependency with `screen_request` (the gateway's rate limits) may answer for the
+        # service before a worker is spent, and may add headers to every answer
+        extra = {}
+        for dependency in self.container.dependencies:
+            screen = getattr(dependency, "screen_request", None)
+            if screen is not None:
+                refused, headers = screen(request)
+                if refused is not None:
+                    return refused
+                extra.update(headers)
+        response = super().handle_request(request)
+        for name, value in extra.items():
+            response.headers.setdefault(name, value)
+        return response
 
     def response_from_result(self, result):
         if isinstance(result, Response):
