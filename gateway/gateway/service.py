@@ -33,7 +33,17 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import egress, i18n, imports, inventory_routes, notify, pages, ratelimit, webhooks
+from . import (
+    account_routes,
+    egress,
+    i18n,
+    imports,
+    inventory_routes,
+    notify,
+    pages,
+    ratelimit,
+    webhooks,
+)
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -93,7 +103,9 @@ def _timeline_handler(source, event_type):
     return handler
 
 
-class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
+class GatewayService(
+    account_routes.AccountRoutes, inventory_routes.InventoryRoutes, base.BaseService
+):
     name = "gateway"
     store = ServiceStore(GatewayRepository)
     inventory = BoundedRpcProxy("inventory")
@@ -235,7 +247,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     @http("POST", f"{API}/promoters")
     def register_promoter(self, request):
-        data = load(promoter_schema, json_body(request))
+        data = self._password_hashed(load(promoter_schema, json_body(request)))
         promoter_id = _new_id("prm")
         for _ in range(5):
             # the code's unique index decides: another promoter may have drawn the same one
@@ -250,7 +262,7 @@ class GatewayService(inventory_routes.InventoryRoutes, base.BaseService):
 
     @http("POST", f"{API}/merchants")
     def register_merchant(self, request):
-        data = load(merchant_schema, json_body(request))
+        data = self._password_hashed(load(merchant_schema, json_body(request)))
         promoter_id = None
         if data.get("referral_code"):
             promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())

@@ -2,11 +2,17 @@
 
 from datetime import timedelta
 
+import mongomock
 import pytest
 from argon2 import PasswordHasher
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from gateway import accounts
+from gateway.auth import authenticate
+from gateway.store import GatewayRepository, key_id
 from gudang_common.clock import iso, parse_iso, utcnow
+from gudang_common.errors import CsrfFailed, Unauthorized
 
 EMAIL, NAME = "siti.rahayu@example.id", "Toko Batik Siti"
 
@@ -72,3 +78,98 @@ def test_forwarded_headers_count_only_from_trusted_proxies():
     assert accounts.came_over_https("http", "10.0.0.5", "https", proxies)
     assert not accounts.came_over_https("http", "203.0.113.9", "https", proxies)
     assert accounts.came_over_https("https", "203.0.113.9", None, proxies)
+
+
+@pytest.fixture
+def repo():
+    db = mongomock.MongoClient()["t"]
+    GatewayRepository.ensure_indexes(db)
+    return GatewayRepository(db, lambda: None)
+
+
+def request(method="GET", headers=None, cookie=None, **kwargs):
+    headers = dict(headers or {})
+    if cookie:
+        headers["Cookie"] = f"gudang_session={cookie}"
+    builder = EnvironBuilder(method=method, path="/api/v1/orders", headers=headers, **kwargs)
+    return Request(builder.get_environ())
+
+
+def test_a_revoked_key_is_refused_at_once(repo):
+    key = repo.add_api_key("merchant", "mer_1")
+    caller = authenticate(request(headers={"Authorization": f"Bearer {key}"}), repo, "", "merchant")
+    assert caller.id == "mer_1"
+    doc = repo.api_keys_of("mer_1")[0]
+    assert repo.set_key_revoked(doc["_id"], iso(utcnow()))
+    with pytest.raises(Unauthorized):
+        authenticate(request(headers={"Authorization": f"Bearer {key}"}), repo, "", "merchant")
+
+
+def test_last_used_is_written_at_most_once_a_minute(repo):
+    key = repo.add_api_key("merchant", "mer_1")
+    repo.principal(key)
+    first = repo.api_keys_of("mer_1")[0]["last_used_at"]
+    assert first is not None
+    repo.principal(key)
+    assert repo.api_keys_of("mer_1")[0]["last_used_at"] == first
+    stale = iso(utcnow() - timedelta(minutes=2))
+    repo.db.api_keys.update_many({}, {"$set": {"last_used_at": stale}})
+    repo.principal(key)
+    assert repo.api_keys_of("mer_1")[0]["last_used_at"] > stale
+
+
+def test_keys_are_listed_per_principal_with_their_public_id_and_never_the_secret(repo):
+    mine = repo.add_api_key("merchant", "mer_1")
+    repo.create_api_key("merchant", "mer_1", "shop plugin")
+    repo.add_api_key("merchant", "mer_2")
+    # created in the same millisecond here, so their order is not what is checked
+    docs = {d["name"]: d for d in repo.api_keys_of("mer_1")}
+    assert sorted(docs) == ["default", "shop plugin"]
+    assert docs["default"]["prefix"] == mine[:8] and mine not in str(docs)
+    plugin = key_id(docs["shop plugin"]["_id"])
+    assert repo.api_key_of("mer_1", plugin)["name"] == "shop plugin"
+    assert repo.api_key_of("mer_2", plugin) is None
+    assert repo.api_key_of("mer_1", "key_.*") is None
+
+
+def test_a_session_needs_its_csrf_token_to_change_anything(repo):
+    token, doc = accounts.new_session("merchant", "mer_1", utcnow())
+    repo.add_session(doc)
+    assert authenticate(request(cookie=token), repo, "", "merchant").session_id == doc["_id"]
+    with pytest.raises(CsrfFailed):
+        authenticate(request("POST", cookie=token), repo, "", "merchant")
+    with pytest.raises(CsrfFailed):
+        authenticate(request("POST", {"X-CSRF-Token": "wrong"}, cookie=token), repo, "", "merchant")
+    ok = request("POST", {"X-CSRF-Token": doc["csrf_token"]}, cookie=token)
+    assert authenticate(ok, repo, "", "merchant").id == "mer_1"
+    form = request("POST", cookie=token, data={"csrf_token": doc["csrf_token"]})
+    assert authenticate(form, repo, "", "merchant").id == "mer_1"
+
+
+def test_a_bearer_key_wins_over_a_cookie_and_needs_no_csrf_token(repo):
+    key = repo.add_api_key("merchant", "mer_2")
+    req = request("POST", {"Authorization": f"Bearer {key}"}, cookie="whatever")
+    assert authenticate(req, repo, "", "merchant").id == "mer_2"
+
+
+def test_an_expired_or_ended_session_is_refused(repo):
+    token, doc = accounts.new_session("merchant", "mer_1", utcnow() - timedelta(days=8))
+    repo.add_session(doc)
+    with pytest.raises(Unauthorized):
+        authenticate(request(cookie=token), repo, "", "merchant")
+    assert repo.db.sessions.count_documents({}) == 0
+    token, doc = accounts.new_session("merchant", "mer_1", utcnow())
+    repo.add_session(doc)
+    repo.end_sessions_of("mer_1")
+    with pytest.raises(Unauthorized):
+        authenticate(request(cookie=token), repo, "", "merchant")
+
+
+def test_sessions_past_their_seven_days_go_at_the_next_sign_in(repo):
+    _, old = accounts.new_session("merchant", "mer_1", utcnow() - timedelta(days=8))
+    _, other = accounts.new_session("merchant", "mer_2", utcnow() - timedelta(days=8))
+    repo.add_session(old)
+    repo.add_session(other)
+    repo.add_session(accounts.new_session("merchant", "mer_1", utcnow())[1])
+    assert repo.db.sessions.count_documents({"principal_id": "mer_1"}) == 1
+    assert repo.db.sessions.count_documents({"principal_id": "mer_2"}) == 1

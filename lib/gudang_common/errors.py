@@ -49,6 +49,12 @@ class Forbidden(GudangError):
 
 
 @deserialize_to_instance
+class CsrfFailed(GudangError):
+    status = 403
+    code = "CSRF_FAILED"
+
+
+@deserialize_to_instance
 class NotFound(GudangError):
     status = 404
     code = "NOT_FOUND"
