@@ -255,3 +255,7 @@ def test_three_hundred_bad_keys_get_429(gateway):
     statuses = [api.request("GET", "/orders", f"mk_guess{n}")[0] for n in range(300)]
     assert statuses.count(401) <= 30
     assert statuses[-1] == 429
+    # ops see the refusals, which never reach a worker
+    metrics = api.http.get(gateway.rstrip("/") + "/metrics", timeout=30).text
+    assert 'gudang_rate_limited_total{limit="RATE_LIMIT_BAD_AUTH_PER_IP"}' in metrics
+    assert 'gudang_rate_limited_total{limit="RATE_LIMIT_PER_KEY"} 1.0' in metrics

@@ -18,6 +18,7 @@ from limits.strategies import FixedWindowRateLimiter
 from nameko.extensions import DependencyProvider
 
 from gudang_common.errors import RateLimited
+from gudang_common.metrics import for_container
 from gudang_common.web import json_response
 
 from . import accounts
@@ -79,7 +80,8 @@ def storage_for(mongo_uri):
 class Limiter:
     """The limits of one gateway process, read from its config."""
 
-    def __init__(self, config, storage=None):
+    def __init__(self, config, storage=None, on_refused=None):
+        self.on_refused = on_refused or (lambda limit: None)
         self.limits = {
             name: parse_limits(config.get(name, default)) for name, default in DEFAULTS.items()
         }
@@ -131,11 +133,15 @@ class Limiter:
             # an address that guessed too often is not heard for the rest of the window
             barred = self._verdict("RATE_LIMIT_BAD_AUTH_PER_IP", address, spend=False)
             if barred is not None and not barred.allowed:
+                self.on_refused(barred.what)
                 return barred
         checks = [("RATE_LIMIT_PER_IP", address)]
         if presented:
             checks.append(("RATE_LIMIT_PER_KEY", accounts.token_hash(presented)))
-        return self._count(checks)
+        verdict = self._count(checks)
+        if verdict is not None and not verdict.allowed:
+            self.on_refused(verdict.what)
+        return verdict
 
     def bad_credential(self, request):
         """Count an unknown, revoked or expired key or session against the caller's address."""
@@ -150,6 +156,7 @@ class Limiter:
             ]
         )
         if verdict is not None and not verdict.allowed:
+            self.on_refused(verdict.what)
             raise refusal(verdict)
 
 
@@ -181,7 +188,13 @@ class RateLimits(DependencyProvider):
     (`screen_request`), routes use it for sign-ins and bad credentials."""
 
     def setup(self):
-        self.limiter = Limiter(self.container.config)
+        # a request refused here never reaches a worker, so the entrypoint metrics miss it
+        refused = for_container(self.container).counter(
+            "gudang_rate_limited", "Requests refused with 429, per limit", ("limit",)
+        )
+        self.limiter = Limiter(
+            self.container.config, on_refused=lambda limit: refused.labels(limit).inc()
+        )
 
     def get_dependency(self, worker_ctx):
         return self.limiter

@@ -100,3 +100,14 @@ def test_static_files_and_probes_are_not_counted(limiter):
     for _ in range(10):
         assert limiter.screen(request(path="/static/gudang.css")) is None
         assert limiter.screen(request(path="/health")) is None
+
+
+def test_each_refusal_is_reported_with_its_limit():
+    refused = []
+    limiter = Limiter(CONFIG, MemoryStorage(), on_refused=refused.append)
+    for _ in range(4):
+        limiter.screen(request("mk_a"))
+    with pytest.raises(RateLimited):
+        for _ in range(3):
+            limiter.sign_in(request(addr="203.0.113.4"), "siti@example.id")
+    assert refused == ["RATE_LIMIT_PER_KEY", "RATE_LIMIT_LOGIN"]
