@@ -20,11 +20,9 @@ def vhost():
     drop_vhost(name)
 
 
-@pytest.fixture(scope="module")
-def platform(vhost, tmp_path_factory):
-    """The five services as real processes on a private vhost and data directory."""
-    tmp = tmp_path_factory.mktemp("platform")
-    env = {
+def platform_env(vhost):
+    """The environment of the platform's processes in a test."""
+    return {
         "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": COURIER_SECRET,
@@ -34,10 +32,28 @@ def platform(vhost, tmp_path_factory):
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "RPC_TIMEOUT_SECONDS": "5",
         "MONGO_URI": os.environ.get("MONGO_URI", ""),
+        # generous: the suite drives the API far faster than a merchant would, and sends bad
+        # keys on purpose; test_e2e_rate_limits runs a gateway of its own with small limits
+        "RATE_LIMIT_PER_KEY": "100000/minute",
+        "RATE_LIMIT_PER_IP": "100000/minute",
+        "RATE_LIMIT_BAD_AUTH_PER_IP": "100000/minute",
+        "RATE_LIMIT_LOGIN": "1000/minute",
+        "RATE_LIMIT_LOGIN_PER_IP": "100000/minute",
     }
-    # GUDANG_TEST_PORT_OFFSET lets a test run share the machine with `make run`
+
+
+def platform_ports():
+    """GUDANG_TEST_PORT_OFFSET lets a test run share the machine with `make run`."""
     offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0"))
-    ports = {name: spec.port + offset for name, spec in SERVICES.items()} if offset else None
+    return {name: spec.port + offset for name, spec in SERVICES.items()} if offset else None
+
+
+@pytest.fixture(scope="module")
+def platform(vhost, tmp_path_factory):
+    """The five services as real processes on a private vhost and data directory."""
+    tmp = tmp_path_factory.mktemp("platform")
+    env = platform_env(vhost)
+    ports = platform_ports()
     with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
         plat.start_all()
         plat.vhost = vhost

@@ -26,10 +26,16 @@ MAX_COD = 50_000_000  # rupiah; above this couriers refuse COD
 MAX_LINE_QTY = 100_000  # units of one SKU in one order: beyond it, a typo, not an order
 
 
+# the policy itself (accounts.password_problem) needs the email and name: checked after loading
+def _password():
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
 class PromoterSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     email = fields.Email(required=True)
     phone = fields.String(required=True, validate=PHONE)
+    password = _password()
 
 
 class MerchantSchema(Schema):
@@ -39,6 +45,22 @@ class MerchantSchema(Schema):
     referral_code = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=4, max=20)
     )
+    password = _password()
+
+
+class SignInSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=320))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    role = fields.String(load_default="merchant", validate=validate.OneOf(["merchant", "promoter"]))
+
+
+class PasswordChangeSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(max=1000))
+    current_password = fields.String(load_default=None, allow_none=True)
+
+
+class ApiKeySchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
 
 
 class StaffSchema(Schema):

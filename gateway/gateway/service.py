@@ -22,6 +22,7 @@ from gudang_common.errors import (
     Conflict,
     NotFound,
     ServiceUnavailable,
+    Unauthorized,
     Unprocessable,
     UpstreamTimeout,
     ValidationFailed,
@@ -32,7 +33,18 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 from gudang_common.web import http, json_body, json_response
 
-from . import billing_routes, egress, i18n, imports, inventory_routes, notify, pages, webhooks
+from . import (
+    account_routes,
+    billing_routes,
+    egress,
+    i18n,
+    imports,
+    inventory_routes,
+    notify,
+    pages,
+    ratelimit,
+    webhooks,
+)
 from .auth import authenticate
 from .schemas import (
     MerchantSchema,
@@ -93,7 +105,10 @@ def _timeline_handler(source, event_type):
 
 
 class GatewayService(
-    billing_routes.BillingRoutes, inventory_routes.InventoryRoutes, base.BaseService
+    account_routes.AccountRoutes,
+    billing_routes.BillingRoutes,
+    inventory_routes.InventoryRoutes,
+    base.BaseService,
 ):
     name = "gateway"
     store = ServiceStore(GatewayRepository)
@@ -102,11 +117,17 @@ class GatewayService(
     shipping = BoundedRpcProxy("shipping")
     billing = BoundedRpcProxy("billing")
     deliverer = notify.WebhookDeliverer()
+    limits = ratelimit.RateLimits()
 
     # --- helpers ----------------------------------------------------------
 
     def _auth(self, request, *roles):
-        return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
+        try:
+            return authenticate(request, self.store, self.config.get("ADMIN_API_KEY"), *roles)
+        except Unauthorized:
+            if ratelimit.credential(request):  # a guess, not a request that forgot its key
+                self.limits.bad_credential(request)
+            raise
 
     def _rpc(self, proxy, method, *args, timeout=None):
         timeout = timeout or float(self.config.get("RPC_TIMEOUT_SECONDS", 5))
@@ -234,7 +255,7 @@ class GatewayService(
 
     @http("POST", f"{API}/promoters")
     def register_promoter(self, request):
-        data = load(promoter_schema, json_body(request))
+        data = self._password_hashed(load(promoter_schema, json_body(request)))
         promoter_id = _new_id("prm")
         for _ in range(5):
             # the code's unique index decides: another promoter may have drawn the same one
@@ -249,7 +270,7 @@ class GatewayService(
 
     @http("POST", f"{API}/merchants")
     def register_merchant(self, request):
-        data = load(merchant_schema, json_body(request))
+        data = self._password_hashed(load(merchant_schema, json_body(request)))
         promoter_id = None
         if data.get("referral_code"):
             promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())

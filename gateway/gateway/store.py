@@ -2,6 +2,7 @@
 against, and orders with their tracking timeline (the read model)."""
 
 import hashlib
+import re
 import secrets
 
 from pymongo import ASCENDING, DESCENDING
@@ -9,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
-from . import notify
+from . import accounts, notify
 from .tracking import (
     IN_FLIGHT,
     NOT_PACKED,
@@ -28,6 +29,28 @@ def new_api_key(prefix):
     return f"{prefix}_{secrets.token_urlsafe(24)}"
 
 
+KEY_ID = re.compile(r"key_[0-9a-f]{20}")
+
+
+def key_id(key_hash):
+    """A key's public name: derived from its stored hash, so keys made before names had one."""
+    return f"key_{key_hash[:20]}"
+
+
+def api_key_view(doc):
+    return {
+        "key_id": key_id(doc["_id"]),
+        "name": doc.get("name", "default"),
+        "prefix": doc.get("prefix"),
+        "created_at": doc.get("created_at"),
+        "last_used_at": doc.get("last_used_at"),
+        "revoked_at": doc.get("revoked_at"),
+    }
+
+
+MAX_LIVE_KEYS = 20  # a principal's live keys: enough for every shop tool, bounded
+
+
 class GatewayRepository(Repository):
     OUTBOX_COLLECTIONS = ("orders", "promoters", "merchants")
 
@@ -39,6 +62,12 @@ class GatewayRepository(Repository):
         # databases from before keep a unique index that would refuse the second one
         if db.merchants.index_information().get("email_1", {}).get("unique"):
             db.merchants.drop_index("email_1")
+        # sign-in by email (emails may repeat: sign-in tries the oldest accounts first)
+        db.merchants.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
+        db.promoters.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
+        # a principal's keys, and its sessions (signed out together when the password changes)
+        db.api_keys.create_index([("principal_id", ASCENDING), ("created_at", ASCENDING)])
+        db.sessions.create_index([("principal_id", ASCENDING)])
         db.orders.create_index(
             [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
         )
@@ -89,21 +118,114 @@ class GatewayRepository(Repository):
 
     # --- accounts ---------------------------------------------------------
 
-    def add_api_key(self, role, principal_id, staff_role=None):
+    def add_api_key(self, role, principal_id, staff_role=None, name="default"):
+        return self.create_api_key(role, principal_id, name, staff_role)[0]
+
+    def create_api_key(self, role, principal_id, name, staff_role=None):
+        """(the key, shown once; its stored record)."""
         api_key = new_api_key({"merchant": "mk", "promoter": "pk", "staff": "sk"}[role])
         doc = {
             "_id": hash_key(api_key),
             "role": role,
             "principal_id": principal_id,
+            "name": name,
+            # enough to tell keys apart in a list, far too little to guess the rest
+            "prefix": api_key[:8],
             "created_at": iso(utcnow()),
+            "last_used_at": None,
+            "revoked_at": None,
         }
         if staff_role:
             doc["staff_role"] = staff_role
         self.db.api_keys.insert_one(doc)
-        return api_key
+        return api_key, doc
 
     def principal(self, api_key):
-        return self.db.api_keys.find_one({"_id": hash_key(api_key)})
+        """The live key's record, its last-used time brought up to the minute (at most one
+        conditional write a minute per key: the read shows whether it is due)."""
+        doc = self.db.api_keys.find_one({"_id": hash_key(api_key)})
+        if doc is None or doc.get("revoked_at"):
+            return None
+        now = utcnow()
+        last = doc.get("last_used_at")
+        if accounts.due_for_touch(last, now):
+            self.db.api_keys.update_one(
+                {"_id": doc["_id"], "last_used_at": last}, {"$set": {"last_used_at": iso(now)}}
+            )
+        return doc
+
+    def api_keys_of(self, principal_id, most=MAX_LIVE_KEYS * 10):
+        """The principal's newest keys, revoked ones too, oldest first."""
+        docs = self.db.api_keys.find({"principal_id": principal_id})
+        return list(reversed(list(docs.sort("created_at", DESCENDING).limit(most))))
+
+    def api_key_of(self, principal_id, wanted):
+        """The principal's key named `wanted` (a key_id), or None."""
+        if not KEY_ID.fullmatch(wanted or ""):
+            return None
+        start = wanted.removeprefix("key_")
+        # the ids are hex: every hash starting with `start` sorts between it and start + "g"
+        query = {"principal_id": principal_id, "_id": {"$gte": start, "$lt": start + "g"}}
+        return self.db.api_keys.find_one(query)
+
+    def live_key_count(self, principal_id):
+        return self.db.api_keys.count_documents({"principal_id": principal_id, "revoked_at": None})
+
+    def set_key_revoked(self, key_hash, revoked_at):
+        """Revoke (a time) or restore (None) one key; whether it changed."""
+        before = None if revoked_at else {"$ne": None}
+        done = self.db.api_keys.update_one(
+            {"_id": key_hash, "revoked_at": before}, {"$set": {"revoked_at": revoked_at}}
+        )
+        return bool(done.modified_count)
+
+    # --- passwords and sessions -------------------------------------------
+
+    def accounts_by_email(self, collection, email, most=5):
+        # the oldest first: accounts made later with the same email cannot crowd it out
+        docs = self.db[collection].find({"email": email}).sort("created_at", ASCENDING)
+        return list(docs.limit(most))
+
+    def set_password_hash(self, collection, account_id, password_hash, expected=...):
+        """Store a password hash; with `expected`, only over that hash (a rehash that another
+        request's password change has overtaken is dropped)."""
+        query = {"_id": account_id}
+        if expected is not ...:
+            query["password_hash"] = expected
+        done = self.db[collection].update_one(query, {"$set": {"password_hash": password_hash}})
+        return bool(done.modified_count)
+
+    def add_session(self, doc):
+        # sessions past their 7 days, never seen again, go when their principal signs in anew
+        oldest = iso(parse_iso(doc["created_at"]) - accounts.SESSION_ABSOLUTE)
+        self.db.sessions.delete_many(
+            {"principal_id": doc["principal_id"], "created_at": {"$lt": oldest}}
+        )
+        self.db.sessions.insert_one(doc)
+
+    def live_session(self, token):
+        """The session behind a cookie, while it lives; its idle clock moved at most once a
+        minute. An expired one is deleted when it is seen."""
+        doc = self.db.sessions.find_one({"_id": accounts.token_hash(token)})
+        if doc is None:
+            return None
+        now = utcnow()
+        if not accounts.session_live(doc, now):
+            self.db.sessions.delete_one({"_id": doc["_id"]})
+            return None
+        last = doc["last_seen_at"]
+        if accounts.due_for_touch(last, now):
+            self.db.sessions.update_one(
+                {"_id": doc["_id"], "last_seen_at": last}, {"$set": {"last_seen_at": iso(now)}}
+            )
+            doc["last_seen_at"] = iso(now)
+        return doc
+
+    def end_session(self, session_id):
+        self.db.sessions.delete_one({"_id": session_id})
+
+    def end_sessions_of(self, principal_id, keep=None):
+        self.db.sessions.delete_many({"principal_id": principal_id, "_id": {"$ne": keep}})
 
     def add_account(self, collection, doc, event_type=None, event=None):
         """Store a new account (with its event); False when its id or a unique field is taken."""

@@ -50,6 +50,12 @@ class Forbidden(GudangError):
 
 
 @deserialize_to_instance
+class CsrfFailed(GudangError):
+    status = 403
+    code = "CSRF_FAILED"
+
+
+@deserialize_to_instance
 class NotFound(GudangError):
     status = 404
     code = "NOT_FOUND"
@@ -87,6 +93,17 @@ class PayloadTooLarge(GudangError):
 class TooManyConnections(GudangError):
     status = 429
     code = "TOO_MANY_CONNECTIONS"
+
+
+class RateLimited(GudangError):
+    """Too many requests; `headers` (Retry-After, RateLimit-*) go out with the answer."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message, fields=None, headers=None):
+        super().__init__(message, fields)
+        self.headers = dict(headers or {})
 
 
 @deserialize_to_instance

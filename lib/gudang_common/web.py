@@ -90,7 +90,7 @@ def error_body(code, message, fields=None):
 
 def error_response(exc):
     if isinstance(exc, GudangError):
-        return json_response(exc.status, exc.to_json())
+        return json_response(exc.status, exc.to_json(), headers=getattr(exc, "headers", None))
     if isinstance(exc, eventlet.Timeout):
         return json_response(
             504, error_body("UPSTREAM_TIMEOUT", "a service did not answer in time")
@@ -460,6 +460,22 @@ class JsonHttp(HttpRequestHandler):
     def handle_request(self, request):
         if self.probe:
             return super().handle_request(request)
+        # a dependency with `screen_request` (the gateway's rate limits) may answer for the
+        # service before a worker is spent, and may add headers to every answer
+        extra = {}
+        for dependency in self.container.dependencies:
+            screen = getattr(dependency, "screen_request", None)
+            if screen is not None:
+                refused, headers = screen(request)
+                if refused is not None:
+                    return refused
+                extra.update(headers)
+        response = self._in_a_slot(request)
+        for name, value in extra.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def _in_a_slot(self, request):
         # at most HTTP_MAX_WORKERS of the container's workers serve HTTP at once
         if not self.server.http_slots.acquire(timeout=self.server.http_queue_timeout_seconds):
             busy = ServiceUnavailable(

@@ -1,0 +1,194 @@
+"""Gateway routes of signing in: sessions, passwords and a merchant's or promoter's API keys."""
+
+from eventlet import tpool
+
+from gudang_common.clock import iso, utcnow
+from gudang_common.errors import Conflict, NotFound, Unauthorized, ValidationFailed, load
+from gudang_common.web import http, json_body, json_response
+
+from . import accounts
+from .schemas import ApiKeySchema, PasswordChangeSchema, SignInSchema
+from .store import MAX_LIVE_KEYS, api_key_view
+
+API = "/api/v1"
+SIGNED_IN = ("merchant", "promoter")  # staff sign in with keys the admin hands out
+
+sign_in_schema, password_change_schema = SignInSchema(), PasswordChangeSchema()
+api_key_schema = ApiKeySchema()
+
+
+def _off_the_hub(fn, *args):
+    # argon2 holds the CPU for tens of milliseconds: in a real thread, the other requests go on
+    return tpool.execute(fn, *args)
+
+
+def _refused_password(problem):
+    return ValidationFailed(f"password refused: {problem}", {"password": [problem]})
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class AccountRoutes:
+    """Mixed into GatewayService (which provides _auth, store, limits and config)."""
+
+    def _password_hashed(self, data):
+        """Sign-up input with its optional `password` checked and replaced by its hash."""
+        password = data.pop("password", None)
+        if password is None:
+            return data
+        problem = accounts.password_problem(password, data.get("email"), data.get("name"))
+        if problem:
+            raise _refused_password(problem)
+        return dict(data, password_hash=_off_the_hub(accounts.hash_password, password))
+
+    def _https(self, request):
+        return accounts.came_over_https(
+            request.scheme,
+            request.remote_addr,
+            request.headers.get("X-Forwarded-Proto"),
+            self.limits.trusted,
+        )
+
+    # --- sessions -----------------------------------------------------------
+
+    @http("POST", f"{API}/sessions")
+    def sign_in(self, request):
+        """One answer for an unknown email, a wrong password and an account with no password,
+        each after one argon2 verification."""
+        data = load(sign_in_schema, json_body(request))
+        self.limits.sign_in(request, data["email"])
+        collection = f"{data['role']}s"
+        found = [
+            a
+            for a in self.store.accounts_by_email(collection, data["email"].strip())
+            if a.get("password_hash")
+        ]
+        account, new_hash = None, None
+        for candidate in found or [None]:
+            stored = candidate["password_hash"] if candidate else None
+            ok, new_hash = _off_the_hub(accounts.verify_password, stored, data["password"])
+            if ok:
+                account = candidate
+                break
+        if account is None:
+            raise Unauthorized(
+                "wrong email or password", {"_request": ["Wrong email or password."]}
+            )
+        if new_hash:
+            self.store.set_password_hash(
+                collection, account["_id"], new_hash, expected=account["password_hash"]
+            )
+        token, session = accounts.new_session(data["role"], account["_id"], utcnow())
+        self.store.add_session(session)
+        response = json_response(201, accounts.session_view(session))
+        max_age = accounts.SESSION_ABSOLUTE.total_seconds()
+        response.headers.add(
+            "Set-Cookie", accounts.session_cookie(token, self._https(request), max_age)
+        )
+        return _no_store(response)
+
+    def _session(self, request):
+        caller = self._auth(request, *SIGNED_IN)
+        if caller.session_id is None:
+            raise NotFound(
+                "no session: this request was made with an API key",
+                {"Cookie": ["No session cookie."]},
+            )
+        return caller
+
+    @http("GET", f"{API}/sessions/current")
+    def current_session(self, request):
+        caller = self._session(request)
+        doc = self.store.live_session(request.cookies.get(accounts.SESSION_COOKIE))
+        if doc is None or doc["_id"] != caller.session_id:
+            raise Unauthorized("signed out", {"Cookie": ["Sign in again."]})
+        return _no_store(json_response(200, accounts.session_view(doc)))
+
+    @http("DELETE", f"{API}/sessions/current")
+    def sign_out(self, request):
+        caller = self._session(request)
+        self.store.end_session(caller.session_id)
+        response = json_response(200, {"signed_out": True})
+        response.headers.add("Set-Cookie", accounts.session_cookie("", self._https(request), 0))
+        return _no_store(response)
+
+    # --- passwords ------------------------------------------------------------
+
+    def _change_password(self, request, role):
+        """Set or change the caller's password. Once it has one, the current one is asked
+        too: a leaked key or an open browser alone cannot take the account over."""
+        caller = self._auth(request, role)
+        data = load(password_change_schema, json_body(request))
+        collection = f"{role}s"
+        account = self.store.get_account(collection, caller.id)
+        current = account.get("password_hash")
+        if current is not None:
+            self.limits.sign_in(request, account.get("email"))
+            ok, _ = _off_the_hub(accounts.verify_password, current, data["current_password"] or "")
+            if not ok:
+                raise Unauthorized(
+                    "the current password is wrong",
+                    {"current_password": ["Wrong or missing current password."]},
+                )
+        problem = accounts.password_problem(data["password"], account.get("email"), account["name"])
+        if problem:
+            raise _refused_password(problem)
+        new_hash = _off_the_hub(accounts.hash_password, data["password"])
+        if not self.store.set_password_hash(collection, caller.id, new_hash, expected=current):
+            raise Conflict(
+                "the password was changed meanwhile", {"password": ["Changed meanwhile; retry."]}
+            )
+        # every other browser signed in as this account has to sign in again
+        self.store.end_sessions_of(caller.id, keep=caller.session_id)
+        return {"password_set": True}
+
+    @http("POST", f"{API}/merchants/me/password")
+    def merchant_password(self, request):
+        return self._change_password(request, "merchant")
+
+    @http("POST", f"{API}/promoters/me/password")
+    def promoter_password(self, request):
+        return self._change_password(request, "promoter")
+
+    # --- API keys -------------------------------------------------------------
+
+    @http("GET", f"{API}/api-keys")
+    def list_api_keys(self, request):
+        caller = self._auth(request, *SIGNED_IN)
+        return {"api_keys": [api_key_view(d) for d in self.store.api_keys_of(caller.id)]}
+
+    @http("POST", f"{API}/api-keys")
+    def create_api_key(self, request):
+        caller = self._auth(request, *SIGNED_IN)
+        data = load(api_key_schema, json_body(request))
+        if self.store.live_key_count(caller.id) >= MAX_LIVE_KEYS:
+            raise Conflict(
+                f"at most {MAX_LIVE_KEYS} live keys", {"name": ["Revoke a key you no longer use."]}
+            )
+        api_key, doc = self.store.create_api_key(caller.role, caller.id, data["name"].strip())
+        return 201, api_key_view(doc) | {"api_key": api_key}
+
+    @http("DELETE", f"{API}/api-keys/<key_id>")
+    def revoke_api_key(self, request, key_id):
+        """Revoked at once. The last live key of an account with no password stays: without
+        it the account could never be reached again (409)."""
+        caller = self._auth(request, *SIGNED_IN)
+        doc = self.store.api_key_of(caller.id, key_id)
+        if doc is None or doc["role"] != caller.role:
+            raise NotFound("unknown API key", {"key_id": ["Unknown API key."]})
+        if doc.get("revoked_at"):
+            return api_key_view(doc)
+        now = iso(utcnow())
+        self.store.set_key_revoked(doc["_id"], now)
+        account = self.store.get_account(f"{caller.role}s", caller.id)
+        # checked after the write: two revocations at once cannot both leave it keyless
+        if not account.get("password_hash") and self.store.live_key_count(caller.id) == 0:
+            self.store.set_key_revoked(doc["_id"], None)
+            raise Conflict(
+                "this is your last API key and you have no password",
+                {"key_id": ["Set a password or create another key first."]},
+            )
+        return api_key_view(dict(doc, revoked_at=now))
