@@ -225,7 +225,8 @@ class Service:
         body = {{"status": "ok", "data_dir": os.environ["GUDANG_DATA_DIR"], "pid": os.getpid()}}
         return 200, json.dumps(body)
 """
-# GUDANG_TEST_PORT_OFFSET keeps two test runs on one machine off each other's ports
+# GUDANG_TEST_PORT_OFFSET keeps two test runs on one machine off each other's ports; the
+# bases below keep every port under 32768, where Linux picks clients' own (ephemeral) ports
 PORT_OFFSET = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0"))
 
 
@@ -249,7 +250,7 @@ def _fake_root(tmp_path):
 def test_platform_starts_crashes_restarts_and_stops_processes(tmp_path):
     from scripts.supervisor import Platform, ServiceDied
 
-    ports = {name: 30000 + PORT_OFFSET + spec.port for name, spec in SERVICES.items()}
+    ports = {name: 21000 + PORT_OFFSET + spec.port for name, spec in SERVICES.items()}
     root = _fake_root(tmp_path)
     data_dir = tmp_path / "data"
     with Platform(root, data_dir=data_dir, log_dir=tmp_path / "log", ports=ports) as platform:
@@ -315,7 +316,7 @@ def _restarted(port, old_pid):
 def test_run_restarts_a_service_killed_with_kill_9_and_stops_only_on_sigterm(tmp_path):
     _promtool()  # the Debian package that brings promtool brings prometheus
     root = _fake_root(tmp_path)
-    offset = 31000 + PORT_OFFSET
+    offset = 22000 + PORT_OFFSET
     port = SERVICES["inventory"].port + offset
     output = tmp_path / "supervisor.out"
     argv = [sys.executable, "-m", "scripts.supervisor", "run", "--root", str(root)]
