@@ -69,9 +69,8 @@ def invoice_number(year, month, seq):
     return f"INV/{year:04d}/{month:02d}/{seq:06d}"
 
 
-def summarize(rows):
-    """The invoice's lines and totals from the ledger's sums on the merchant's wallet,
-    grouped by posting kind and fee type ({kind, fee_type, count, amount})."""
+def _tally(rows):
+    """Fees per type, shipping passed through and COD collected, from the ledger's sums."""
     fees = {fee_type: {"count": 0, "amount": 0} for fee_type in FEE_TYPES}
     shipping = {"count": 0, "amount": 0}
     cod = {"count": 0, "amount": 0}
@@ -92,6 +91,13 @@ def summarize(rows):
             cod["count"] += row["count"] if kind == "cod_collected" else -row["count"]
             cod["amount"] += row["amount"]
         # top-ups are payments and PPN postings belong to the invoice that made them
+    return fees, shipping, cod
+
+
+def summarize(rows):
+    """The invoice's lines and totals from the ledger's sums on the merchant's wallet,
+    grouped by posting kind and fee type ({kind, fee_type, count, amount})."""
+    fees, shipping, cod = _tally(rows)
     lines = [
         {"fee_type": t, "label": FEE_LABELS[t], **v}
         for t, v in fees.items()
@@ -155,6 +161,61 @@ def to_csv(invoice):
     return out.getvalue()
 
 
+class _Page:
+    """Rows of text with right-aligned counts and amounts on A4, a new page when full."""
+
+    def __init__(self, pdf, size):
+        self.pdf, (self.width, self.height) = pdf, size
+        self.left, self.right = 50, self.width - 50
+        self.y = self.height - 60
+
+    def row(self, text, amount=None, count=None, font="Helvetica", size=10):
+        if self.y < 60:
+            self.pdf.showPage()
+            self.y = self.height - 60
+        self.pdf.setFont(font, size)
+        self.pdf.drawString(self.left, self.y, text)
+        if count is not None:
+            self.pdf.drawRightString(self.right - 130, self.y, str(count))
+        if amount is not None:
+            self.pdf.drawRightString(self.right, self.y, rupiah(amount))
+        self.y -= size + 8
+
+    def gap(self, points):
+        self.y -= points
+
+
+def _pdf_header(page, invoice):
+    page.row(invoice["issuer"], font="Helvetica-Bold", size=16)
+    page.row(f"INVOICE {invoice['number']}", font="Helvetica-Bold", size=13)
+    page.row(f"Merchant: {invoice.get('merchant_name') or ''} ({invoice['merchant_id']})")
+    page.row(f"Period: {invoice['month']} (WIB)    Issued: {invoice['issued_at']}")
+    page.gap(10)
+    page.row("Description", count="Count", font="Helvetica-Bold")
+    page.pdf.drawRightString(page.right, page.y + 18, "Amount")
+
+
+def _pdf_totals(page, invoice):
+    page.gap(4)
+    page.pdf.line(page.left, page.y + 10, page.right, page.y + 10)
+    page.row("Fees subtotal", invoice["fee_subtotal"], font="Helvetica-Bold")
+    page.row(f"PPN {invoice['ppn_percent']}% on fees", invoice["ppn"])
+    shipping = invoice["shipping"]
+    page.row("Shipping at cost (no PPN)", shipping["amount"], shipping["count"])
+    page.row("Total due", invoice["total_due"], font="Helvetica-Bold", size=12)
+    page.gap(10)
+    cod = invoice["cod_collected"]
+    page.row(
+        "COD collected for you (credited to your wallet, not due)", cod["amount"], cod["count"]
+    )
+    page.gap(10)
+    page.row(
+        "PPN is 11% of the fees subtotal, rounded half up to the rupiah; shipping is "
+        "passed through at cost without PPN.",
+        size=8,
+    )
+
+
 def to_pdf(invoice):
     """The invoice on one A4 page (more when it has many lines), as PDF bytes."""
     from reportlab.lib.pagesizes import A4
@@ -163,48 +224,11 @@ def to_pdf(invoice):
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)  # invariant: same bytes each time
     pdf.setTitle(f"Invoice {invoice['number']}")
-    width, height = A4
-    left, right = 50, width - 50
-    y = height - 60
-
-    def row(text, amount=None, count=None, font="Helvetica", size=10):
-        nonlocal y
-        if y < 60:
-            pdf.showPage()
-            y = height - 60
-        pdf.setFont(font, size)
-        pdf.drawString(left, y, text)
-        if count is not None:
-            pdf.drawRightString(right - 130, y, str(count))
-        if amount is not None:
-            pdf.drawRightString(right, y, rupiah(amount))
-        y -= size + 8
-
-    row(invoice["issuer"], font="Helvetica-Bold", size=16)
-    row(f"INVOICE {invoice['number']}", font="Helvetica-Bold", size=13)
-    row(f"Merchant: {invoice.get('merchant_name') or ''} ({invoice['merchant_id']})")
-    row(f"Period: {invoice['month']} (WIB)    Issued: {invoice['issued_at']}")
-    y -= 10
-    row("Description", count="Count", amount=None, font="Helvetica-Bold")
-    pdf.drawRightString(right, y + 18, "Amount")
+    page = _Page(pdf, A4)
+    _pdf_header(page, invoice)
     for line in invoice["lines"]:
-        row(line["label"], line["amount"], line["count"])
-    y -= 4
-    pdf.line(left, y + 10, right, y + 10)
-    row("Fees subtotal", invoice["fee_subtotal"], font="Helvetica-Bold")
-    row(f"PPN {invoice['ppn_percent']}% on fees", invoice["ppn"])
-    shipping = invoice["shipping"]
-    row("Shipping at cost (no PPN)", shipping["amount"], shipping["count"])
-    row("Total due", invoice["total_due"], font="Helvetica-Bold", size=12)
-    y -= 10
-    cod = invoice["cod_collected"]
-    row("COD collected for you (credited to your wallet, not due)", cod["amount"], cod["count"])
-    y -= 10
-    row(
-        "PPN is 11% of the fees subtotal, rounded half up to the rupiah; shipping is "
-        "passed through at cost without PPN.",
-        size=8,
-    )
+        page.row(line["label"], line["amount"], line["count"])
+    _pdf_totals(page, invoice)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

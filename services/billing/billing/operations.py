@@ -439,54 +439,66 @@ def _month_sums(repo, merchant_id, year, month_no):
         day += timedelta(days=1)
 
 
-def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
-    """The merchant's invoice for an ended month, once: None when the month moved no
-    money for it. Steps, each safe to repeat after a crash: the draft (its lines summed
-    from the ledger) keyed by merchant and month; the PPN posting keyed by the same;
-    then the number, claimed without gaps (BillingRepository.claim_invoice_number)."""
-    now = now or utcnow()
+def _draft_invoice(repo, merchant, year, month_no, issuer, now):
+    """The month's draft, its lines summed from the ledger, keyed by merchant and month
+    (a repeat finds it); None when the month moved no money for the merchant."""
     month = f"{year:04d}-{month_no:02d}"
     invoice_id = f"{merchant['_id']}:{month}"
     draft = repo.get_invoice(invoice_id)
+    if draft is not None:
+        return draft
+    start, end = _month_bounds(year, month_no)
+    summary = invoices.summarize(_month_sums(repo, merchant["_id"], year, month_no))
+    if invoices.is_empty(summary):
+        return None
+    repo.add_invoice(
+        {
+            "_id": invoice_id,
+            "merchant_id": merchant["_id"],
+            "merchant_name": merchant.get("name"),
+            "month": month,
+            "year": year,
+            "month_no": month_no,
+            "issuer": issuer,
+            "period": {"from": start, "to": end},
+            "drafted_at": iso(now),
+            **summary,
+        }
+    )
+    return repo.get_invoice(invoice_id)
+
+
+def _post_ppn(repo, merchant, draft, now):
+    """The PPN is owed by the merchant once the invoice exists: a posting of its own, keyed
+    by the invoice (dated when drafted, so it never sums into a month's fees)."""
+    repo.add_posting(
+        {
+            "_id": f"ppn:{draft['_id']}",
+            "kind": "ppn",
+            "fee_type": None,
+            "merchant_id": merchant["_id"],
+            "promoter_id": None,
+            "lines": domain.ppn_lines(merchant["_id"], draft["ppn"]),
+            "occurred_at": draft["drafted_at"],
+            "posted_at": iso(now),
+            "cause_event_id": None,
+            "ref": draft["_id"],
+        }
+    )
+
+
+def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
+    """The merchant's invoice for an ended month, once: None when the month moved no
+    money for it. Steps, each safe to repeat after a crash: the draft; the PPN posting;
+    then the number, claimed without gaps (BillingRepository.claim_invoice_number)."""
+    now = now or utcnow()
+    draft = _draft_invoice(repo, merchant, year, month_no, issuer, now)
     if draft is None:
-        start, end = _month_bounds(year, month_no)
-        summary = invoices.summarize(_month_sums(repo, merchant["_id"], year, month_no))
-        if invoices.is_empty(summary):
-            return None
-        repo.add_invoice(
-            {
-                "_id": invoice_id,
-                "merchant_id": merchant["_id"],
-                "merchant_name": merchant.get("name"),
-                "month": month,
-                "year": year,
-                "month_no": month_no,
-                "issuer": issuer,
-                "period": {"from": start, "to": end},
-                "drafted_at": iso(now),
-                **summary,
-            }
-        )
-        draft = repo.get_invoice(invoice_id)
+        return None
     if draft["ppn"] > 0:
-        # the PPN is owed by the merchant once the invoice exists: a posting of its own
-        # (dated when issued, so it never sums into a month's fees)
-        repo.add_posting(
-            {
-                "_id": f"ppn:{invoice_id}",
-                "kind": "ppn",
-                "fee_type": None,
-                "merchant_id": merchant["_id"],
-                "promoter_id": None,
-                "lines": domain.ppn_lines(merchant["_id"], draft["ppn"]),
-                "occurred_at": draft["drafted_at"],
-                "posted_at": iso(now),
-                "cause_event_id": None,
-                "ref": invoice_id,
-            }
-        )
-    repo.claim_invoice_number(issuer, invoice_id, iso(now))
-    return invoice_view(repo.get_invoice(invoice_id))
+        _post_ppn(repo, merchant, draft, now)
+    repo.claim_invoice_number(issuer, draft["_id"], iso(now))
+    return invoice_view(repo.get_invoice(draft["_id"]))
 
 
 def issue_invoices(repo, month, issuer, merchant_id=None, now=None):
