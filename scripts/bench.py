@@ -14,38 +14,18 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import requests  # noqa: E402
-
+from scripts.rabbit import amqp_uri_for, drop_vhost, make_vhost  # noqa: E402
 from scripts.simulate import Api, deliver, eventually, order_body, register_world, work_pick_lists  # noqa: E402
 from scripts.supervisor import SERVICES, Platform  # noqa: E402
 
-MGMT = "http://localhost:15672"
-AUTH = ("guest", "guest")
 ADMIN_KEY = "bench-admin-key"
 # per order: order_received x1, order_allocated x2, order_picked x1, order_packed x4,
 # parcel_booked x2, parcel_dispatched x1, parcel_in_transit x1, parcel_delivered x2 consumers
 DELIVERIES_PER_ORDER = 14
 SECRET = "bench-courier-secret"
-
-
-def make_vhost():
-    name = f"gudang-bench-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{MGMT}/api/vhosts/{name}", auth=AUTH, timeout=10).raise_for_status()
-    requests.put(
-        f"{MGMT}/api/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=AUTH,
-        timeout=10,
-    ).raise_for_status()
-    return name
-
-
-def drop_vhost(name):
-    requests.delete(f"{MGMT}/api/vhosts/{name}", auth=AUTH, timeout=10)
 
 
 def pct(values, p):
@@ -59,8 +39,8 @@ def baseline_nameko_events(n):
     from nameko.events import event_handler
     from nameko.standalone.events import event_dispatcher
 
-    vhost = make_vhost()
-    uri = f"pyamqp://guest:guest@localhost:5672/{vhost}"
+    vhost = make_vhost("gudang-bench")
+    uri = amqp_uri_for(vhost)
     seen = []
     done = eventlet.Event()
 
@@ -90,10 +70,10 @@ def baseline_nameko_events(n):
 
 
 def gudang(n_orders, intake_samples, workers):
-    vhost = make_vhost()
+    vhost = make_vhost("gudang-bench")
     tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-"))
     env = {
-        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
+        "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",

@@ -20,7 +20,8 @@ from pathlib import Path
 import openpyxl
 import requests
 
-from scripts.bench import ADMIN_KEY, SECRET, drop_vhost, make_vhost
+from scripts.bench import ADMIN_KEY, SECRET
+from scripts.rabbit import amqp_uri_for, drop_vhost, make_vhost
 from scripts.simulate import Api, register_world
 from scripts.supervisor import SERVICES, Platform
 
@@ -138,10 +139,10 @@ def upload(api, key, path, mimetype, **params):
 
 
 def run(n_rows):
-    vhost = make_vhost()
+    vhost = make_vhost("gudang-bench-import")
     tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-import-"))
     env = {
-        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
+        "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",

@@ -51,6 +51,19 @@ class Api:
         return payload
 
 
+# the steps of an order that goes well, from intake to the buyer's door
+DELIVERED_STEPS = (
+    "order_received",
+    "order_allocated",
+    "order_picked",
+    "order_packed",
+    "parcel_booked",
+    "parcel_dispatched",
+    "parcel_in_transit",
+    "parcel_delivered",
+)
+
+
 def ean13(first12):
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
     return first12 + str((10 - total % 10) % 10)

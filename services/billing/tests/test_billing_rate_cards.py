@@ -122,8 +122,8 @@ def test_packaging_fee_by_the_box_packed_in(world, book):  # noqa: F811
     assert domain.amount_on(posted["packaging:ord_box"]["lines"], "revenue:packaging") == 2500
 
 
-def test_return_to_sender_handling_once_and_no_cod(world, book):  # noqa: F811
-    returned = new_event(
+def parcel_returned():
+    return new_event(
         "parcel_returned",
         merchant_id="mer_1",
         order_id="ord_rts",
@@ -131,6 +131,10 @@ def test_return_to_sender_handling_once_and_no_cod(world, book):  # noqa: F811
         courier="jne",
         courier_status="returned",
     )
+
+
+def test_return_to_sender_handling_once_and_no_cod(world, book):  # noqa: F811
+    returned = parcel_returned()
     operations.charge_return_to_sender(world, book, returned)
     operations.charge_return_to_sender(world, book, returned)
     posted = postings(world)
@@ -158,14 +162,7 @@ def corrected(n, outcome):
 def test_the_return_fee_follows_a_corrected_outcome(world, book):  # noqa: F811
     with pytest.raises(operations.ReturnNotChargedYet):  # overtook parcel_returned: retried
         operations.correct_return_to_sender(world, book, corrected(1, "delivered"))
-    returned = new_event(
-        "parcel_returned",
-        merchant_id="mer_1",
-        order_id="ord_rts",
-        awb="JN000000000009",
-        courier="jne",
-        courier_status="returned",
-    )
+    returned = parcel_returned()
     operations.charge_return_to_sender(world, book, returned)
     for _ in range(2):  # redelivered: nothing more
         operations.correct_return_to_sender(world, book, corrected(1, "delivered"))
