@@ -65,10 +65,13 @@ prometheus:
 run: venv rabbitmq prometheus
 	$(BIN)/python -m scripts.supervisor run
 
-# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests.
+# promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests;
+# poppler-utils renders and reads the label and manifest PDFs, zbar-tools scans the AWB barcode.
 test-tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
