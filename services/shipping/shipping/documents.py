@@ -179,8 +179,8 @@ def _label_page(c, parcel, sender):
     order_ref = parcel.get("external_id") or parcel["order_id"]
     c.drawString(MARGIN + inner / 3, y, _fit(c, order_ref, "Helvetica-Bold", 12, inner * 2 / 3))
     c.setFont("Helvetica", 7)
-    c.drawString(MARGIN, MARGIN, f"{parcel['order_id']} · dikemas oleh Gudang")
-    c.drawRightString(width - MARGIN, MARGIN, "Daftar isi paket: halaman berikut")
+    c.drawString(MARGIN, MARGIN, parcel["order_id"])
+    c.drawRightString(width - MARGIN, MARGIN, "Isi paket: halaman 2")
 
 
 def _slip_pages(c, parcel, sender):
