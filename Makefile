@@ -66,10 +66,12 @@ run: venv rabbitmq prometheus
 	$(BIN)/python -m scripts.supervisor run
 
 # promtool (Debian package prometheus) checks deploy/prometheus; chromium runs the tablet UI tests;
-# poppler-utils (pdftoppm, pdftotext) opens the invoice PDFs in billing's tests.
+# poppler-utils (pdftoppm, pdftotext) opens the invoice, label and manifest PDFs in the tests; zbar-tools scans the AWB barcode.
 test-tools:
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null 2>&1 || missing="$$missing zbar-tools"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-liberation"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \

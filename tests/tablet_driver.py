@@ -30,6 +30,18 @@ def main(base, staff_key, shots, inbound_id):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 768}, has_touch=True)
+        # the PDFs the tablet fetches, and the tabs it opens them in
+        report["pdfs"], report["popups"] = [], []
+        page.on(
+            "response",
+            lambda r: (
+                ".pdf" in r.url
+                and report["pdfs"].append(
+                    {"url": r.url, "status": r.status, "type": r.headers.get("content-type")}
+                )
+            ),
+        )
+        page.context.on("page", lambda popup: report["popups"].append(popup.url))
         page.goto(f"{base}/tablet")
         report["title_id"] = page.locator("h1").inner_text()
 
@@ -73,12 +85,23 @@ def main(base, staff_key, shots, inbound_id):
             if page.locator("#packing .pack").count() == 0:
                 break
         report["final_message"] = page.inner_text("#message")
+        # the labels of the orders just packed can be printed again
+        report["recent"] = page.locator("#recent li span").all_inner_texts()
+        labels_before = len(report["pdfs"])
+        with page.context.expect_page():
+            page.locator("#recent button.reprint").first.click()
+        page.wait_for_selector("#message.ok")
+        report["reprint_message"] = page.inner_text("#message")
+        report["reprinted"] = report["pdfs"][labels_before:]
+        page.screenshot(path=str(shots / "tablet-reprint.png"))
 
         # hand the packed parcels to the courier: the pickup manifest
         page.click("#tabs button[data-tab=handover]")
         page.click("#couriers button[data-courier=jne]")
         page.wait_for_selector("#manifest .awbs li")
         report["manifest_awbs"] = page.locator("#manifest .awbs li").all_inner_texts()
+        with page.context.expect_page():
+            page.click("#manifest .print-manifest")
         page.screenshot(path=str(shots / "tablet-manifest.png"))
 
         # receive an inbound: scan its number, count good and damaged, save

@@ -1,6 +1,7 @@
 """The packer's tablet in a real browser (Debian Chromium, Playwright): sign in, scan
-the pick list, confirm the pick, pack and see the AWB, hand parcels to the courier
-with a manifest, receive an inbound; in Bahasa Indonesia."""
+the pick list, confirm the pick, pack and see the AWB and the label open in a new tab,
+reprint a label, hand parcels to the courier with a manifest and print it, receive an
+inbound; in Bahasa Indonesia."""
 
 import json
 import subprocess
@@ -51,6 +52,22 @@ def test_a_packer_picks_and_packs_on_the_tablet(api, tmp_path):
     for order_id in orders:
         assert api.ok("GET", f"/orders/{order_id}", key)["status"] in ("booked", "packed")
     assert (tmp_path / "tablet-pick-list.png").stat().st_size > 5000
+
+    # packing opened each order's label, answered as a PDF, in a tab of its own
+    labels = [p for p in report["pdfs"] if "/label.pdf" in p["url"]]
+    for order_id in orders:
+        url = f"{base}/api/v1/warehouse/orders/{order_id}/label.pdf"
+        assert any(p["url"] == url for p in labels), (url, labels)
+    assert all(p["status"] == 200 and p["type"] == "application/pdf" for p in report["pdfs"])
+    assert sum(u.startswith("blob:") for u in report["popups"]) == len(report["pdfs"])
+    # the last packed order comes first in the reprint list; its label opens again
+    assert len(report["recent"]) == 2 and report["awbs"][-1].split()[-1] in report["recent"][0]
+    assert report["reprint_message"] == "Resi dibuka di tab baru: cetak dari sana."
+    [reprinted] = report["reprinted"]
+    assert reprinted["url"].endswith("/label.pdf") and reprinted["type"] == "application/pdf"
+    assert any(
+        "/warehouse/manifests/" in p["url"] and p["url"].endswith(".pdf") for p in report["pdfs"]
+    )
 
     # the manifest lists the two parcels just packed
     assert sorted(report["manifest_awbs"]) == sorted(a.split()[-1] for a in report["awbs"])

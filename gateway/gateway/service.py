@@ -5,6 +5,7 @@ service through a bounded RPC (503/504 instead of a hang) or its own store, and
 answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response).
 """
 
+import base64
 import hashlib
 import uuid
 from pathlib import Path
@@ -239,6 +240,27 @@ class GatewayService(
             )
         return metrics.order_events
 
+    def _document(self, reply):
+        """A PDF shipping drew (base64 over RPC), as the browser opens and prints it."""
+        # a label names the buyer: no cache, neither the browser's nor a proxy's, keeps it
+        headers = {
+            "Content-Disposition": f'inline; filename="{reply["filename"]}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        pdf = base64.b64decode(reply["content_base64"])
+        return Response(pdf, mimetype="application/pdf", headers=headers)
+
+    def _label(self, doc):
+        """The order's label and packing slip; 404 until shipping has booked its AWB."""
+        merchant = self.store.get_account("merchants", doc["merchant_id"]) or {}
+        # the gateway owns accounts: the sender is the merchant as it is named today
+        sender = {
+            "name": merchant.get("name") or doc["merchant_id"],
+            "phone": merchant.get("phone"),
+        }
+        return self._document(self._rpc(self.shipping, "label_pdf", doc["_id"], sender))
+
     # --- accounts ---------------------------------------------------------
 
     # Sign-up answers the same (201, a new account and its key) whether or not the email
@@ -373,6 +395,15 @@ class GatewayService(
         body.update(awb=None, message="AWB is being booked; fetch the order again shortly.")
         return 202, body
 
+    @http("GET", f"{API}/warehouse/orders/<order_id>/label.pdf")
+    def warehouse_label(self, request, order_id):
+        """The label to print after packing; the same URL reprints it."""
+        self._auth(request, "staff")
+        doc = self.store.get_order(order_id)
+        if doc is None:
+            raise NotFound(f"order {order_id} not found", {"order_id": ["Unknown order."]})
+        return self._label(doc)
+
     @http("POST", f"{API}/warehouse/manifests")
     def create_manifest(self, request):
         caller = self._auth(request, "staff")
@@ -389,6 +420,12 @@ class GatewayService(
     def get_manifest(self, request, manifest_id):
         self._auth(request, "staff")
         return self._rpc(self.shipping, "get_manifest", manifest_id)
+
+    @http("GET", f"{API}/warehouse/manifests/<manifest_id>.pdf")
+    def manifest_pdf(self, request, manifest_id):
+        """The hand-over list the courier signs at pickup."""
+        self._auth(request, "staff")
+        return self._document(self._rpc(self.shipping, "manifest_pdf", manifest_id))
 
     # --- orders -------------------------------------------------------------
 
@@ -500,6 +537,12 @@ class GatewayService(
         view = order_view(doc, self._lang(request))
         view["tracking_url"] = self._tracking_url(request, doc.get("awb"))
         return view
+
+    @http("GET", f"{API}/orders/<order_id>/label.pdf")
+    def order_label(self, request, order_id):
+        """The merchant's copy of its order's label, the one the packer printed."""
+        _, doc = self._visible_order(request, order_id)
+        return self._label(doc)
 
     def _tracking_url(self, request, awb):
         """The link a seller sends the buyer: on GUDANG_PUBLIC_URL, else the host asked."""

@@ -5,12 +5,15 @@
   let lang = localStorage.getItem("gudang.lang") || "id";
   let key = localStorage.getItem("gudang.staffKey") || "";
   let list = null;
+  const recent = [];  // the last packed orders, newest first: their labels can be printed again
+  const RECENT = 5;
   const $ = (id) => document.getElementById(id);
   const t = (k) => T["tablet." + k][lang];
 
   function applyLang() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    if (T && recent.length) renderRecent();
     $("lang").textContent = lang === "id" ? "English" : "Bahasa Indonesia";
   }
   function say(text, kind) { const m = $("message"); m.textContent = text || ""; m.className = kind || ""; }
@@ -76,6 +79,41 @@
     } catch (e) { say(e.message, "error"); }
   }
 
+  // The label needs the staff key, which a plain link cannot send: fetch the PDF and open it
+  // from memory in a new tab, where the browser's PDF viewer prints it.
+  async function openPdf(path, popupMessage) {
+    const resp = await fetch("/api/v1" + path, { headers: { "Authorization": "Bearer " + key } });
+    if (!resp.ok) {
+      let err = { message: resp.statusText, code: "" };
+      try { err = (await resp.json()).error; } catch (e) { /* not JSON: keep the status text */ }
+      throw Object.assign(new Error(err.message), { code: err.code });
+    }
+    const url = URL.createObjectURL(await resp.blob());
+    const win = window.open(url, "_blank");
+    setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
+    if (!win) throw new Error(popupMessage || t("popup"));
+  }
+  async function printLabel(orderId) {
+    try {
+      await openPdf(`/warehouse/orders/${encodeURIComponent(orderId)}/label.pdf`);
+      say(t("labelOpened"), "ok");
+    } catch (e) { say(e.code === "NOT_FOUND" ? t("noLabel") : e.message, "error"); }
+  }
+  function renderRecent() {
+    const box = $("recent"), ul = box.querySelector("ul");
+    ul.innerHTML = "";
+    box.classList.toggle("hidden", recent.length === 0);
+    recent.forEach((r) => {
+      const li = document.createElement("li");
+      li.innerHTML = `<span></span><button type="button" class="secondary reprint"></button>`;
+      li.querySelector("span").textContent = `${r.ref} · ${r.awb ? r.courier.toUpperCase() + " " + r.awb : "…"}`;
+      const b = li.querySelector("button");
+      b.textContent = t("reprint"); b.dataset.order = r.order_id;
+      b.addEventListener("click", () => printLabel(r.order_id));
+      ul.appendChild(li);
+    });
+  }
+
   async function handOver(courier) {
     say("");
     try {
@@ -85,6 +123,12 @@
       box.querySelector(".awb").textContent = `${m.courier_name} · ${m.parcel_count} ${t("parcels")}`;
       box.querySelector(".sum").textContent = `${t("cod")} ${rupiah(m.cod_total)} · ${m.manifest_id}`;
       m.parcels.forEach((p) => { const li = document.createElement("li"); li.textContent = p.awb; box.querySelector(".awbs").appendChild(li); });
+      const print = document.createElement("button");
+      print.type = "button"; print.className = "print-manifest"; print.textContent = t("printManifest");
+      print.addEventListener("click", async () => {
+        try { await openPdf(`/warehouse/manifests/${encodeURIComponent(m.manifest_id)}.pdf`); } catch (e) { say(e.message, "error"); }
+      });
+      box.querySelector(".card").appendChild(print);
     } catch (e) { say(e.message.includes("Nothing") || e.message.includes("no ") ? t("nothing") : e.message, "error"); }
   }
   async function api(method, path, body) {
@@ -167,6 +211,10 @@
         say(res.awb ? t("packed") + " " + res.awb : t("pending"), "ok");
         const result = card.querySelector(".result");
         result.className = "result awb"; result.textContent = res.awb ? `${res.courier.toUpperCase()} ${res.awb}` : "";
+        recent.unshift({ order_id: order.order_id, ref: order.external_id || order.order_id, awb: res.awb, courier: res.courier || "" });
+        recent.splice(RECENT);
+        renderRecent();
+        if (res.awb) await printLabel(order.order_id);  // the packer prints it from the new tab
         setTimeout(() => renderPacking(orders.slice(1)), res.awb ? 600 : 1200);
       } catch (e) { say(e.message, "error"); }
     });

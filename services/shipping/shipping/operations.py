@@ -1,5 +1,7 @@
-"""Shipping use cases: book a packed order, record a courier's tracking report, pickup manifests."""
+"""Shipping use cases: book a packed order, record a courier's tracking report, pickup manifests,
+and their printed documents."""
 
+import base64
 import logging
 import uuid
 
@@ -8,7 +10,7 @@ from gudang_common.couriers import COURIERS
 from gudang_common.errors import Conflict, NotFound, Unprocessable
 from gudang_common.events import new_event
 
-from . import domain
+from . import documents, domain
 from .store import AwbTaken
 
 log = logging.getLogger(__name__)
@@ -29,12 +31,14 @@ class OrderNotReceivedYet(LookupError):
 
 
 def accept_order(repo, event):
-    """order_received: keep what booking needs (courier, recipient, COD), once per order."""
+    """order_received: keep what booking and the label need (courier, recipient, COD, the
+    merchant's own order number), once per order."""
     repo.insert_once(
         "orders",
         {
             "_id": event["order_id"],
             "merchant_id": event["merchant_id"],
+            "external_id": event["external_id"],
             "courier": event["courier"],
             "recipient": event["recipient"],
             "cod_amount": event["cod_amount"],
@@ -104,7 +108,13 @@ def _booked_parcel(packed, order, priced, awb):
         "shipping_cost": priced["shipping_cost"],
         "cod_amount": cod_amount,
         "recipient": order["recipient"],
+        "external_id": order.get("external_id"),
         "package": packed["package"],
+        # what the packing slip lists: the units packed, with their lots
+        "lines": [
+            {"sku": line["sku"], "qty": line["qty"], "lot": line.get("lot")}
+            for line in packed.get("lines", [])
+        ],
         "tracking": [],
         "version": 0,
         "booked_at": event["occurred_at"],
@@ -248,6 +258,7 @@ def manifest_view(doc, parcels):
             {
                 "awb": p["awb"],
                 "order_id": p["_id"],
+                "external_id": p.get("external_id"),
                 "merchant_id": p["merchant_id"],
                 "chargeable_weight_g": p["chargeable_weight_g"],
                 "cod_amount": p["cod_amount"],
@@ -289,3 +300,38 @@ def get_manifest(repo, manifest_id):
     if doc is None:
         raise NotFound(f"manifest {manifest_id} not found", {"manifest_id": ["Unknown manifest."]})
     return manifest_view(doc, repo.parcels_on_manifest(manifest_id))
+
+
+# --- printed documents -------------------------------------------------------------
+# PDF bytes cannot cross a JSON RPC: they travel base64-encoded, and each is small (a label
+# is a few kilobytes, a manifest about a kilobyte per 20 parcels), so one reply carries it.
+
+
+def _document(filename, pdf):
+    return {
+        "filename": filename,
+        "content_type": "application/pdf",
+        "content_base64": base64.b64encode(pdf).decode("ascii"),
+    }
+
+
+def label_document(repo, order_id, sender):
+    """The parcel's label and packing slip; NotFound until the parcel has its AWB.
+
+    `sender` (the merchant's name and phone) comes from the gateway, which owns accounts."""
+    doc = repo.get_parcel(order_id)
+    if doc is None:
+        raise NotFound(
+            f"order {order_id} has no AWB yet", {"order_id": ["No label: not booked yet."]}
+        )
+    parcel = parcel_view(doc) | {
+        "recipient": doc["recipient"],
+        "external_id": doc.get("external_id"),
+        "lines": doc.get("lines", []),
+    }
+    return _document(f"resi-{doc['awb']}.pdf", documents.label_pdf(parcel, sender))
+
+
+def manifest_document(repo, manifest_id):
+    manifest = get_manifest(repo, manifest_id)
+    return _document(f"manifest-{manifest_id}.pdf", documents.manifest_pdf(manifest))

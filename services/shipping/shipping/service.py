@@ -33,6 +33,14 @@ class ShippingService(base.BaseService):
     def get_manifest(self, manifest_id):
         return operations.get_manifest(self.store, manifest_id)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def label_pdf(self, order_id, sender):
+        return operations.label_document(self.store, order_id, sender)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def manifest_pdf(self, manifest_id):
+        return operations.manifest_document(self.store, manifest_id)
+
     # --- events -----------------------------------------------------------
 
     @domain_event_handler("gateway", "order_received")

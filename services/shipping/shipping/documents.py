@@ -1,0 +1,299 @@
+"""The parcel's printed documents, pure: the courier label with its packing slip, and the
+pickup manifest. Each builder takes plain data and returns PDF bytes."""
+
+import io
+from collections import OrderedDict
+
+from reportlab.graphics.barcode import code128
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+from gudang_common.clock import wib_text
+
+LABEL_SIZE = (100 * mm, 150 * mm)  # the thermal label couriers in Indonesia take
+MARGIN = 4 * mm
+# 4 dots of a 203 dpi thermal head per narrow bar: wide enough for any pickup scanner,
+# and a 12-digit AWB (Code 128 set C packs two digits per symbol) stays under 80 mm
+BAR_WIDTH = 0.5 * mm
+BAR_HEIGHT = 20 * mm
+QUIET_ZONE = 10 * BAR_WIDTH  # Code 128 asks for ten modules of white each side
+SLIP_ROWS_PER_PAGE = 24
+MANIFEST_ROWS_PER_PAGE = 38
+
+
+def rupiah(amount):
+    """125000 -> 'Rp 125.000': Indonesian thousands dots."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+def kilos(grams):
+    """Chargeable weight as couriers print it: 1000 -> '1 kg', 1500 -> '1,5 kg'."""
+    whole, rest = divmod(grams, 1000)
+    return (
+        f"{whole} kg" if not rest else f"{grams / 1000:.3f}".rstrip("0").replace(".", ",") + " kg"
+    )
+
+
+def slip_lines(lines):
+    """Order lines as the packing slip lists them: one row per SKU and lot, in order."""
+    rows = OrderedDict()
+    for line in lines:
+        key = (line["sku"], line.get("lot"))
+        rows[key] = rows.get(key, 0) + line["qty"]
+    return [{"sku": sku, "lot": lot, "qty": qty} for (sku, lot), qty in rows.items()]
+
+
+def _fit(c, text, font, size, width):
+    """`text` cut with an ellipsis so it fits `width` in `font` at `size`."""
+    if c.stringWidth(text, font, size) <= width:
+        return text
+    while text and c.stringWidth(text + "...", font, size) > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def _wrap(c, text, font, size, width, most):
+    """`text` in at most `most` lines of `width`, the last one cut if it must be."""
+    lines, current = [], ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if c.stringWidth(trial, font, size) <= width or not current:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    if len(lines) > most:
+        lines = lines[: most - 1] + [" ".join(lines[most - 1 :])]
+    return [_fit(c, line, font, size, width) for line in lines]
+
+
+def _rule(c, y, width):
+    c.setLineWidth(0.8)
+    c.line(MARGIN, y, width - MARGIN, y)
+
+
+def label_pdf(parcel, sender):
+    """The courier label (page 1) and the packing slip (page 2 on, as many as the items need).
+
+    `parcel`: awb, courier_name, recipient, chargeable_weight_g, cod_amount, external_id,
+    lines, booked_at; `sender`: the merchant's name and phone. The slip has its own page
+    so the label keeps a fixed layout however many items the order has, and a packer can
+    put the slip in the box while the label goes on it.
+    """
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=LABEL_SIZE, pageCompression=1)
+    c.setTitle(f"Resi {parcel['awb']}")
+    c.setAuthor("Gudang")
+    _label_page(c, parcel, sender)
+    c.showPage()
+    _slip_pages(c, parcel, sender)
+    c.save()
+    return buffer.getvalue()
+
+
+def _label_page(c, parcel, sender):
+    width, height = LABEL_SIZE
+    inner = width - 2 * MARGIN
+    y = height - MARGIN - 8 * mm
+    c.setFont("Helvetica-Bold", 20)
+    c.drawString(MARGIN, y, _fit(c, parcel["courier_name"], "Helvetica-Bold", 20, inner * 0.6))
+    c.setFont("Helvetica", 8)
+    c.drawRightString(width - MARGIN, y + 4 * mm, "Tanggal kirim")
+    c.drawRightString(width - MARGIN, y, wib_text(parcel["booked_at"])[:16] + " WIB")
+    y -= 4 * mm
+    _rule(c, y, width)
+
+    barcode = code128.Code128(
+        parcel["awb"],
+        barWidth=BAR_WIDTH,
+        barHeight=BAR_HEIGHT,
+        quiet=True,
+        lquiet=QUIET_ZONE,
+        rquiet=QUIET_ZONE,
+        humanReadable=False,
+    )
+    y -= BAR_HEIGHT + 3 * mm
+    barcode.drawOn(c, (width - barcode.width) / 2, y)
+    y -= 6 * mm
+    c.setFont("Helvetica-Bold", 15)
+    c.drawCentredString(width / 2, y, parcel["awb"])
+    y -= 3 * mm
+    _rule(c, y, width)
+
+    cod = parcel["cod_amount"]
+    y -= 10 * mm
+    if cod:
+        c.rect(MARGIN, y - 2.5 * mm, inner, 11 * mm, fill=1)
+        c.setFillGray(1)
+        c.setFont("Helvetica-Bold", 22)
+        c.drawCentredString(width / 2, y, f"COD {rupiah(cod)}")
+        c.setFillGray(0)
+    else:
+        c.setFont("Helvetica-Bold", 16)
+        c.drawCentredString(width / 2, y, "NON COD")
+    y -= 5 * mm
+    _rule(c, y, width)
+
+    recipient = parcel["recipient"]
+    y -= 5 * mm
+    c.setFont("Helvetica", 8)
+    c.drawString(MARGIN, y, "PENERIMA")
+    y -= 5.5 * mm
+    c.setFont("Helvetica-Bold", 13)
+    c.drawString(MARGIN, y, _fit(c, recipient["name"], "Helvetica-Bold", 13, inner))
+    y -= 5 * mm
+    c.setFont("Helvetica", 11)
+    c.drawString(MARGIN, y, recipient["phone"])
+    for line in _wrap(c, recipient["address"], "Helvetica", 10, inner, 3):
+        y -= 4.5 * mm
+        c.setFont("Helvetica", 10)
+        c.drawString(MARGIN, y, line)
+    y -= 6.5 * mm
+    c.setFont("Helvetica-Bold", 14)
+    city = f"{recipient['city'].upper()} {recipient['postal_code']}"
+    c.drawString(MARGIN, y, _fit(c, city, "Helvetica-Bold", 14, inner))
+    y -= 3.5 * mm
+    _rule(c, y, width)
+
+    y -= 5 * mm
+    c.setFont("Helvetica", 8)
+    c.drawString(MARGIN, y, "PENGIRIM")
+    y -= 5 * mm
+    c.setFont("Helvetica-Bold", 11)
+    c.drawString(MARGIN, y, _fit(c, sender["name"], "Helvetica-Bold", 11, inner))
+    y -= 4.5 * mm
+    c.setFont("Helvetica", 10)
+    c.drawString(MARGIN, y, _fit(c, sender.get("phone") or "", "Helvetica", 10, inner))
+    y -= 3.5 * mm
+    _rule(c, y, width)
+
+    y -= 5 * mm
+    c.setFont("Helvetica", 8)
+    c.drawString(MARGIN, y, "BERAT")
+    c.drawString(MARGIN + inner / 3, y, "NO. PESANAN")
+    y -= 5.5 * mm
+    c.setFont("Helvetica-Bold", 12)
+    c.drawString(MARGIN, y, kilos(parcel["chargeable_weight_g"]))
+    order_ref = parcel.get("external_id") or parcel["order_id"]
+    c.drawString(MARGIN + inner / 3, y, _fit(c, order_ref, "Helvetica-Bold", 12, inner * 2 / 3))
+    c.setFont("Helvetica", 7)
+    c.drawString(MARGIN, MARGIN, parcel["order_id"])
+    c.drawRightString(width - MARGIN, MARGIN, "Isi paket: halaman 2")
+
+
+def _slip_pages(c, parcel, sender):
+    width, height = LABEL_SIZE
+    inner = width - 2 * MARGIN
+    rows = slip_lines(parcel.get("lines") or [])
+    pages = [rows[i : i + SLIP_ROWS_PER_PAGE] for i in range(0, len(rows), SLIP_ROWS_PER_PAGE)]
+    for number, page in enumerate(pages or [[]], start=1):
+        if number > 1:
+            c.showPage()
+        y = height - MARGIN - 6 * mm
+        c.setFont("Helvetica-Bold", 14)
+        c.drawString(MARGIN, y, "DAFTAR ISI PAKET")
+        c.setFont("Helvetica", 8)
+        c.drawRightString(width - MARGIN, y, f"{number}/{len(pages) or 1}")
+        y -= 5.5 * mm
+        order_ref = parcel.get("external_id") or parcel["order_id"]
+        c.setFont("Helvetica", 9)
+        c.drawString(MARGIN, y, _fit(c, f"Pesanan {order_ref}", "Helvetica", 9, inner))
+        y -= 4.5 * mm
+        c.drawString(MARGIN, y, f"Resi {parcel['courier_name']} {parcel['awb']}")
+        y -= 4.5 * mm
+        c.drawString(MARGIN, y, _fit(c, f"Dari {sender['name']}", "Helvetica", 9, inner))
+        y -= 4.5 * mm
+        to = f"Untuk {parcel['recipient']['name']}, {parcel['recipient']['city']}"
+        c.drawString(MARGIN, y, _fit(c, to, "Helvetica", 9, inner))
+        y -= 3 * mm
+        _rule(c, y, width)
+        y -= 5 * mm
+        lot_x, qty_x = MARGIN + inner * 0.55, width - MARGIN
+        c.setFont("Helvetica-Bold", 9)
+        c.drawString(MARGIN, y, "SKU")
+        c.drawString(lot_x, y, "LOT")
+        c.drawRightString(qty_x, y, "JUMLAH")
+        c.setFont("Helvetica", 9)
+        for row in page:
+            y -= 4.6 * mm
+            c.drawString(MARGIN, y, _fit(c, row["sku"], "Helvetica", 9, inner * 0.53))
+            c.drawString(lot_x, y, _fit(c, row["lot"] or "-", "Helvetica", 9, inner * 0.3))
+            c.drawRightString(qty_x, y, str(row["qty"]))
+        if number == len(pages or [[]]):
+            y -= 3 * mm
+            _rule(c, y, width)
+            y -= 5 * mm
+            c.setFont("Helvetica-Bold", 9)
+            units = sum(row["qty"] for row in rows)
+            c.drawString(MARGIN, y, f"{len(rows)} baris · {units} barang")
+
+
+def manifest_pdf(manifest):
+    """The courier's pickup hand-over list on A4: every AWB with its order, weight and COD,
+    the count, the COD total, and the lines the courier signs.
+
+    `manifest` is shipping's manifest view (operations.manifest_view)."""
+    buffer = io.BytesIO()
+    width, height = A4
+    margin = 15 * mm
+    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    c.setTitle(f"Manifest {manifest['manifest_id']}")
+    c.setAuthor("Gudang")
+    rows = manifest["parcels"]
+    pages = [
+        rows[i : i + MANIFEST_ROWS_PER_PAGE] for i in range(0, len(rows), MANIFEST_ROWS_PER_PAGE)
+    ] or [[]]
+    columns = (margin, margin + 10 * mm, margin + 55 * mm, margin + 125 * mm)
+    right = width - margin
+    number = 0
+    for number, page in enumerate(pages, start=1):
+        if number > 1:
+            c.showPage()
+        y = height - margin - 4 * mm
+        c.setFont("Helvetica-Bold", 16)
+        c.drawString(margin, y, f"Manifest serah terima · {manifest['courier_name']}")
+        c.setFont("Helvetica", 9)
+        c.drawRightString(right, y, f"Halaman {number}/{len(pages)}")
+        y -= 6 * mm
+        c.setFont("Helvetica", 10)
+        c.drawString(margin, y, f"No. manifest {manifest['manifest_id']}")
+        c.drawRightString(right, y, f"Dibuat {wib_text(manifest['created_at'])[:16]} WIB")
+        y -= 8 * mm
+        c.setFont("Helvetica-Bold", 10)
+        for x, title in zip(columns, ("No.", "Resi (AWB)", "No. pesanan", "Berat"), strict=True):
+            c.drawString(x, y, title)
+        c.drawRightString(right, y, "COD")
+        y -= 2 * mm
+        c.line(margin, y, right, y)
+        c.setFont("Helvetica", 10)
+        first = (number - 1) * MANIFEST_ROWS_PER_PAGE
+        for i, row in enumerate(page, start=first + 1):
+            y -= 5.5 * mm
+            c.drawString(columns[0], y, str(i))
+            c.drawString(columns[1], y, row["awb"])
+            ref = row.get("external_id") or row["order_id"]
+            c.drawString(columns[2], y, _fit(c, ref, "Helvetica", 10, 66 * mm))
+            c.drawString(columns[3], y, kilos(row["chargeable_weight_g"]))
+            c.drawRightString(right, y, rupiah(row["cod_amount"]) if row["cod_amount"] else "-")
+    y -= 3 * mm
+    c.line(margin, y, right, y)
+    y -= 7 * mm
+    c.setFont("Helvetica-Bold", 11)
+    c.drawString(margin, y, f"Jumlah paket: {manifest['parcel_count']}")
+    c.drawRightString(right, y, f"Total COD: {rupiah(manifest['cod_total'])}")
+    if y < 65 * mm:  # the signatures need room: they go on a page of their own
+        c.showPage()
+        y = height - margin
+    y -= 34 * mm
+    c.setFont("Helvetica", 10)
+    half = (right - margin) / 2
+    for x, who in ((margin, "Petugas gudang"), (margin + half + 5 * mm, "Kurir")):
+        c.drawString(x, y + 16 * mm, f"{who}:")
+        c.line(x, y, x + half - 10 * mm, y)
+        c.drawString(x, y - 5 * mm, "Tanda tangan")
+        c.line(x, y - 16 * mm, x + half - 10 * mm, y - 16 * mm)
+        c.drawString(x, y - 21 * mm, "Nama jelas")
+    c.save()
+    return buffer.getvalue()
