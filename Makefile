@@ -87,6 +87,7 @@ test: venv rabbitmq test-tools
 # then an order import of 10,000 file rows (rows/s, gateway memory)
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench_steady
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
 
