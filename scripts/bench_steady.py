@@ -335,6 +335,16 @@ def run_steps(args, plat, world, run, hook_secret_box):
     processes["rabbitmq (beam.smp)"] = beam_pids()
     processes["load generator"] = [os.getpid()]
 
+    # the broker is shared with whatever else runs here: its CPU while this platform idles
+    idle_start = cpu_snapshot(processes)
+    eventlet.sleep(args.idle_seconds)
+    idle_end = cpu_snapshot(processes)
+    idle = {
+        label: (idle_end[label] - idle_start[label]) / (idle_end["_at"] - idle_start["_at"])
+        for label in idle_end
+        if label != "_at"
+    }
+
     sessions = Sessions(gateway)
     senders = eventlet.GreenPool(10_000)
     steps = []
@@ -425,7 +435,7 @@ def run_steps(args, plat, world, run, hook_secret_box):
         couriers.put(None)
     for thread in threads:
         thread.wait()
-    return steps, cod_delivered
+    return steps, cod_delivered, idle
 
 
 def read_cod_fees(data_dir):
@@ -474,7 +484,7 @@ def summarise(steps, run, fees):
     return best, stages
 
 
-def report(args, steps, run, base_rate, summary, load, cod_delivered, fees):
+def report(args, steps, run, base_rate, summary, load, cod_delivered, fees, idle):
     out = []
     out.append(
         "| rate (orders/s) | orders | backlog at end | backlog growth (judged window) | late sends | bounded |"
@@ -540,6 +550,10 @@ def report(args, steps, run, base_rate, summary, load, cod_delivered, fees):
     out.append(
         f"| load generator (apart) | {gen * 1000 / window:.1f} | {gen / seconds * 100:.0f} % |"
     )
+    out.append(
+        f"| rabbitmq while this platform idled ({args.idle_seconds:g} s before the steps) | - | "
+        f"{idle['rabbitmq (beam.smp)'] * 100:.0f} % |"
+    )
     other = cpu["_machine"] - platform_total - gen
     out.append(f"| everything else on the machine | - | {other / seconds * 100:.0f} % |")
     if run.errors:
@@ -567,6 +581,9 @@ def main(argv=None):
     )
     parser.add_argument("--events", type=int, default=3000, help="events for the nameko baseline")
     parser.add_argument("--drain-seconds", type=float, default=120)
+    parser.add_argument(
+        "--idle-seconds", type=float, default=5, help="CPU sampled with no orders, first"
+    )
     parser.add_argument("--all-steps", action="store_true", help="go on after an unbounded step")
     parser.add_argument(
         "--port-offset", type=int, default=30000, help="added to every service's HTTP port"
@@ -596,7 +613,7 @@ def main(argv=None):
             plat.start_all()
             api = Api(plat.url("gateway"))
             world = register_world(api, ADMIN_KEY, skus=10, units=total // 10 + 50)
-            steps, cod_delivered = run_steps(args, plat, world, run, {"secret": b""})
+            steps, cod_delivered, idle = run_steps(args, plat, world, run, {"secret": b""})
         fees = read_cod_fees(tmp / "data")
     finally:
         drop_vhost(vhost)
@@ -611,6 +628,7 @@ def main(argv=None):
         (f"{load_before:.1f}", f"{load_after:.1f}"),
         cod_delivered,
         fees,
+        idle,
     )
     print()
     print(text)
