@@ -88,6 +88,7 @@ test: venv rabbitmq test-tools
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_steady
+	$(BIN)/python -m scripts.bench_store
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
 

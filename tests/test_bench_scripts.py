@@ -20,6 +20,7 @@ def test_steady_benchmark_runs_one_small_step():
             "--packers=2",
             "--couriers=2",
             "--drain-seconds=20",
+            "--idle-seconds=1",
             f"--port-offset={offset}",
         ]
     )
@@ -29,3 +30,13 @@ def test_steady_benchmark_runs_one_small_step():
     assert run.delivered_seen == 12  # every order went all the way, seen by the webhook
     cod = [o.order_id for o in run.orders.values() if o.cod]
     assert cod and set(cod) <= set(result["fees"])
+
+
+def test_store_benchmark_runs_every_store_at_a_tiny_size():
+    from scripts import bench_store
+
+    results = bench_store.main(["--sizes=200", "--ops=5", "--budget=0.5"])
+    for name in bench_store.STORES:
+        res = results[(name, 200)]
+        assert "error" not in res, (name, res)
+        assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
