@@ -41,7 +41,6 @@ from pathlib import Path  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 import requests  # noqa: E402
-from eventlet.queue import LightQueue  # noqa: E402
 
 from gudang_common.topology import SUBSCRIPTIONS  # noqa: E402
 from scripts.bench import (  # noqa: E402
@@ -140,6 +139,7 @@ class Order:
     order_id: str | None = None
     pick_list_at: float = 0.0
     awb: str | None = None
+    handed_over: float = 0.0  # packed with its AWB: the courier may take it
     courier_done: float = 0.0
 
 
@@ -257,19 +257,36 @@ def packer(run, api, staff_key, couriers, stop, idle_seconds):
             eventlet.sleep(idle_seconds)
 
 
-def courier(run, api, couriers):
-    while True:
-        item = couriers.get()
-        if item is None:
-            return
+class Couriers:
+    """Each parcel gets its own courier, as parcels travel independently: a fixed crew here
+    would queue parcels in the load generator and measure the crew, not the platform."""
+
+    def __init__(self, run, sessions, most):
+        self.run = run
+        self.sessions = sessions
+        self.pool = eventlet.GreenPool(most)
+
+    def put(self, item):
         order_id, awb = item
+        order = self.run.orders.get(order_id)
+        if order is not None:
+            order.handed_over = time.time()
+        self.pool.spawn_n(self.deliver, order_id, awb)
+
+    def deliver(self, order_id, awb):
+        api = self.sessions.take()
         try:
             deliver(api, SECRET, "jne", awb)
         except (AssertionError, requests.RequestException) as exc:
-            run.errors.append(f"courier {awb}: {exc}")
-            continue
-        if order_id in run.orders:
-            run.orders[order_id].courier_done = time.time()
+            self.run.errors.append(f"courier {awb}: {exc}")
+            return
+        finally:
+            self.sessions.give(api)
+        if order_id in self.run.orders:
+            self.run.orders[order_id].courier_done = time.time()
+
+    def waitall(self):
+        self.pool.waitall()
 
 
 def sampler(run, stop):
@@ -312,7 +329,7 @@ def stage_figures(values):
 def run_steps(args, plat, world, run, hook_secret_box):
     key = world.merchant["api_key"]
     gateway = plat.url("gateway")
-    couriers = LightQueue()
+    couriers = Couriers(run, Sessions(gateway), args.couriers)
     stop = eventlet.Event()
     hook_url = start_receiver(run, hook_secret_box, couriers)
     hook = Api(gateway).ok("POST", "/webhooks", key, {"url": hook_url, "events": list(OBSERVED)})
@@ -327,8 +344,6 @@ def run_steps(args, plat, world, run, hook_secret_box):
                 packer, run, Api(gateway), staff["api_key"], couriers, stop, args.packer_idle
             )
         )
-    for _ in range(args.couriers):
-        threads.append(eventlet.spawn(courier, run, Api(gateway), couriers))
     eventlet.spawn_n(sampler, run, stop)
 
     processes = {name: [plat.pid(name)] for name in SERVICES}
@@ -431,8 +446,7 @@ def run_steps(args, plat, world, run, hook_secret_box):
             break
         eventlet.sleep(0.5)
     stop.send(True)
-    for _ in range(args.couriers):
-        couriers.put(None)
+    couriers.waitall()
     for thread in threads:
         thread.wait()
     return steps, cod_delivered, idle
@@ -453,11 +467,14 @@ def read_cod_fees(data_dir):
 
 
 def summarise(steps, run, fees):
+    """(the highest bounded step or None, {step index: stage figures})."""
     bounded = [s for s in steps if s["bounded"]]
     best = max(bounded, key=lambda s: s["rate"]) if bounded else None
-    if best is None:
-        return None
-    orders = [o for o in run.orders.values() if o.step == best["index"]]
+    return best, {s["index"]: stages_of(s, run, fees) for s in steps}
+
+
+def stages_of(step, run, fees):
+    orders = [o for o in run.orders.values() if o.step == step["index"]]
     ev = run.events
 
     def stage(fn):
@@ -469,19 +486,24 @@ def summarise(steps, run, fees):
                 values.append(None)
         return stage_figures(values)
 
-    stages = {
+    return {
         "intake (send to 202)": stage(lambda o, e: o.answered - o.sent),
         "sent to allocated (includes intake)": stage(lambda o, e: e["order_allocated"] - o.sent),
         "allocated to pick list": stage(
             lambda o, e: (o.pick_list_at or None) and o.pick_list_at - e["order_allocated"]
         ),
+        "pick list to packed (packer's work)": stage(
+            lambda o, e: (o.pick_list_at or None) and e["order_packed"] - o.pick_list_at
+        ),
         "packed to AWB": stage(lambda o, e: e["parcel_booked"] - e["order_packed"]),
+        "AWB to delivered (courier's three reports)": stage(
+            lambda o, e: e["parcel_delivered"] - e["parcel_booked"]
+        ),
         "delivered to fees posted (COD)": stage(
             lambda o, e: fees[o.order_id] - e["parcel_delivered"] if o.cod else None
         ),
         "end to end (send to delivered)": stage(lambda o, e: e["parcel_delivered"] - o.sent),
     }
-    return best, stages
 
 
 def report(args, steps, run, base_rate, summary, load, cod_delivered, fees, idle):
@@ -498,10 +520,25 @@ def report(args, steps, run, base_rate, summary, load, cod_delivered, fees, idle
             f"{'yes' if s['bounded'] else 'no'} |"
         )
     out.append("")
-    if summary is None:
+    best, stages = summary
+    # the best step beside the one after it: where the time goes once the platform falls behind
+    shown = [s for s in steps if best is None or s["index"] in (best["index"], best["index"] + 1)]
+    out.append("Stage latencies of the orders sent in each step, p50 / p99:")
+    out.append("")
+    out.append("| stage | " + " | ".join(f"at {s['rate']:g} orders/s" for s in shown) + " |")
+    out.append("|---|" + "---|" * len(shown))
+    for name in stages[shown[0]["index"]]:
+        cells = []
+        for s in shown:
+            fig = stages[s["index"]][name]
+            cells.append(
+                "-" if fig is None else f"{fig['p50']:,.0f} / {fig['p99']:,.0f} ms ({fig['n']:,})"
+            )
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out.append("")
+    if best is None:
         out.append("No step was bounded: lower the first rate.")
         return "\n".join(out)
-    best, stages = summary
     rate = best["rate"]
     e2e_events = rate * DELIVERIES_PER_ORDER
     out.append("| figure | value |")
@@ -516,16 +553,6 @@ def report(args, steps, run, base_rate, summary, load, cod_delivered, fees, idle
         f"| COD parcels delivered / COD fees posted (whole run) | {cod_delivered:,} / {len(fees):,} |"
     )
     out.append(f"| machine load average (1 min) before / after | {load[0]} / {load[1]} |")
-    out.append("")
-    out.append(f"Stage latencies of the orders sent at {rate:g} orders/s:")
-    out.append("")
-    out.append("| stage | orders | p50 | p99 |")
-    out.append("|---|---|---|---|")
-    for name, fig in stages.items():
-        if fig is None:
-            out.append(f"| {name} | 0 | - | - |")
-        else:
-            out.append(f"| {name} | {fig['n']:,} | {fig['p50']:,.0f} ms | {fig['p99']:,.0f} ms |")
     out.append("")
     window = best["window_orders"] or 1
     seconds = best["window_seconds"] or 1
@@ -550,9 +577,15 @@ def report(args, steps, run, base_rate, summary, load, cod_delivered, fees, idle
     out.append(
         f"| load generator (apart) | {gen * 1000 / window:.1f} | {gen / seconds * 100:.0f} % |"
     )
+    beam_idle = idle["rabbitmq (beam.smp)"]
+    beam_net = cpu["rabbitmq (beam.smp)"] - beam_idle * seconds
     out.append(
         f"| rabbitmq while this platform idled ({args.idle_seconds:g} s before the steps) | - | "
-        f"{idle['rabbitmq (beam.smp)'] * 100:.0f} % |"
+        f"{beam_idle * 100:.0f} % |"
+    )
+    out.append(
+        f"| rabbitmq less that idle share (this platform's part, roughly) | "
+        f"{beam_net * 1000 / window:.1f} | {beam_net / seconds * 100:.0f} % |"
     )
     other = cpu["_machine"] - platform_total - gen
     out.append(f"| everything else on the machine | - | {other / seconds * 100:.0f} % |")
@@ -575,7 +608,9 @@ def main(argv=None):
         "--judge", type=float, default=0.5, help="the last part of a step that is judged"
     )
     parser.add_argument("--packers", type=int, default=8)
-    parser.add_argument("--couriers", type=int, default=4)
+    parser.add_argument(
+        "--couriers", type=int, default=500, help="parcels on their way at once, at most"
+    )
     parser.add_argument(
         "--packer-idle", type=float, default=0.5, help="an idle packer's pause before asking again"
     )

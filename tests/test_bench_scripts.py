@@ -18,7 +18,7 @@ def test_steady_benchmark_runs_one_small_step():
             "--step-seconds=3",
             "--events=100",
             "--packers=2",
-            "--couriers=2",
+            "--couriers=20",
             "--drain-seconds=20",
             "--idle-seconds=1",
             f"--port-offset={offset}",
