@@ -139,8 +139,6 @@ class Order:
     order_id: str | None = None
     pick_list_at: float = 0.0
     awb: str | None = None
-    handed_over: float = 0.0  # packed with its AWB: the courier may take it
-    courier_done: float = 0.0
 
 
 @dataclass
@@ -267,23 +265,17 @@ class Couriers:
         self.pool = eventlet.GreenPool(most)
 
     def put(self, item):
-        order_id, awb = item
-        order = self.run.orders.get(order_id)
-        if order is not None:
-            order.handed_over = time.time()
-        self.pool.spawn_n(self.deliver, order_id, awb)
+        _, awb = item
+        self.pool.spawn_n(self.deliver, awb)
 
-    def deliver(self, order_id, awb):
+    def deliver(self, awb):
         api = self.sessions.take()
         try:
             deliver(api, SECRET, "jne", awb)
         except (AssertionError, requests.RequestException) as exc:
             self.run.errors.append(f"courier {awb}: {exc}")
-            return
         finally:
             self.sessions.give(api)
-        if order_id in self.run.orders:
-            self.run.orders[order_id].courier_done = time.time()
 
     def waitall(self):
         self.pool.waitall()
