@@ -92,6 +92,8 @@ test: venv rabbitmq test-tools
 # second and a 100,000-order month's invoice
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m scripts.bench_steady
+	$(BIN)/python -m scripts.bench_store
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
 	$(BIN)/python -m scripts.bench_billing

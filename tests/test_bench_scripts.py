@@ -1,0 +1,42 @@
+"""The benchmark scripts still run: one tiny step of each, so they cannot rot unnoticed."""
+
+import os
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+def test_steady_benchmark_runs_one_small_step():
+    from scripts import bench_steady
+
+    # beside a test platform on the same offset, so shifted once more
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 700
+    result = bench_steady.main(
+        [
+            "--rates=4",
+            "--step-seconds=3",
+            "--events=100",
+            "--packers=2",
+            "--couriers=20",
+            "--drain-seconds=20",
+            "--idle-seconds=1",
+            f"--port-offset={offset}",
+        ]
+    )
+    run = result["run"]
+    assert len(result["steps"]) == 1 and result["base_rate"] > 0
+    assert run.sent == 12 and len(run.orders) == 12 and not run.errors
+    assert run.delivered_seen == 12  # every order went all the way, seen by the webhook
+    cod = [o.order_id for o in run.orders.values() if o.cod]
+    assert cod and set(cod) <= set(result["fees"])
+
+
+def test_store_benchmark_runs_every_store_at_a_tiny_size():
+    from scripts import bench_store
+
+    results = bench_store.main(["--sizes=200", "--ops=5", "--budget=0.5"])
+    for name in bench_store.STORES:
+        res = results[(name, 200)]
+        assert "error" not in res, (name, res)
+        assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
