@@ -69,15 +69,21 @@ def baseline_nameko_events(n):
     return n / elapsed
 
 
-def gudang(n_orders, intake_samples, workers):
-    vhost = make_vhost("gudang-bench")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-"))
+def platform_env(vhost, **extra):
+    """The environment of the services a benchmark starts: its own vhost and secrets."""
     env = {
         "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
     }
+    return env | extra
+
+
+def gudang(n_orders, intake_samples, workers):
+    vhost = make_vhost("gudang-bench")
+    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-"))
+    env = platform_env(vhost)
     results = {}
     try:
         # ports shifted so a bench can run beside `make run` or a test run

@@ -20,8 +20,8 @@ from pathlib import Path
 import openpyxl
 import requests
 
-from scripts.bench import ADMIN_KEY, SECRET
-from scripts.rabbit import amqp_uri_for, drop_vhost, make_vhost
+from scripts.bench import ADMIN_KEY, platform_env
+from scripts.rabbit import drop_vhost, make_vhost
 from scripts.simulate import Api, register_world
 from scripts.supervisor import SERVICES, Platform
 
@@ -141,12 +141,7 @@ def upload(api, key, path, mimetype, **params):
 def run(n_rows):
     vhost = make_vhost("gudang-bench-import")
     tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-import-"))
-    env = {
-        "AMQP_URI": amqp_uri_for(vhost),
-        "GUDANG_ADMIN_KEY": ADMIN_KEY,
-        "GUDANG_COURIER_SECRET": SECRET,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = platform_env(vhost)
     results = []
     try:
         # ports shifted away from `make run`, the tests and the order-flow bench

@@ -26,17 +26,11 @@ from gudang_common.events import iso, new_event, utcnow  # noqa: E402
 from gudang_common.store import open_database  # noqa: E402
 from inventory import allocation  # noqa: E402
 from inventory.store import MOVEMENTS, MOVEMENTS_PENDING, InventoryRepository  # noqa: E402
+from scripts.simulate import RECIPIENT  # noqa: E402
 
 MERCHANTS = 100
 BIN = "A-01-01-1-01"
 BATCH = 20_000
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
 
 
 def merchant_of(i):

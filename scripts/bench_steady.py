@@ -47,28 +47,24 @@ from scripts.bench import (  # noqa: E402
     ADMIN_KEY,
     SECRET,
     baseline_nameko_events,
-    drop_vhost,
-    make_vhost,
     pct,
+    platform_env,
 )
-from scripts.simulate import PACKAGE, Api, deliver, order_body, register_world  # noqa: E402
+from scripts.rabbit import drop_vhost, make_vhost  # noqa: E402
+from scripts.simulate import (  # noqa: E402
+    DELIVERED_STEPS,
+    PACKAGE,
+    Api,
+    deliver,
+    order_body,
+    register_world,
+)
 from scripts.supervisor import SERVICES, Platform  # noqa: E402
 
 LATE_SECONDS = 0.1
 BOUNDED_GROWTH = 0.05
 NOISE_ORDERS = 10
-# the events of one order that goes from intake to delivered
-ORDER_PATH = (
-    "order_received",
-    "order_allocated",
-    "order_picked",
-    "order_packed",
-    "parcel_booked",
-    "parcel_dispatched",
-    "parcel_in_transit",
-    "parcel_delivered",
-)
-DELIVERIES_PER_ORDER = sum(1 for _, _, event in SUBSCRIPTIONS if event in ORDER_PATH)
+DELIVERIES_PER_ORDER = sum(1 for _, _, event in SUBSCRIPTIONS if event in DELIVERED_STEPS)
 # what the merchant's webhook subscribes to: the steps the stage times need, nothing more
 OBSERVED = ("order_allocated", "order_packed", "parcel_booked", "parcel_delivered")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -622,16 +618,9 @@ def main(argv=None):
     base_rate = baseline_nameko_events(args.events)
     print(f"  {base_rate:,.0f} events/s", flush=True)
 
-    vhost = make_vhost()
+    vhost = make_vhost("gudang-bench-steady")
     tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-steady-"))
-    env = {
-        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
-        "GUDANG_ADMIN_KEY": ADMIN_KEY,
-        "GUDANG_COURIER_SECRET": SECRET,
-        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "MONGO_URI": "",
-    }
+    env = platform_env(vhost, WEBHOOK_ALLOWED_HOSTS="127.0.0.1", MONGO_URI="")
     ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
     total = int(sum(r * args.step_seconds for r in args.rates))
     run = Run()

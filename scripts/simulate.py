@@ -84,6 +84,20 @@ def eventually(check, timeout=30.0, interval=0.1, what="condition"):
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
+def order_of(api, world, order_id):
+    """The merchant's view of one of its orders."""
+    return api.ok("GET", f"/orders/{order_id}", world.merchant["api_key"])
+
+
+def wait_status(api, world, order_id, status, timeout=40):
+    """The order once it reaches `status` (the platform settles; no fixed sleeps)."""
+    return eventually(
+        lambda: (o := order_of(api, world, order_id))["status"] == status and o,
+        timeout=timeout,
+        what=f"{order_id} to be {status}",
+    )
+
+
 @dataclass
 class World:
     promoter: dict
@@ -154,18 +168,22 @@ def receive_stock(api, world, units):
     return inbound["inbound_id"]
 
 
+# a buyer in Bandung, as the tests and benchmarks send orders to
+RECIPIENT = {
+    "name": "Ani Suryani",
+    "phone": "+6281299998888",
+    "address": "Jl. Merdeka No. 1, Sukajadi",
+    "city": "Bandung",
+    "postal_code": "40162",
+}
+
+
 def order_body(world, n, cod_amount=0, sku=None, qty=1, courier="jne"):
     return {
         "external_id": f"SHP-{n}-{uuid.uuid4().hex[:6]}",
         "channel": "shopee",
         "courier": courier,
-        "recipient": {
-            "name": "Ani Suryani",
-            "phone": "+6281299998888",
-            "address": "Jl. Merdeka No. 1, Sukajadi",
-            "city": "Bandung",
-            "postal_code": "40162",
-        },
+        "recipient": dict(RECIPIENT),
         "lines": [{"sku": sku or world.skus[n % len(world.skus)], "qty": qty}],
         "cod_amount": cod_amount,
     }

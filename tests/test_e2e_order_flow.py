@@ -10,23 +10,15 @@ from scripts.simulate import (
     eventually,
     place_order,
     register_world,
+    wait_status,
     work_pick_lists,
+)
+from scripts.simulate import (
+    order_of as order,
 )
 from tests.conftest import ADMIN_KEY, COURIER_SECRET
 
 pytestmark = pytest.mark.e2e
-
-
-def order(api, world, order_id):
-    return api.ok("GET", f"/orders/{order_id}", world.merchant["api_key"])
-
-
-def wait_status(api, world, order_id, status, timeout=30):
-    return eventually(
-        lambda: (o := order(api, world, order_id))["status"] == status and o,
-        timeout=timeout,
-        what=f"{order_id} to be {status}",
-    )
 
 
 @pytest.fixture(scope="module")

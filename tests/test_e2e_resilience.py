@@ -19,23 +19,15 @@ from scripts.simulate import (
     order_body,
     place_order,
     register_world,
+    wait_status,
     work_pick_lists,
+)
+from scripts.simulate import (
+    order_of as order,
 )
 from tests.conftest import ADMIN_KEY, COURIER_SECRET, amqp_uri_for, queue_depth
 
 pytestmark = pytest.mark.e2e
-
-
-def order(api, world, order_id):
-    return api.ok("GET", f"/orders/{order_id}", world.merchant["api_key"])
-
-
-def wait_status(api, world, order_id, status, timeout=40):
-    return eventually(
-        lambda: order(api, world, order_id)["status"] == status,
-        timeout=timeout,
-        what=f"{order_id} {status}",
-    )
 
 
 def patiently(fn, *args, timeout=60, **kwargs):

@@ -5,14 +5,7 @@ from contextlib import contextmanager
 from gudang_common.events import new_event
 from gudang_common.store import open_database
 from inventory.store import InventoryRepository
-
-RECIPIENT = {
-    "name": "Ani",
-    "phone": "+6281299998888",
-    "address": "Jl. Merdeka 1",
-    "city": "Bandung",
-    "postal_code": "40111",
-}
+from scripts.simulate import RECIPIENT  # noqa: F401  (the inventory tests' buyer)
 
 
 def sample_sku(sku, **extra):
