@@ -600,7 +600,10 @@ class InventoryRepository(Repository):
         (a range on the `at` index, so this query never scans the ledger)."""
         started = iso(utcnow())
         stock = list(self.db.stock.find({}, {"merchant_id": 1, "on_hand": 1, MOVEMENTS: 1}))
-        window = {"at": {"$gte": since, "$lt": started}}
+        # up to and including the read's own millisecond: a movement stamped in it was,
+        # as a rule, written before the stock was read (a write racing the read itself
+        # can still be miscounted: a window of milliseconds, once a day)
+        window = {"at": {"$gte": since, "$lte": started}}
         rows = self.db.movements.aggregate(
             [
                 {"$match": window},
