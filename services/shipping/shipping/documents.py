@@ -13,6 +13,7 @@ from gudang_common.clock import wib_text
 
 LABEL_SIZE = (100 * mm, 150 * mm)  # the thermal label couriers in Indonesia take
 MARGIN = 4 * mm
+LABEL_INNER = LABEL_SIZE[0] - 2 * MARGIN
 # 4 dots of a 203 dpi thermal head per narrow bar: wide enough for any pickup scanner,
 # and a 12-digit AWB (Code 128 set C packs two digits per symbol) stays under 80 mm
 BAR_WIDTH = 0.5 * mm
@@ -74,6 +75,54 @@ def _rule(c, y, width):
     c.line(MARGIN, y, width - MARGIN, y)
 
 
+def _order_number(parcel):
+    """The merchant's own order number where the order came with one, else Gudang's."""
+    return parcel.get("external_id") or parcel["order_id"]
+
+
+class _Pen:
+    """Writes a page top down between two margins: `y` is the current line, `font` the one in
+    use (text cut to a width is measured in it). `rule_width` None keeps the canvas's own."""
+
+    def __init__(self, c, y, left, right, rule_width=None):
+        self.c, self.y, self.left, self.right = c, y, left, right
+        self.rule_width = rule_width
+        self.font = None
+
+    def use(self, font, size):
+        self.c.setFont(font, size)
+        self.font = (font, size)
+
+    def down(self, step, font=None, size=None):
+        """The next line, `step` below; in `font` at `size` when they are given."""
+        self.y -= step
+        if font:
+            self.use(font, size)
+
+    def text(self, text, x=None, width=None):
+        """`text` from `x` (the left margin unless given), cut to `width` when it is given."""
+        if width is not None:
+            text = _fit(self.c, text, *self.font, width)
+        self.c.drawString(self.left if x is None else x, self.y, text)
+
+    def text_right(self, text):
+        self.c.drawRightString(self.right, self.y, text)
+
+    def text_centred(self, text):
+        self.c.drawCentredString((self.left + self.right) / 2, self.y, text)
+
+    def rule(self, gap):
+        """A line from margin to margin, `gap` below the current line; it becomes the line."""
+        self.y -= gap
+        if self.rule_width:
+            self.c.setLineWidth(self.rule_width)
+        self.c.line(self.left, self.y, self.right, self.y)
+
+
+def _label_pen(c, top):
+    return _Pen(c, top, MARGIN, LABEL_SIZE[0] - MARGIN, rule_width=0.8)
+
+
 def label_pdf(parcel, sender):
     """The courier label (page 1) and the packing slip (page 2 on, as many as the items need).
 
@@ -94,19 +143,30 @@ def label_pdf(parcel, sender):
 
 
 def _label_page(c, parcel, sender):
-    width, height = LABEL_SIZE
-    inner = width - 2 * MARGIN
-    y = height - MARGIN - 8 * mm
-    c.setFont("Helvetica-Bold", 20)
-    c.drawString(MARGIN, y, _fit(c, parcel["courier_name"], "Helvetica-Bold", 20, inner * 0.6))
-    c.setFont("Helvetica", 8)
-    c.drawRightString(width - MARGIN, y + 4 * mm, "Tanggal kirim")
-    c.drawRightString(width - MARGIN, y, wib_text(parcel["booked_at"])[:16] + " WIB")
-    y -= 4 * mm
-    _rule(c, y, width)
+    pen = _label_pen(c, LABEL_SIZE[1] - MARGIN - 8 * mm)
+    _label_header(pen, parcel)
+    _label_barcode(pen, parcel["awb"])
+    _label_cod_band(pen, parcel["cod_amount"])
+    _label_recipient(pen, parcel["recipient"])
+    _label_sender(pen, sender)
+    _label_weight_and_order(pen, parcel)
+    _label_footer(c, parcel["order_id"])
 
+
+def _label_header(pen, parcel):
+    """The courier's name, and the day and time the parcel was booked."""
+    pen.use("Helvetica-Bold", 20)
+    pen.text(parcel["courier_name"], width=LABEL_INNER * 0.6)
+    pen.use("Helvetica", 8)
+    pen.c.drawRightString(pen.right, pen.y + 4 * mm, "Tanggal kirim")
+    pen.text_right(wib_text(parcel["booked_at"])[:16] + " WIB")
+    pen.rule(4 * mm)
+
+
+def _label_barcode(pen, awb):
+    """The AWB as a Code 128 barcode centred on the label, and its digits below it."""
     barcode = code128.Code128(
-        parcel["awb"],
+        awb,
         barWidth=BAR_WIDTH,
         barHeight=BAR_HEIGHT,
         quiet=True,
@@ -114,73 +174,71 @@ def _label_page(c, parcel, sender):
         rquiet=QUIET_ZONE,
         humanReadable=False,
     )
-    y -= BAR_HEIGHT + 3 * mm
-    barcode.drawOn(c, (width - barcode.width) / 2, y)
-    y -= 6 * mm
-    c.setFont("Helvetica-Bold", 15)
-    c.drawCentredString(width / 2, y, parcel["awb"])
-    y -= 3 * mm
-    _rule(c, y, width)
+    pen.down(BAR_HEIGHT + 3 * mm)
+    barcode.drawOn(pen.c, (LABEL_SIZE[0] - barcode.width) / 2, pen.y)
+    pen.down(6 * mm, "Helvetica-Bold", 15)
+    pen.text_centred(awb)
+    pen.rule(3 * mm)
 
-    cod = parcel["cod_amount"]
-    y -= 10 * mm
+
+def _label_cod_band(pen, cod):
+    """The cash the courier collects, white on a black band; NON COD when there is none."""
+    pen.down(10 * mm)
     if cod:
-        c.rect(MARGIN, y - 2.5 * mm, inner, 11 * mm, fill=1)
-        c.setFillGray(1)
-        c.setFont("Helvetica-Bold", 22)
-        c.drawCentredString(width / 2, y, f"COD {rupiah(cod)}")
-        c.setFillGray(0)
+        pen.c.rect(MARGIN, pen.y - 2.5 * mm, LABEL_INNER, 11 * mm, fill=1)
+        pen.c.setFillGray(1)
+        pen.use("Helvetica-Bold", 22)
+        pen.text_centred(f"COD {rupiah(cod)}")
+        pen.c.setFillGray(0)
     else:
-        c.setFont("Helvetica-Bold", 16)
-        c.drawCentredString(width / 2, y, "NON COD")
-    y -= 5 * mm
-    _rule(c, y, width)
+        pen.use("Helvetica-Bold", 16)
+        pen.text_centred("NON COD")
+    pen.rule(5 * mm)
 
-    recipient = parcel["recipient"]
-    y -= 5 * mm
-    c.setFont("Helvetica", 8)
-    c.drawString(MARGIN, y, "PENERIMA")
-    y -= 5.5 * mm
-    c.setFont("Helvetica-Bold", 13)
-    c.drawString(MARGIN, y, _fit(c, recipient["name"], "Helvetica-Bold", 13, inner))
-    y -= 5 * mm
-    c.setFont("Helvetica", 11)
-    c.drawString(MARGIN, y, recipient["phone"])
-    for line in _wrap(c, recipient["address"], "Helvetica", 10, inner, 3):
-        y -= 4.5 * mm
-        c.setFont("Helvetica", 10)
-        c.drawString(MARGIN, y, line)
-    y -= 6.5 * mm
-    c.setFont("Helvetica-Bold", 14)
-    city = f"{recipient['city'].upper()} {recipient['postal_code']}"
-    c.drawString(MARGIN, y, _fit(c, city, "Helvetica-Bold", 14, inner))
-    y -= 3.5 * mm
-    _rule(c, y, width)
 
-    y -= 5 * mm
-    c.setFont("Helvetica", 8)
-    c.drawString(MARGIN, y, "PENGIRIM")
-    y -= 5 * mm
-    c.setFont("Helvetica-Bold", 11)
-    c.drawString(MARGIN, y, _fit(c, sender["name"], "Helvetica-Bold", 11, inner))
-    y -= 4.5 * mm
-    c.setFont("Helvetica", 10)
-    c.drawString(MARGIN, y, _fit(c, sender.get("phone") or "", "Helvetica", 10, inner))
-    y -= 3.5 * mm
-    _rule(c, y, width)
+def _label_caption(pen, caption):
+    pen.down(5 * mm, "Helvetica", 8)
+    pen.text(caption)
 
-    y -= 5 * mm
-    c.setFont("Helvetica", 8)
-    c.drawString(MARGIN, y, "BERAT")
-    c.drawString(MARGIN + inner / 3, y, "NO. PESANAN")
-    y -= 5.5 * mm
-    c.setFont("Helvetica-Bold", 12)
-    c.drawString(MARGIN, y, kilos(parcel["chargeable_weight_g"]))
-    order_ref = parcel.get("external_id") or parcel["order_id"]
-    c.drawString(MARGIN + inner / 3, y, _fit(c, order_ref, "Helvetica-Bold", 12, inner * 2 / 3))
+
+def _label_recipient(pen, recipient):
+    """Name, phone, the address in at most three lines, and city and postcode in bold."""
+    _label_caption(pen, "PENERIMA")
+    pen.down(5.5 * mm, "Helvetica-Bold", 13)
+    pen.text(recipient["name"], width=LABEL_INNER)
+    pen.down(5 * mm, "Helvetica", 11)
+    pen.text(recipient["phone"])
+    for line in _wrap(pen.c, recipient["address"], "Helvetica", 10, LABEL_INNER, 3):
+        pen.down(4.5 * mm, "Helvetica", 10)
+        pen.text(line)
+    pen.down(6.5 * mm, "Helvetica-Bold", 14)
+    pen.text(f"{recipient['city'].upper()} {recipient['postal_code']}", width=LABEL_INNER)
+    pen.rule(3.5 * mm)
+
+
+def _label_sender(pen, sender):
+    _label_caption(pen, "PENGIRIM")
+    pen.down(5 * mm, "Helvetica-Bold", 11)
+    pen.text(sender["name"], width=LABEL_INNER)
+    pen.down(4.5 * mm, "Helvetica", 10)
+    pen.text(sender.get("phone") or "", width=LABEL_INNER)
+    pen.rule(3.5 * mm)
+
+
+def _label_weight_and_order(pen, parcel):
+    order_x = MARGIN + LABEL_INNER / 3
+    _label_caption(pen, "BERAT")
+    pen.text("NO. PESANAN", x=order_x)
+    pen.down(5.5 * mm, "Helvetica-Bold", 12)
+    pen.text(kilos(parcel["chargeable_weight_g"]))
+    pen.text(_order_number(parcel), x=order_x, width=LABEL_INNER * 2 / 3)
+
+
+def _label_footer(c, order_id):
+    """Gudang's own order id, and where the packing slip is."""
     c.setFont("Helvetica", 7)
-    c.drawString(MARGIN, MARGIN, parcel["order_id"])
-    c.drawRightString(width - MARGIN, MARGIN, "Isi paket: halaman 2")
+    c.drawString(MARGIN, MARGIN, order_id)
+    c.drawRightString(LABEL_SIZE[0] - MARGIN, MARGIN, "Isi paket: halaman 2")
 
 
 def _slip_pages(c, parcel, sender):
