@@ -70,9 +70,10 @@ def _wrap(c, text, font, size, width, most):
     return [_fit(c, line, font, size, width) for line in lines]
 
 
-def _rule(c, y, width):
-    c.setLineWidth(0.8)
-    c.line(MARGIN, y, width - MARGIN, y)
+def _pages(rows, per_page):
+    """`rows` cut into pages of `per_page`; one empty page when there are none, so a document
+    always has its heading and totals."""
+    return [rows[i : i + per_page] for i in range(0, len(rows), per_page)] or [[]]
 
 
 def _order_number(parcel):
@@ -242,50 +243,55 @@ def _label_footer(c, order_id):
 
 
 def _slip_pages(c, parcel, sender):
-    width, height = LABEL_SIZE
-    inner = width - 2 * MARGIN
     rows = slip_lines(parcel.get("lines") or [])
-    pages = [rows[i : i + SLIP_ROWS_PER_PAGE] for i in range(0, len(rows), SLIP_ROWS_PER_PAGE)]
-    for number, page in enumerate(pages or [[]], start=1):
+    pages = _pages(rows, SLIP_ROWS_PER_PAGE)
+    for number, page in enumerate(pages, start=1):
         if number > 1:
             c.showPage()
-        y = height - MARGIN - 6 * mm
-        c.setFont("Helvetica-Bold", 14)
-        c.drawString(MARGIN, y, "DAFTAR ISI PAKET")
-        c.setFont("Helvetica", 8)
-        c.drawRightString(width - MARGIN, y, f"{number}/{len(pages) or 1}")
-        y -= 5.5 * mm
-        order_ref = parcel.get("external_id") or parcel["order_id"]
-        c.setFont("Helvetica", 9)
-        c.drawString(MARGIN, y, _fit(c, f"Pesanan {order_ref}", "Helvetica", 9, inner))
-        y -= 4.5 * mm
-        c.drawString(MARGIN, y, f"Resi {parcel['courier_name']} {parcel['awb']}")
-        y -= 4.5 * mm
-        c.drawString(MARGIN, y, _fit(c, f"Dari {sender['name']}", "Helvetica", 9, inner))
-        y -= 4.5 * mm
-        to = f"Untuk {parcel['recipient']['name']}, {parcel['recipient']['city']}"
-        c.drawString(MARGIN, y, _fit(c, to, "Helvetica", 9, inner))
-        y -= 3 * mm
-        _rule(c, y, width)
-        y -= 5 * mm
-        lot_x, qty_x = MARGIN + inner * 0.55, width - MARGIN
-        c.setFont("Helvetica-Bold", 9)
-        c.drawString(MARGIN, y, "SKU")
-        c.drawString(lot_x, y, "LOT")
-        c.drawRightString(qty_x, y, "JUMLAH")
-        c.setFont("Helvetica", 9)
-        for row in page:
-            y -= 4.6 * mm
-            c.drawString(MARGIN, y, _fit(c, row["sku"], "Helvetica", 9, inner * 0.53))
-            c.drawString(lot_x, y, _fit(c, row["lot"] or "-", "Helvetica", 9, inner * 0.3))
-            c.drawRightString(qty_x, y, str(row["qty"]))
-        if number == len(pages or [[]]):
-            y -= 3 * mm
-            _rule(c, y, width)
-            y -= 5 * mm
-            c.setFont("Helvetica-Bold", 9)
-            units = sum(row["qty"] for row in rows)
-            c.drawString(MARGIN, y, f"{len(rows)} baris · {units} barang")
+        pen = _label_pen(c, LABEL_SIZE[1] - MARGIN - 6 * mm)
+        _slip_heading(pen, parcel, sender, f"{number}/{len(pages)}")
+        _slip_rows(pen, page)
+        if number == len(pages):
+            _slip_total(pen, rows)
+
+
+def _slip_heading(pen, parcel, sender, page_of):
+    """Which parcel the slip belongs to: order, AWB, sender and recipient."""
+    pen.use("Helvetica-Bold", 14)
+    pen.text("DAFTAR ISI PAKET")
+    pen.use("Helvetica", 8)
+    pen.text_right(page_of)
+    pen.down(5.5 * mm, "Helvetica", 9)
+    pen.text(f"Pesanan {_order_number(parcel)}", width=LABEL_INNER)
+    pen.down(4.5 * mm)
+    pen.text(f"Resi {parcel['courier_name']} {parcel['awb']}")
+    pen.down(4.5 * mm)
+    pen.text(f"Dari {sender['name']}", width=LABEL_INNER)
+    pen.down(4.5 * mm)
+    recipient = parcel["recipient"]
+    pen.text(f"Untuk {recipient['name']}, {recipient['city']}", width=LABEL_INNER)
+    pen.rule(3 * mm)
+
+
+def _slip_rows(pen, page):
+    lot_x = MARGIN + LABEL_INNER * 0.55
+    pen.down(5 * mm, "Helvetica-Bold", 9)
+    pen.text("SKU")
+    pen.text("LOT", x=lot_x)
+    pen.text_right("JUMLAH")
+    pen.use("Helvetica", 9)
+    for row in page:
+        pen.down(4.6 * mm)
+        pen.text(row["sku"], width=LABEL_INNER * 0.53)
+        pen.text(row["lot"] or "-", x=lot_x, width=LABEL_INNER * 0.3)
+        pen.text_right(str(row["qty"]))
+
+
+def _slip_total(pen, rows):
+    pen.rule(3 * mm)
+    pen.down(5 * mm, "Helvetica-Bold", 9)
+    units = sum(row["qty"] for row in rows)
+    pen.text(f"{len(rows)} baris · {units} barang")
 
 
 def manifest_pdf(manifest):
