@@ -21,6 +21,8 @@ BAR_HEIGHT = 20 * mm
 QUIET_ZONE = 10 * BAR_WIDTH  # Code 128 asks for ten modules of white each side
 SLIP_ROWS_PER_PAGE = 24
 MANIFEST_ROWS_PER_PAGE = 38
+MANIFEST_MARGIN = 15 * mm
+MANIFEST_COLUMNS = tuple(MANIFEST_MARGIN + offset * mm for offset in (0, 10, 55, 125))
 
 
 def rupiah(amount):
@@ -300,64 +302,70 @@ def manifest_pdf(manifest):
 
     `manifest` is shipping's manifest view (operations.manifest_view)."""
     buffer = io.BytesIO()
-    width, height = A4
-    margin = 15 * mm
     c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     c.setTitle(f"Manifest {manifest['manifest_id']}")
     c.setAuthor("Gudang")
-    rows = manifest["parcels"]
-    pages = [
-        rows[i : i + MANIFEST_ROWS_PER_PAGE] for i in range(0, len(rows), MANIFEST_ROWS_PER_PAGE)
-    ] or [[]]
-    columns = (margin, margin + 10 * mm, margin + 55 * mm, margin + 125 * mm)
-    right = width - margin
-    number = 0
+    width, height = A4
+    pages = _pages(manifest["parcels"], MANIFEST_ROWS_PER_PAGE)
     for number, page in enumerate(pages, start=1):
         if number > 1:
             c.showPage()
-        y = height - margin - 4 * mm
-        c.setFont("Helvetica-Bold", 16)
-        c.drawString(margin, y, f"Manifest serah terima · {manifest['courier_name']}")
-        c.setFont("Helvetica", 9)
-        c.drawRightString(right, y, f"Halaman {number}/{len(pages)}")
-        y -= 6 * mm
-        c.setFont("Helvetica", 10)
-        c.drawString(margin, y, f"No. manifest {manifest['manifest_id']}")
-        c.drawRightString(right, y, f"Dibuat {wib_text(manifest['created_at'])[:16]} WIB")
-        y -= 8 * mm
-        c.setFont("Helvetica-Bold", 10)
-        for x, title in zip(columns, ("No.", "Resi (AWB)", "No. pesanan", "Berat"), strict=True):
-            c.drawString(x, y, title)
-        c.drawRightString(right, y, "COD")
-        y -= 2 * mm
-        c.line(margin, y, right, y)
-        c.setFont("Helvetica", 10)
-        first = (number - 1) * MANIFEST_ROWS_PER_PAGE
-        for i, row in enumerate(page, start=first + 1):
-            y -= 5.5 * mm
-            c.drawString(columns[0], y, str(i))
-            c.drawString(columns[1], y, row["awb"])
-            ref = row.get("external_id") or row["order_id"]
-            c.drawString(columns[2], y, _fit(c, ref, "Helvetica", 10, 66 * mm))
-            c.drawString(columns[3], y, kilos(row["chargeable_weight_g"]))
-            c.drawRightString(right, y, rupiah(row["cod_amount"]) if row["cod_amount"] else "-")
-    y -= 3 * mm
-    c.line(margin, y, right, y)
-    y -= 7 * mm
-    c.setFont("Helvetica-Bold", 11)
-    c.drawString(margin, y, f"Jumlah paket: {manifest['parcel_count']}")
-    c.drawRightString(right, y, f"Total COD: {rupiah(manifest['cod_total'])}")
-    if y < 65 * mm:  # the signatures need room: they go on a page of their own
-        c.showPage()
-        y = height - margin
-    y -= 34 * mm
-    c.setFont("Helvetica", 10)
-    half = (right - margin) / 2
-    for x, who in ((margin, "Petugas gudang"), (margin + half + 5 * mm, "Kurir")):
+        pen = _Pen(c, height - MANIFEST_MARGIN - 4 * mm, MANIFEST_MARGIN, width - MANIFEST_MARGIN)
+        _manifest_heading(pen, manifest, f"Halaman {number}/{len(pages)}")
+        _manifest_rows(pen, page, first=(number - 1) * MANIFEST_ROWS_PER_PAGE + 1)
+    _manifest_totals(pen, manifest)
+    _manifest_signatures(pen)
+    c.save()
+    return buffer.getvalue()
+
+
+def _manifest_heading(pen, manifest, page_of):
+    pen.use("Helvetica-Bold", 16)
+    pen.text(f"Manifest serah terima · {manifest['courier_name']}")
+    pen.use("Helvetica", 9)
+    pen.text_right(page_of)
+    pen.down(6 * mm, "Helvetica", 10)
+    pen.text(f"No. manifest {manifest['manifest_id']}")
+    pen.text_right(f"Dibuat {wib_text(manifest['created_at'])[:16]} WIB")
+    pen.down(8 * mm, "Helvetica-Bold", 10)
+    titles = ("No.", "Resi (AWB)", "No. pesanan", "Berat")
+    for x, title in zip(MANIFEST_COLUMNS, titles, strict=True):
+        pen.text(title, x=x)
+    pen.text_right("COD")
+    pen.rule(2 * mm)
+
+
+def _manifest_rows(pen, page, first):
+    """One line per parcel, numbered on from `first` across pages."""
+    number_x, awb_x, order_x, weight_x = MANIFEST_COLUMNS
+    pen.use("Helvetica", 10)
+    for i, row in enumerate(page, start=first):
+        pen.down(5.5 * mm)
+        pen.text(str(i), x=number_x)
+        pen.text(row["awb"], x=awb_x)
+        pen.text(_order_number(row), x=order_x, width=66 * mm)
+        pen.text(kilos(row["chargeable_weight_g"]), x=weight_x)
+        pen.text_right(rupiah(row["cod_amount"]) if row["cod_amount"] else "-")
+
+
+def _manifest_totals(pen, manifest):
+    pen.rule(3 * mm)
+    pen.down(7 * mm, "Helvetica-Bold", 11)
+    pen.text(f"Jumlah paket: {manifest['parcel_count']}")
+    pen.text_right(f"Total COD: {rupiah(manifest['cod_total'])}")
+
+
+def _manifest_signatures(pen):
+    """Where the warehouse clerk and the courier sign and print their names."""
+    if pen.y < 65 * mm:  # the signatures need room: they go on a page of their own
+        pen.c.showPage()
+        pen.y = A4[1] - MANIFEST_MARGIN
+    pen.down(34 * mm, "Helvetica", 10)
+    c, y = pen.c, pen.y
+    half = (pen.right - pen.left) / 2
+    for x, who in ((pen.left, "Petugas gudang"), (pen.left + half + 5 * mm, "Kurir")):
         c.drawString(x, y + 16 * mm, f"{who}:")
         c.line(x, y, x + half - 10 * mm, y)
         c.drawString(x, y - 5 * mm, "Tanda tangan")
         c.line(x, y - 16 * mm, x + half - 10 * mm, y - 16 * mm)
         c.drawString(x, y - 21 * mm, "Nama jelas")
-    c.save()
-    return buffer.getvalue()
