@@ -81,6 +81,14 @@ def _book_under_free_awb(repo, packed, order, priced):
     raise RuntimeError(f"no free AWB for {packed['order_id']} after {AWB_ATTEMPTS} draws")
 
 
+def _slip_lines(packed):
+    """What the packing slip lists: the units packed, with their lots."""
+    return [
+        {"sku": line["sku"], "qty": line["qty"], "lot": line.get("lot")}
+        for line in packed.get("lines", [])
+    ]
+
+
 def _booked_parcel(packed, order, priced, awb):
     """The parcel as booked under `awb`, and the parcel_booked event stored with it."""
     order_id, merchant_id = packed["order_id"], packed["merchant_id"]
@@ -110,11 +118,7 @@ def _booked_parcel(packed, order, priced, awb):
         "recipient": order["recipient"],
         "external_id": order.get("external_id"),
         "package": packed["package"],
-        # what the packing slip lists: the units packed, with their lots
-        "lines": [
-            {"sku": line["sku"], "qty": line["qty"], "lot": line.get("lot")}
-            for line in packed.get("lines", [])
-        ],
+        "lines": _slip_lines(packed),
         "tracking": [],
         "version": 0,
         "booked_at": event["occurred_at"],
