@@ -1,9 +1,18 @@
 """End to end: a merchant's settled COD withdrawn through the five real processes: the bank
 account on file, the request, finance approving and paying, the wallet at each step."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from scripts.simulate import deliver, eventually, place_order, register_world, work_pick_lists
+from scripts.simulate import (
+    Api,
+    deliver,
+    eventually,
+    place_order,
+    register_world,
+    work_pick_lists,
+)
 from scripts.supervisor import Platform
 from tests.conftest import ADMIN_KEY, COURIER_SECRET, platform_env, platform_ports
 
@@ -115,3 +124,25 @@ def test_a_rejected_withdrawal_returns_the_money(api, world):
     after = wallet(api, world)
     assert after["balance"] == before["balance"] and after["withdrawals_pending"] == 0
     assert [e["kind"] for e in after["entries"][:2]] == ["withdrawal_returned", "withdrawal"]
+
+
+def test_concurrent_withdrawals_never_take_more_than_is_available(api, world):
+    """Eight requests at once, each for 40% of what is available: at most two can win."""
+    merchant = world.merchant["api_key"]
+    api.ok("PUT", "/merchants/me/bank-account", merchant, BANK)
+    before = wallet(api, world)
+    share = max(before["available"] * 2 // 5, 50_000)
+
+    def ask(_):
+        return Api(api.base.removesuffix("/api/v1")).request(
+            "POST", "/withdrawals", merchant, {"amount": share}
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    won = [body for status, body in answers if status == 201]
+    assert {status for status, _ in answers} <= {201, 409}, answers
+    assert len(won) == before["available"] // share
+    after = wallet(api, world)
+    assert after["balance"] == before["balance"] - share * len(won)
+    assert after["available"] == before["available"] - share * len(won)

@@ -49,7 +49,8 @@ class BillingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def wallet(self, merchant_id, limit=50):
         view = operations.wallet(self.store, merchant_id, limit)
-        return view | withdrawals.availability(self.store, merchant_id, self.settlement_days)
+        days, balance = self.settlement_days, view["balance"]
+        return view | withdrawals.availability(self.store, merchant_id, days, balance=balance)
 
     # --- COD money out ------------------------------------------------------
 

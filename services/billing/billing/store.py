@@ -32,6 +32,8 @@ class BillingRepository(Repository):
         db.invoices.create_index([("number", ASCENDING)], unique=True, sparse=True)
         db.invoices.create_index([("merchant_id", ASCENDING), ("month", DESCENDING)])
         db.postings.create_index([("merchant_id", ASCENDING), ("wib_day", ASCENDING)])
+        # a merchant's sum on one account (withdrawal:pending) reads that account's postings only
+        db.postings.create_index([("merchant_id", ASCENDING), ("lines.account", ASCENDING)])
         db.withdrawals.create_index([("merchant_id", ASCENDING), ("requested_at", DESCENDING)])
         db.withdrawals.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
         cls._backfill_wib_day(db)

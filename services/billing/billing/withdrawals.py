@@ -18,13 +18,15 @@ MAX_LIMIT = 1000
 POSTING_KINDS = {"request": "withdrawal", "pay": "withdrawal_paid", "reject": "withdrawal_returned"}
 
 
-def availability(repo, merchant_id, settlement_days, now=None):
+def availability(repo, merchant_id, settlement_days, now=None, balance=None):
     """balance, cod_pending (COD credited within the settlement period, which the courier
-    has not paid us yet), withdrawals_pending (reserved, not paid) and available."""
+    has not paid us yet), withdrawals_pending (reserved, not paid) and available.
+    `balance`, when the caller has just summed it, is not summed again."""
     now = now or utcnow()
     wallet = domain.wallet_account(merchant_id)
     match = {"merchant_id": merchant_id}
-    balance = repo.account_balance(wallet, match)
+    if balance is None:
+        balance = repo.account_balance(wallet, match)
     since = iso(now - timedelta(days=settlement_days))
     cod_pending = max(repo.cod_credited_since(merchant_id, wallet, since), 0)
     return {
