@@ -270,18 +270,13 @@ def available_to_withdraw(balance, cod_pending):
 
 
 def withdrawal_refusal(amount, available, minimum):
-    """Why `amount` cannot be withdrawn now (a field error message), or None."""
+    """Why `amount` cannot be withdrawn now: ("minimum" | "available", a field message),
+    or None."""
     if amount < minimum:
-        return f"At least {minimum} rupiah."
+        return "minimum", f"At least {minimum} rupiah."
     if amount > available:
-        return f"At most the {available} rupiah available now."
+        return "available", f"At most the {available} rupiah available now."
     return None
-
-
-def next_withdrawal_status(step, status):
-    """The status `step` leads to from `status`, or None when the step is not allowed."""
-    starts, to = WITHDRAWAL_STEPS[step]
-    return to if status in starts else None
 
 
 def withdrawal_reserve_lines(merchant_id, amount):

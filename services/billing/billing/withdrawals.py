@@ -91,10 +91,11 @@ def request_withdrawal(repo, merchant_id, amount, minimum, settlement_days, now=
 
 
 def _refuse(amount, available, minimum):
-    why = domain.withdrawal_refusal(amount, available, minimum)
-    if why is None:
+    refusal = domain.withdrawal_refusal(amount, available, minimum)
+    if refusal is None:
         return
-    if amount < minimum:
+    rule, why = refusal
+    if rule == "minimum":
         raise Unprocessable(f"below the minimum withdrawal of {minimum}", {"amount": [why]})
     raise Conflict(f"only {available} is available to withdraw", {"amount": [why]})
 
@@ -189,9 +190,9 @@ def _post_step(repo, withdrawal, step):
     _post(repo, withdrawal, step, lines, withdrawal[f"{withdrawal['status']}_at"])
 
 
-def _withdrawal(repo, withdrawal_id, merchant_id=None):
+def _withdrawal(repo, withdrawal_id):
     found = repo.get_withdrawal(withdrawal_id) if isinstance(withdrawal_id, str) else None
-    if found is None or (merchant_id is not None and found["merchant_id"] != merchant_id):
+    if found is None:
         raise NotFound(f"withdrawal {withdrawal_id} not found", {"id": ["Unknown withdrawal."]})
     return found
 

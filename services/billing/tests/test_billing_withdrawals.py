@@ -77,6 +77,12 @@ def test_cod_becomes_available_after_the_settlement_period(repo):
     assert later["cod_pending"] == 0 and later["available"] == 350_000
 
 
+def test_the_refusals_name_their_rule():
+    assert domain.withdrawal_refusal(49_999, 100_000, MINIMUM)[0] == "minimum"
+    assert domain.withdrawal_refusal(100_001, 100_000, MINIMUM)[0] == "available"
+    assert domain.withdrawal_refusal(100_000, 100_000, MINIMUM) is None
+
+
 def test_available_is_never_below_zero():
     assert domain.available_to_withdraw(-5_000, 0) == 0
     assert domain.available_to_withdraw(100_000, 150_000) == 0
