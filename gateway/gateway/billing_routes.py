@@ -1,4 +1,5 @@
-"""Gateway routes that front billing's money operations: rate card versions and invoices."""
+"""Gateway routes that front billing's money operations: rate card versions, invoices, the
+bank account on file and withdrawals."""
 
 import base64
 
@@ -49,6 +50,58 @@ class BillingRoutes:
         return _download(
             base64.b64decode(found["content_base64"]), "application/pdf", found["filename"]
         )
+
+    # --- COD money out ------------------------------------------------------
+
+    @http("GET", f"{API}/merchants/me/bank-account")
+    def bank_account(self, request):
+        caller = self._auth(request, "merchant")
+        return self._rpc(self.billing, "bank_account", caller.id)
+
+    @http("PUT", f"{API}/merchants/me/bank-account")
+    def set_bank_account(self, request):
+        caller = self._auth(request, "merchant")
+        return self._rpc(self.billing, "set_bank_account", caller.id, json_body(request))
+
+    @http("POST", f"{API}/withdrawals")
+    def request_withdrawal(self, request):
+        caller = self._auth(request, "merchant")
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.billing, "request_withdrawal", caller.id, payload)),
+        )
+
+    @http("GET", f"{API}/withdrawals")
+    def list_withdrawals(self, request):
+        caller = self._auth(request, "merchant")
+        limit = self._limit(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", caller.id, None, limit)
+
+    @http("GET", f"{API}/admin/withdrawals")
+    def admin_withdrawals(self, request):
+        self._auth(request, "admin", "finance")
+        status = request.args.get("status") or None
+        limit = self._limit(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", None, status, limit)
+
+    @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/approve")
+    def approve_withdrawal(self, request, withdrawal_id):
+        return self._withdrawal_step(request, withdrawal_id, "approve")
+
+    @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/paid")
+    def withdrawal_paid(self, request, withdrawal_id):
+        return self._withdrawal_step(request, withdrawal_id, "pay")
+
+    @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/reject")
+    def reject_withdrawal(self, request, withdrawal_id):
+        return self._withdrawal_step(request, withdrawal_id, "reject")
+
+    def _withdrawal_step(self, request, withdrawal_id, step):
+        caller = self._auth(request, "admin", "finance")
+        payload = json_body(request, required=step != "approve")
+        return self._rpc(self.billing, "withdrawal_step", withdrawal_id, step, payload, caller.id)
 
 
 def _download(content, mimetype, filename):

@@ -225,3 +225,74 @@ def reversal_lines(lines):
 
 def amount_on(lines, account):
     return sum(line["amount"] for line in lines if line["account"] == account)
+
+
+# --- COD settlement and withdrawals ------------------------------------------------
+
+WITHDRAWAL_PENDING = "withdrawal:pending"
+COD_SETTLEMENT_DAYS = 3  # the courier pays COD out a few days after delivery
+WITHDRAWAL_MINIMUM = 50_000  # below this a bank transfer costs more than it is worth
+
+# Bank codes a withdrawal can be sent to: the large Indonesian banks by their common names
+# (the code the finance team types into the bank's transfer screen).
+BANKS = (
+    "BCA",
+    "BNI",
+    "BRI",
+    "MANDIRI",
+    "CIMB",
+    "PERMATA",
+    "BSI",
+    "DANAMON",
+    "BTN",
+    "JAGO",
+    "SEABANK",
+    "OCBC",
+    "MAYBANK",
+    "PANIN",
+    "MEGA",
+    "BJB",
+)
+
+# step -> (statuses it may start from, status it leads to)
+WITHDRAWAL_STEPS = {
+    "approve": (("requested",), "approved"),
+    "pay": (("approved",), "paid"),
+    "reject": (("requested", "approved"), "rejected"),
+}
+WITHDRAWAL_STATUSES = ("requested", "approved", "paid", "rejected")
+
+
+def available_to_withdraw(balance, cod_pending):
+    """The wallet less COD the courier has not settled yet, never below zero: money still
+    owed to us by a courier is not ours to pay out, and a debt is not a negative payout."""
+    return max(balance - max(cod_pending, 0), 0)
+
+
+def withdrawal_refusal(amount, available, minimum):
+    """Why `amount` cannot be withdrawn now: ("minimum" | "available", a field message),
+    or None."""
+    if amount < minimum:
+        return "minimum", f"At least {minimum} rupiah."
+    if amount > available:
+        return "available", f"At most the {available} rupiah available now."
+    return None
+
+
+def withdrawal_reserve_lines(merchant_id, amount):
+    # set aside at once, so a second request cannot count the same rupiah as available
+    return _lines(wallet_account(merchant_id), WITHDRAWAL_PENDING, amount)
+
+
+def withdrawal_paid_lines(amount):
+    # the money leaves our bank account for the merchant's
+    return _lines(WITHDRAWAL_PENDING, BANK_CLEARING, amount)
+
+
+def withdrawal_returned_lines(merchant_id, amount):
+    return _lines(WITHDRAWAL_PENDING, wallet_account(merchant_id), amount)
+
+
+def mask_account_number(number):
+    """Only the last four digits, as banks print them."""
+    return "*" * (len(number) - 4) + number[-4:]

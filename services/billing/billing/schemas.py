@@ -1,8 +1,8 @@
-"""Billing input schemas: wallet top-ups, rate card versions."""
+"""Billing input schemas: wallet top-ups, rate card versions, bank accounts, withdrawals."""
 
 from marshmallow import Schema, fields, validate
 
-from .domain import BOX_CODE
+from .domain import BANKS, BOX_CODE
 
 MAX_TOPUP = (
     1_000_000_000  # Rp 1 billion per transfer: beyond this, a typo is likelier than a deposit
@@ -51,4 +51,42 @@ class RateCardSchema(Schema):
         keys=fields.String(validate=validate.Regexp(BOX_CODE, error="A box code (max 40).")),
         values=_rupiah(),
         validate=validate.Length(max=200),
+    )
+
+
+class BankAccountSchema(Schema):
+    """Where the merchant's withdrawals are sent."""
+
+    bank = fields.String(
+        required=True,
+        validate=validate.OneOf(BANKS, error="One of: " + ", ".join(BANKS) + "."),
+    )
+    account_number = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{6,20}$", error="6 to 20 digits, nothing else."),
+    )
+    account_name = fields.String(
+        required=True, validate=validate.Length(min=2, max=100, error="2 to 100 characters.")
+    )
+
+
+class WithdrawalSchema(Schema):
+    amount = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_TOPUP)
+    )
+
+
+class WithdrawalPaidSchema(Schema):
+    transfer_reference = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$",
+            error="The bank's transfer reference: letters, digits, . _ : / - (max 80).",
+        ),
+    )
+
+
+class WithdrawalRejectSchema(Schema):
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=500, error="1 to 500 characters.")
     )

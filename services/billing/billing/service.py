@@ -12,13 +12,26 @@ from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
-from . import operations
-from .domain import RateCard
+from . import operations, withdrawals
+from .domain import COD_SETTLEMENT_DAYS, WITHDRAWAL_MINIMUM, RateCard
 from .invoices import month_due
-from .schemas import RateCardSchema, TopupSchema
+from .schemas import (
+    BankAccountSchema,
+    RateCardSchema,
+    TopupSchema,
+    WithdrawalPaidSchema,
+    WithdrawalRejectSchema,
+    WithdrawalSchema,
+)
 from .store import BillingRepository
 
 topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
+bank_account_schema, withdrawal_schema = BankAccountSchema(), WithdrawalSchema()
+STEP_SCHEMAS = {
+    "approve": None,
+    "pay": WithdrawalPaidSchema(),
+    "reject": WithdrawalRejectSchema(),
+}
 
 
 class BillingService(base.BaseService):
@@ -35,7 +48,45 @@ class BillingService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def wallet(self, merchant_id, limit=50):
-        return operations.wallet(self.store, merchant_id, limit)
+        view = operations.wallet(self.store, merchant_id, limit)
+        days, balance = self.settlement_days, view["balance"]
+        return view | withdrawals.availability(self.store, merchant_id, days, balance=balance)
+
+    # --- COD money out ------------------------------------------------------
+
+    @property
+    def settlement_days(self):
+        return _whole_config(self.config, "COD_SETTLEMENT_DAYS", COD_SETTLEMENT_DAYS)
+
+    @property
+    def withdrawal_minimum(self):
+        return _whole_config(self.config, "WITHDRAWAL_MINIMUM", WITHDRAWAL_MINIMUM)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_bank_account(self, merchant_id, payload):
+        data = load(bank_account_schema, payload)
+        return withdrawals.set_bank_account(self.store, merchant_id, data)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bank_account(self, merchant_id):
+        return withdrawals.get_bank_account(self.store, merchant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_withdrawal(self, merchant_id, payload):
+        amount = load(withdrawal_schema, payload)["amount"]
+        return withdrawals.request_withdrawal(
+            self.store, merchant_id, amount, self.withdrawal_minimum, self.settlement_days
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_withdrawals(self, merchant_id=None, status=None, limit=100):
+        return withdrawals.list_withdrawals(self.store, merchant_id, status, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdrawal_step(self, withdrawal_id, step, payload, by):
+        schema = STEP_SCHEMAS.get(step)
+        data = load(schema, payload) if schema else {}
+        return withdrawals.take_step(self.store, withdrawal_id, step, data, by)
 
     @rpc(expected_exceptions=EXPECTED)
     def promoter_earnings(self, promoter_id, limit=50):
@@ -135,3 +186,12 @@ class BillingService(base.BaseService):
     def on_parcel_outcome_corrected(self, event):
         operations.correct_cod(self.store, self.rate_card, event)
         operations.correct_return_to_sender(self.store, self.rate_card, event)
+
+
+def _whole_config(config, key, default):
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    if not str(raw).isdigit():
+        raise ValueError(f"{key} must be a whole number, not {raw!r}")
+    return int(raw)

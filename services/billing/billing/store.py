@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
-from .domain import check_balanced
+from .domain import COD_CLEARING, check_balanced
 from .invoices import invoice_number
 
 
@@ -32,6 +32,10 @@ class BillingRepository(Repository):
         db.invoices.create_index([("number", ASCENDING)], unique=True, sparse=True)
         db.invoices.create_index([("merchant_id", ASCENDING), ("month", DESCENDING)])
         db.postings.create_index([("merchant_id", ASCENDING), ("wib_day", ASCENDING)])
+        # a merchant's sum on one account (withdrawal:pending) reads that account's postings only
+        db.postings.create_index([("merchant_id", ASCENDING), ("lines.account", ASCENDING)])
+        db.withdrawals.create_index([("merchant_id", ASCENDING), ("requested_at", DESCENDING)])
+        db.withdrawals.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
         cls._backfill_wib_day(db)
 
     @classmethod
@@ -259,4 +263,65 @@ class BillingRepository(Repository):
             {"_id": day},
             {"$set": {"charged": charged, "merchants": len(charged), "finished_at": iso(utcnow())}},
             upsert=True,
+        )
+
+    # --- COD settlement and withdrawals --------------------------------------
+
+    def cod_credited_since(self, merchant_id, wallet, since):
+        """COD credited to the wallet (less its reversals) by postings after `since`: the
+        cash couriers have not settled yet. Only COD postings touch COD clearing, and the
+        (merchant_id, occurred_at) index bounds the sum to the settlement period."""
+        rows = self.db.postings.aggregate(
+            [
+                {
+                    "$match": {
+                        "merchant_id": merchant_id,
+                        "occurred_at": {"$gt": since},
+                        "lines.account": COD_CLEARING,
+                    }
+                },
+                {"$unwind": "$lines"},
+                {"$match": {"lines.account": wallet}},
+                {"$group": {"_id": None, "total": {"$sum": "$lines.amount"}}},
+            ]
+        )
+        return next(iter(rows), {"total": 0})["total"]
+
+    def bank_account(self, merchant_id):
+        return self.db.bank_accounts.find_one({"_id": merchant_id})
+
+    def put_bank_account(self, merchant_id, fields):
+        self.db.bank_accounts.update_one({"_id": merchant_id}, {"$set": fields}, upsert=True)
+        return self.bank_account(merchant_id)
+
+    def withdrawal_guard(self, merchant_id):
+        """The merchant's one document every withdrawal request must claim (see withdrawals)."""
+        self.insert_once("withdrawal_guards", {"_id": merchant_id, "version": 0, "holder": None})
+        return self.db.withdrawal_guards.find_one({"_id": merchant_id})
+
+    def claim_withdrawal_guard(self, merchant_id, version, holder):
+        """True when this request moved the guard from `version` on: no one else did since."""
+        claimed = self.db.withdrawal_guards.find_one_and_update(
+            {"_id": merchant_id, "version": version},
+            {"$inc": {"version": 1}, "$set": {"holder": holder}},
+        )
+        return claimed is not None
+
+    def add_withdrawal(self, doc):
+        return self.insert_once("withdrawals", doc)
+
+    def get_withdrawal(self, withdrawal_id):
+        return self.db.withdrawals.find_one({"_id": withdrawal_id})
+
+    def withdrawals(self, match, limit):
+        cursor = self.db.withdrawals.find(match).sort([("requested_at", DESCENDING)])
+        return list(cursor.limit(limit))
+
+    def move_withdrawal(self, withdrawal_id, starts, fields):
+        """One conditional write: the withdrawal leaves one of `starts` for `fields`; None
+        when it was in none of them (another step came first)."""
+        return self.db.withdrawals.find_one_and_update(
+            {"_id": withdrawal_id, "status": {"$in": list(starts)}},
+            {"$set": fields},
+            return_document=ReturnDocument.AFTER,
         )
