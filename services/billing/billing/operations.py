@@ -738,9 +738,9 @@ def hold_view(hold):
 
 
 def set_credit_limit(repo, merchant_id, data, set_by):
-    """Ops set how far below zero the merchant's wallet may go; the hold follows at once."""
-    if repo.get_merchant(merchant_id) is None:
-        raise NotFound(f"merchant {merchant_id} not found", {"merchant_id": ["Unknown merchant."]})
+    """Ops set how far below zero the merchant's wallet may go; the hold follows at once.
+    The gateway, which owns accounts, checked the merchant exists: the limit may be set
+    before merchant_registered reaches billing (the hold document needs no more)."""
     repo.set_credit_limit(merchant_id, data["credit_limit"], set_by, iso(utcnow()))
     return review_hold(repo, merchant_id)
 

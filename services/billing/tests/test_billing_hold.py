@@ -109,8 +109,6 @@ def test_a_stale_reviewer_announces_nothing(repo):
     assert len(announced(repo)) == 1
 
 
-def test_the_credit_limit_of_an_unknown_merchant_is_not_found(repo):
-    from gudang_common.errors import NotFound
-
-    with pytest.raises(NotFound):
-        operations.set_credit_limit(repo, "mer_x", {"credit_limit": 0}, "stf_fin")
+def test_a_limit_set_before_billing_knows_the_merchant_holds_for_its_first_fees(repo):
+    operations.set_credit_limit(repo, "mer_new", {"credit_limit": 100_000}, "stf_fin")
+    assert repo.hold_of("mer_new")["credit_limit"] == 100_000
