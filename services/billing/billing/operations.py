@@ -498,6 +498,7 @@ def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
         return None
     if draft["ppn"] > 0:
         _post_ppn(repo, merchant, draft, now)
+        review_hold(repo, merchant["_id"])  # the PPN is owed from the wallet too
     repo.claim_invoice_number(issuer, draft["_id"], iso(now))
     return invoice_view(repo.get_invoice(draft["_id"]))
 

@@ -1,6 +1,8 @@
 """The credit limit: a merchant is held when fees take its wallet below the limit's floor
 and released when money brings it back, each crossing announced once."""
 
+from datetime import UTC, datetime
+
 import mongomock
 import pytest
 
@@ -112,3 +114,14 @@ def test_a_stale_reviewer_announces_nothing(repo):
 def test_a_limit_set_before_billing_knows_the_merchant_holds_for_its_first_fees(repo):
     operations.set_credit_limit(repo, "mer_new", {"credit_limit": 100_000}, "stf_fin")
     assert repo.hold_of("mer_new")["credit_limit"] == 100_000
+
+
+def test_an_invoices_ppn_below_the_limit_holds_the_merchant(repo):
+    operations.set_credit_limit(repo, "mer_1", {"credit_limit": 3000}, "stf_fin")
+    packed = dict(order_packed("ord_1"), occurred_at="2026-10-10T03:00:00.000Z")
+    operations.charge_pick_pack(repo, CARD, packed)
+    assert operations.review_hold(repo, "mer_1")["on_hold"] is False  # exactly at the floor
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    operations.issue_invoices(repo, "2026-10", "Gudang", "mer_1", now)  # PPN Rp 330
+    assert repo.hold_of("mer_1")["on_hold"] is True
+    assert [t for t, _ in announced(repo)] == ["merchant_on_hold"]
