@@ -106,15 +106,22 @@ def release_held_orders(repo, merchant_id):
     for doc in repo.held_orders(merchant_id):
         if repo.merchant_on_hold(merchant_id):
             break
-        served += _serve_held(repo, doc["order"])
+        done = _serve_held(repo, doc["order"])
+        if done is None:
+            # another pass is serving this order: it goes on to the younger ones, and
+            # serving them here could let one take the stock this older one needs
+            break
+        served += done
     return served
 
 
 def _serve_held(repo, order):
-    """Allocate or backorder one held order, under its claim (see the module docstring)."""
+    """Allocate or backorder one held order, under its claim (see the module docstring).
+    Returns 1 when served, 0 when it no longer waits, None while another pass holds it."""
     token, order_id, merchant_id = uuid.uuid4().hex, order["order_id"], order["merchant_id"]
     if repo.claim_backorder(order_id, token, status="on_hold") is None:
-        return 0  # another worker serves it, or it was cancelled
+        record = repo.get_allocation(order_id)
+        return None if record["status"] == "on_hold" else 0  # being served, or cancelled
     queued = {line["sku"] for line in order["lines"]} & repo.backordered_skus(merchant_id)
     if queued:
         takes, short = [], [ln for ln in merge_lines(order["lines"]) if ln["sku"] in queued]

@@ -146,3 +146,17 @@ def test_an_order_arriving_during_a_release_waits_behind_the_held_ones(repo):
     assert body["reason"] == "older_orders_held"
     # recording it served the queue, oldest first
     assert [status(repo, n) for n in (1, 2)] == ["allocated", "allocated"]
+
+
+def test_a_pass_stops_at_an_older_order_another_pass_is_serving(repo):
+    stock_up(repo, 1)
+    held(repo)
+    for n in (1, 2):
+        allocation.allocate_order(repo, order_event(n, [{"sku": "SKU-1", "qty": 1}]))
+    repo.claim_backorder("ord_0001", "other-pass", status="on_hold")
+    released(repo)
+    # the younger order did not take the unit the older one is being served with
+    assert [status(repo, n) for n in (1, 2)] == ["on_hold", "on_hold"]
+    repo.unclaim("ord_0001", "other-pass")
+    assert allocation.release_held_orders(repo, "mer_a") == 2
+    assert [status(repo, n) for n in (1, 2)] == ["allocated", "backordered"]
