@@ -9,6 +9,7 @@ where it stopped, so the printed credentials stay the same across runs.
 import json
 import os
 import secrets
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -109,6 +110,9 @@ def _need(data: dict, fields: tuple[str, ...], what: str) -> dict:
     return {f: data[f] for f in fields}
 
 
+DEPOSIT = 1_000_000  # rupiah: the demo merchant's first top-up
+
+
 def seed_demo(
     gateway_url: str,
     admin_key: str,
@@ -161,6 +165,23 @@ def seed_demo(
         state["staff"] = {"name": PACKER["name"], **_need(data, ("staff_id", "api_key"), "staff")}
         save()
         log(f"  staff    {PACKER['name']}")
+
+    if not state.get("deposit"):
+        # a merchant deposits before its first fees: a wallet below its credit limit
+        # (0 by default) holds its orders
+        merchant_id = state["merchant"]["merchant_id"]
+        body = {"amount": DEPOSIT, "reference": f"DEMO-{state['run_id']}"}
+        for attempt in range(40):  # billing learns of the new merchant from an event
+            try:
+                api.post(f"/merchants/{merchant_id}/topups", body, admin_key, "deposit")
+                break
+            except SeedError as exc:
+                if " 404:" not in str(exc) or attempt == 39:
+                    raise
+                time.sleep(0.5)
+        state["deposit"] = True
+        save()
+        log(f"  deposit  Rp {DEPOSIT:,}")
 
     staff_key = state["staff"]["api_key"]
     merchant_key = state["merchant"]["api_key"]

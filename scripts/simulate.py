@@ -106,8 +106,15 @@ class World:
     skus: list = field(default_factory=list)
 
 
-def register_world(api, admin_key, skus=3, units=100, tag=None):
-    """A promoter, a merchant it referred, a packer, bins, SKUs and received stock."""
+# a merchant of the simulation pays its fees later, so fees never put it on hold
+SIMULATED_CREDIT_LIMIT = 100_000_000
+
+
+def register_world(
+    api, admin_key, skus=3, units=100, tag=None, credit_limit=SIMULATED_CREDIT_LIMIT
+):
+    """A promoter, a merchant it referred (with `credit_limit`: 0 holds it at its first
+    fee), a packer, bins, SKUs and received stock."""
     tag = tag or uuid.uuid4().hex[:6]
     promoter = api.ok(
         "POST",
@@ -124,6 +131,13 @@ def register_world(api, admin_key, skus=3, units=100, tag=None):
             "referral_code": promoter["referral_code"],
         },
     )
+    if credit_limit:
+        api.ok(
+            "PUT",
+            f"/admin/merchants/{merchant['merchant_id']}/credit-limit",
+            admin_key,
+            {"credit_limit": credit_limit},
+        )
     staff = api.ok("POST", "/staff", key=admin_key, body={"name": f"Dewi {tag}", "role": "packer"})
     status, _ = api.request(
         "POST", "/bins", staff["api_key"], {"code": "A-01-01-1-01", "pick_sequence": 1}

@@ -346,6 +346,15 @@ class GatewayService(
         day = json_body(request, required=False).get("day")
         return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
 
+    @http("PUT", f"{API}/admin/merchants/<merchant_id>/credit-limit")
+    def set_credit_limit(self, request, merchant_id):
+        """How far below zero the merchant's wallet may go before its new orders wait."""
+        caller = self._auth(request, "admin", "finance")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        payload = json_body(request)
+        return self._rpc(self.billing, "set_credit_limit", merchant_id, payload, caller.id)
+
     @http("POST", f"{API}/merchants/<merchant_id>/topups")
     def record_topup(self, request, merchant_id):
         caller = self._auth(request, "admin", "finance")
@@ -662,6 +671,7 @@ class GatewayService(
     # --- the read model -----------------------------------------------------
 
     on_order_allocated = _timeline_handler("inventory", "order_allocated")
+    on_order_held = _timeline_handler("inventory", "order_held")
     on_order_backordered = _timeline_handler("inventory", "order_backordered")
     on_order_rejected = _timeline_handler("inventory", "order_rejected")
     on_order_picked = _timeline_handler("packing", "order_picked")

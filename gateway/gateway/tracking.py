@@ -11,6 +11,8 @@ from . import i18n
 # event -> (status it moves the order to, rank); an older event never moves status back
 STATUS_OF = {
     "order_received": ("received", 0),
+    # waits for the merchant's release; moves on to backordered or allocated afterwards
+    "order_held": ("on_hold", 5),
     "order_backordered": ("backordered", 10),
     "order_allocated": ("allocated", 20),
     "order_picked": ("picked", 30),
@@ -33,10 +35,12 @@ RANK = {status: rank for status, rank in STATUS_OF.values() if status}
 OUTCOME_EVENTS = ("parcel_delivered", "parcel_returned")
 EVENT_OF_STATUS = {status: event for event, (status, _) in STATUS_OF.items() if status}
 
-IN_FLIGHT = ("received", "backordered", "allocated", "picked", "packed", "booked")
+IN_FLIGHT = ("received", "on_hold", "backordered", "allocated", "picked", "packed", "booked")
+# the courier cut-off alerts count these; a held order waits for its merchant, not the floor
 NOT_PACKED = ("received", "backordered", "allocated", "picked")
 
 _DETAIL_FIELDS = {
+    "order_held": ("reason",),
     "order_backordered": ("short",),
     "order_allocated": (),
     "order_picked": ("pick_list_id",),

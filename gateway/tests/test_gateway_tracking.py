@@ -60,3 +60,17 @@ def test_webhook_signature():
         verify("s3cret", body, sign("other", body))
     with pytest.raises(Unauthorized):
         verify("s3cret", body, None)
+
+
+def test_a_held_order_moves_on_when_released():
+    assert next_status(0, "order_held") == ("on_hold", 5)
+    assert next_status(5, "order_allocated") == ("allocated", 20)
+    assert next_status(5, "order_backordered") == ("backordered", 10)
+    assert next_status(20, "order_held") is None  # a late hold never pulls an order back
+
+
+def test_the_timeline_says_why_an_order_waits_in_both_languages():
+    entry = {"event": "order_held", "event_id": "1", "at": "2026-11-23T10:00:00.000Z"}
+    entry["detail"] = {"reason": "merchant_on_hold"}
+    assert "kredit" in timeline_view([entry], "id")[0]["label"]
+    assert "credit limit" in timeline_view([entry], "en")[0]["label"]

@@ -134,6 +134,11 @@ class OrderRejected(MerchantEventSchema):
     skus = fields.List(fields.String(), required=True)
 
 
+class OrderHeld(MerchantEventSchema):
+    order_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 class StockLow(MerchantEventSchema):
     sku = fields.String(required=True)
     available = fields.Integer(strict=True, required=True)
@@ -212,6 +217,18 @@ class ParcelOutcomeCorrected(MerchantEventSchema):
     cod_amount = Rupiah(required=True)
 
 
+# --- billing -----------------------------------------------------------------
+
+
+class MerchantHoldChanged(MerchantEventSchema):
+    # may be negative: the wallet is a deposit that fees can overdraw
+    balance = fields.Integer(strict=True, required=True)
+    credit_limit = fields.Integer(strict=True, required=True)
+    # 1, 2, ... per merchant: hold and release travel on separate queues, so a consumer
+    # keeps the state of the highest crossing it has seen
+    crossing = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
 # (event_type, source service, schema, what it means)
 CATALOG = [
     (
@@ -256,6 +273,13 @@ CATALOG = [
         "inventory",
         OrderRejected,
         "The order names SKUs the merchant does not have.",
+    ),
+    (
+        "order_held",
+        "inventory",
+        OrderHeld,
+        "The merchant is on hold (wallet below its credit limit): the order waits, unreserved,"
+        " until the merchant is released, then goes on oldest first.",
     ),
     (
         "stock_low",
@@ -323,6 +347,20 @@ CATALOG = [
         " arrived late and decides otherwise (the earliest final report wins). `outcome`"
         " returned: billing reverses the COD, its fee and the fee's commission with new"
         " postings; delivered: billing credits them.",
+    ),
+    (
+        "merchant_on_hold",
+        "billing",
+        MerchantHoldChanged,
+        "Fees took the merchant's wallet below its credit limit (once per crossing):"
+        " its new orders wait instead of going to the warehouse.",
+    ),
+    (
+        "merchant_released",
+        "billing",
+        MerchantHoldChanged,
+        "A top-up or credit brought the wallet back to its credit limit or above (once per"
+        " crossing): the merchant's held orders go to the warehouse, oldest first.",
     ),
 ]
 

@@ -40,10 +40,13 @@ SUBSCRIPTIONS = [
     ("billing", "shipping", "parcel_returned"),
     ("billing", "shipping", "parcel_outcome_corrected"),
     ("inventory", "shipping", "parcel_outcome_corrected"),
+    ("inventory", "billing", "merchant_on_hold"),
+    ("inventory", "billing", "merchant_released"),
 ] + [
     ("gateway", EVENTS[event][0], event)
     for event in (
         "order_allocated",
+        "order_held",
         "order_backordered",
         "order_rejected",
         "order_picked",

@@ -296,3 +296,19 @@ def withdrawal_returned_lines(merchant_id, amount):
 def mask_account_number(number):
     """Only the last four digits, as banks print them."""
     return "*" * (len(number) - 4) + number[-4:]
+
+
+# --- the credit limit ------------------------------------------------------------
+
+
+def hold_change(on_hold, balance, credit_limit):
+    """The crossing a balance makes, if any. The credit limit is how far below zero the
+    wallet may go (whole rupiah, 0 by default): "hold" when the balance is below
+    -credit_limit and the merchant is not held yet, "release" when it is back at that
+    floor or above and the merchant is held; None when nothing crosses."""
+    below = balance < -credit_limit
+    if below and not on_hold:
+        return "hold"
+    if on_hold and not below:
+        return "release"
+    return None

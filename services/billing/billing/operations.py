@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from gudang_common.clock import WIB, iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
+from gudang_common.events import new_event
 
 from . import domain, invoices
 
@@ -497,6 +498,7 @@ def issue_invoice(repo, merchant, year, month_no, issuer, now=None):
         return None
     if draft["ppn"] > 0:
         _post_ppn(repo, merchant, draft, now)
+        review_hold(repo, merchant["_id"])  # the PPN is owed from the wallet too
     repo.claim_invoice_number(issuer, draft["_id"], iso(now))
     return invoice_view(repo.get_invoice(draft["_id"]))
 
@@ -595,10 +597,13 @@ def wallet(repo, merchant_id, limit=50):
         | ({"reverses": p["reverses"]} if p.get("reverses") else {})
         for p in repo.postings_on(account, match, _limit(limit))
     ]
+    hold = repo.hold_of(merchant_id)
     return {
         "merchant_id": merchant_id,
         "balance": repo.account_balance(account, match),
         "currency": domain.CURRENCY,
+        "credit_limit": hold["credit_limit"],
+        "on_hold": hold["on_hold"],
         "entries": entries,
     }
 
@@ -689,6 +694,56 @@ def record_topup(repo, merchant_id, data):
         "balance": repo.account_balance(account, {"merchant_id": merchant_id}),
         "currency": domain.CURRENCY,
     }
+
+
+# --- the hold --------------------------------------------------------------------
+
+HOLD_ROUNDS = 5  # re-read after losing a race, a bounded number of times
+
+
+def review_hold(repo, merchant_id):
+    """After money moved on the merchant's wallet: hold the merchant when the balance is
+    below its credit limit's floor, release it when back at or above, once per crossing.
+
+    Each crossing is one conditional write on the hold document carrying its event, so
+    two reviewers never announce the same crossing. After a crossing the balance is read
+    again: a posting that landed meanwhile (whose own review may have read the state
+    before this crossing) still gets the last word. A repeat finds nothing to cross."""
+    account = domain.wallet_account(merchant_id)
+    hold = repo.hold_of(merchant_id)
+    for _ in range(HOLD_ROUNDS):
+        balance = repo.account_balance(account, {"merchant_id": merchant_id})
+        change = domain.hold_change(hold["on_hold"], balance, hold["credit_limit"])
+        if change is None:
+            break
+        event_type = "merchant_on_hold" if change == "hold" else "merchant_released"
+        event = new_event(
+            event_type,
+            merchant_id=merchant_id,
+            balance=balance,
+            credit_limit=hold["credit_limit"],
+            crossing=hold["crossing"] + 1,
+        )
+        repo.cross_hold(hold, change == "hold", balance, event_type, event)
+        hold = repo.hold_of(merchant_id)
+    return hold_view(hold)
+
+
+def hold_view(hold):
+    return {
+        "merchant_id": hold["_id"],
+        "credit_limit": hold["credit_limit"],
+        "on_hold": hold["on_hold"],
+        "currency": domain.CURRENCY,
+    }
+
+
+def set_credit_limit(repo, merchant_id, data, set_by):
+    """Ops set how far below zero the merchant's wallet may go; the hold follows at once.
+    The gateway, which owns accounts, checked the merchant exists: the limit may be set
+    before merchant_registered reaches billing (the hold document needs no more)."""
+    repo.set_credit_limit(merchant_id, data["credit_limit"], set_by, iso(utcnow()))
+    return review_hold(repo, merchant_id)
 
 
 def trial_balance(repo):

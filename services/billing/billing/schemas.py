@@ -22,6 +22,13 @@ class TopupSchema(Schema):
     )
 
 
+class CreditLimitSchema(Schema):
+    # how far below zero fees may take the wallet before new orders wait (0: not at all)
+    credit_limit = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=MAX_TOPUP)
+    )
+
+
 MAX_RATE = 100_000_000  # Rp 100 million for one unit of one fee: beyond this, a typo
 
 

@@ -17,6 +17,7 @@ from .domain import COD_SETTLEMENT_DAYS, WITHDRAWAL_MINIMUM, RateCard
 from .invoices import month_due
 from .schemas import (
     BankAccountSchema,
+    CreditLimitSchema,
     RateCardSchema,
     TopupSchema,
     WithdrawalPaidSchema,
@@ -26,6 +27,7 @@ from .schemas import (
 from .store import BillingRepository
 
 topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
+credit_limit_schema = CreditLimitSchema()
 bank_account_schema, withdrawal_schema = BankAccountSchema(), WithdrawalSchema()
 STEP_SCHEMAS = {
     "approve": None,
@@ -94,7 +96,13 @@ class BillingService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def record_topup(self, merchant_id, payload):
-        return operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
+        topup = operations.record_topup(self.store, merchant_id, load(topup_schema, payload))
+        return topup | {"on_hold": operations.review_hold(self.store, merchant_id)["on_hold"]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_credit_limit(self, merchant_id, payload, set_by):
+        data = load(credit_limit_schema, payload)
+        return operations.set_credit_limit(self.store, merchant_id, data, set_by)
 
     @rpc(expected_exceptions=EXPECTED)
     def rate_cards(self):
@@ -137,6 +145,8 @@ class BillingService(base.BaseService):
         day = operations.storage_day(day)
         units = call(self.inventory, "storage_units_on", day.isoformat(), timeout=30)["merchants"]
         charged = operations.charge_storage(self.store, self.rate_card, day, units)
+        for merchant_id in charged:
+            operations.review_hold(self.store, merchant_id)
         self.store.record_storage_run(day.isoformat(), charged)
         return {"day": day.isoformat(), "charged": charged}
 
@@ -164,28 +174,34 @@ class BillingService(base.BaseService):
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):
         operations.charge_inbound(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
     @domain_event_handler("packing", "order_packed")
     def on_order_packed(self, event):
         operations.charge_pick_pack(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
     @domain_event_handler("shipping", "parcel_booked")
     def on_parcel_booked(self, event):
         operations.pass_through_shipping(self.store, event)
         operations.charge_label(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
     @domain_event_handler("shipping", "parcel_delivered")
     def on_parcel_delivered(self, event):
         operations.settle_cod(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
     @domain_event_handler("shipping", "parcel_returned")
     def on_parcel_returned(self, event):
         operations.charge_return_to_sender(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
     @domain_event_handler("shipping", "parcel_outcome_corrected")
     def on_parcel_outcome_corrected(self, event):
         operations.correct_cod(self.store, self.rate_card, event)
         operations.correct_return_to_sender(self.store, self.rate_card, event)
+        operations.review_hold(self.store, event["merchant_id"])
 
 
 def _whole_config(config, key, default):

@@ -20,7 +20,7 @@ def wib_day(occurred_at):
 
 
 class BillingRepository(Repository):
-    OUTBOX_COLLECTIONS = ()  # billing publishes no events yet
+    OUTBOX_COLLECTIONS = ("holds",)
 
     @classmethod
     def ensure_indexes(cls, db):
@@ -71,6 +71,46 @@ class BillingRepository(Repository):
 
     def get_promoter(self, promoter_id):
         return self.db.promoters.find_one({"_id": promoter_id})
+
+    # --- the hold (a merchant's credit limit and whether it is held) -------
+
+    def hold_of(self, merchant_id):
+        """The merchant's hold document, made with the defaults the first time it is needed."""
+        self.insert_once(
+            "holds", {"_id": merchant_id, "credit_limit": 0, "on_hold": False, "crossing": 0}
+        )
+        return self.db.holds.find_one({"_id": merchant_id}, {"_outbox": 0})
+
+    def set_credit_limit(self, merchant_id, credit_limit, set_by, at):
+        self.hold_of(merchant_id)
+        return self.db.holds.find_one_and_update(
+            {"_id": merchant_id},
+            {"$set": {"credit_limit": credit_limit, "credit_limit_by": set_by, "updated_at": at}},
+            projection={"_outbox": 0},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def cross_hold(self, hold, on_hold, balance, event_type, event):
+        """Record one crossing and its event in one write, only if the hold is still as
+        `hold` was read (its crossing number and credit limit): a concurrent reviewer or a
+        new credit limit makes this one re-read and decide again."""
+        return self.write_with_events(
+            "holds",
+            {
+                "_id": hold["_id"],
+                "crossing": hold["crossing"],
+                "credit_limit": hold["credit_limit"],
+            },
+            {
+                "$set": {
+                    "on_hold": on_hold,
+                    "crossing": hold["crossing"] + 1,
+                    "balance_at_crossing": balance,
+                    "updated_at": event["occurred_at"],
+                }
+            },
+            [(event_type, event)],
+        )
 
     # --- ledger -----------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Allocation: reserve an order's lines (FEFO) or backorder it, serve the backorder queue
-oldest first when stock arrives, take packed orders out and release cancelled ones.
+oldest first when stock arrives, hold the orders of a merchant on hold and serve them
+oldest first on its release, take packed orders out and release cancelled ones.
 
 One scheme keeps an order's reservations right while several attempts run at once (a
 redelivered order_received, passes over the queue after each arrival): the allocation
@@ -40,6 +41,8 @@ def allocate_order(repo, order):
     unknown = sorted(skus - repo.known_skus(merchant_id, skus))
     if unknown:
         return _reject(repo, order, unknown)
+    if repo.merchant_on_hold(merchant_id) or repo.has_held_orders(merchant_id):
+        return _hold(repo, order)
     queued = skus & repo.backordered_skus(merchant_id)
     if queued and not _holds_reservations(repo, order):
         return _backorder(
@@ -66,6 +69,82 @@ def _reject(repo, order, unknown):
     )
     repo.save_allocation(order, "rejected", [], "order_rejected", event)
     return "rejected"
+
+
+def _hold(repo, order):
+    """Record the order waiting for its merchant's release. An order that arrives while
+    older held orders are still being released waits behind them (oldest first)."""
+    merchant_id = order["merchant_id"]
+    held = repo.merchant_on_hold(merchant_id)
+    event = new_event(
+        "order_held",
+        merchant_id=merchant_id,
+        order_id=order["order_id"],
+        reason="merchant_on_hold" if held else "older_orders_held",
+    )
+    repo.save_allocation(order, "on_hold", [], "order_held", event)
+    # a release handled while this order was being recorded did not see it
+    if not repo.merchant_on_hold(merchant_id):
+        release_held_orders(repo, merchant_id)
+    return "on_hold"
+
+
+def record_hold(repo, event, on_hold):
+    """merchant_on_hold / merchant_released: keep the merchant's hold; on release, its held
+    orders go on. Run again on a redelivery: serving finds nothing left to do."""
+    repo.record_hold(event["merchant_id"], on_hold, event["crossing"], event["event_id"])
+    if not on_hold:
+        release_held_orders(repo, event["merchant_id"])
+
+
+def release_held_orders(repo, merchant_id):
+    """Serve the merchant's held orders oldest first, as if each arrived now: allocated, or
+    backordered behind older orders waiting for the same SKUs. Stops if the merchant is
+    held again meanwhile. The orders allocated already were never held: the hold stops
+    new work, it does not pull parcels back."""
+    served = 0
+    for doc in repo.held_orders(merchant_id):
+        if repo.merchant_on_hold(merchant_id):
+            break
+        done = _serve_held(repo, doc["order"])
+        if done is None:
+            # another pass is serving this order: it goes on to the younger ones, and
+            # serving them here could let one take the stock this older one needs
+            break
+        served += done
+    return served
+
+
+def _serve_held(repo, order):
+    """Allocate or backorder one held order, under its claim (see the module docstring).
+    Returns 1 when served, 0 when it no longer waits, None while another pass holds it."""
+    token, order_id, merchant_id = uuid.uuid4().hex, order["order_id"], order["merchant_id"]
+    if repo.claim_backorder(order_id, token, status="on_hold") is None:
+        record = repo.get_allocation(order_id)
+        return None if record["status"] == "on_hold" else 0  # being served, or cancelled
+    queued = {line["sku"] for line in order["lines"]} & repo.backordered_skus(merchant_id)
+    if queued:
+        takes, short = [], [ln for ln in merge_lines(order["lines"]) if ln["sku"] in queued]
+    else:
+        takes, short = reserve_order(repo, order)
+    if not short:
+        event = allocated_event(order, takes)
+        if repo.allocate_claimed(order_id, token, takes, event, status="on_hold"):
+            _give_back(repo, order, _held(repo, order))
+            check_low_stock(repo, merchant_id, {t["sku"] for t in takes})
+            return 1
+    else:
+        event = new_event(
+            "order_backordered", merchant_id=merchant_id, order_id=order_id, short=short
+        )
+        if repo.backorder_claimed_held(order_id, token, merchant_id, event):
+            _give_back(repo, order, takes)
+            allocate_backorders(repo, merchant_id, {line["sku"] for line in short})
+            return 1
+    # cancelled meanwhile: give back what the record says is not held
+    _give_back(repo, order, takes, token)
+    repo.unclaim(order_id, token)
+    return 0
 
 
 def _backorder(repo, order, takes, short):
@@ -232,7 +311,7 @@ def cancel(repo, event):
     # an attempt that crashed may have left reservations, and a redelivered cancel
     # finishes a release a crash interrupted
     order = allocation.get("order") or dict(event, lines=[])
-    repo.move_allocation(event["order_id"], ["allocated", "backordered"], "cancelled")
+    repo.move_allocation(event["order_id"], ["allocated", "backordered", "on_hold"], "cancelled")
     _release(repo, event["order_id"], _held(repo, order))
     skus = {line["sku"] for line in order["lines"]}
     if skus:

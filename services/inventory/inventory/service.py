@@ -152,6 +152,14 @@ class InventoryService(base.BaseService):
     def on_order_received(self, order):
         allocation.allocate_order(self.store, order)
 
+    @domain_event_handler("billing", "merchant_on_hold")
+    def on_merchant_on_hold(self, event):
+        allocation.record_hold(self.store, event, on_hold=True)
+
+    @domain_event_handler("billing", "merchant_released")
+    def on_merchant_released(self, event):
+        allocation.record_hold(self.store, event, on_hold=False)
+
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):
         skus = receiving.put_away(self.store, event)

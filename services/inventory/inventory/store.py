@@ -79,6 +79,9 @@ class InventoryRepository(Repository):
         db.allocations.create_index(
             [("backorder_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
         )
+        db.allocations.create_index(
+            [("hold_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
+        )
 
     @classmethod
     def gauges(cls, db, config):
@@ -91,7 +94,16 @@ class InventoryRepository(Repository):
         def backordered():
             return [((), db.allocations.count_documents({"status": "backordered"}))]
 
+        def held():
+            return [((), db.allocations.count_documents({"status": "on_hold"}))]
+
         return [
+            (
+                "gudang_inventory_held_orders",
+                "Orders waiting while their merchant is on hold",
+                (),
+                held,
+            ),
             (
                 "gudang_inventory_movements_pending",
                 "Stock documents whose movements wait to be copied into the ledger",
@@ -519,6 +531,8 @@ class InventoryRepository(Repository):
         }
         if status == "backordered":
             doc["backorder_of"] = order["merchant_id"]  # the merchant's queue, one index bucket
+        if status == "on_hold":
+            doc["hold_of"] = order["merchant_id"]  # the merchant's held orders, likewise
         return self.insert_once("allocations", doc, [(event_type, event)])
 
     def move_allocation(self, order_id, from_statuses, status):
@@ -527,28 +541,29 @@ class InventoryRepository(Repository):
             {"_id": order_id, "status": {"$in": list(from_statuses)}},
             {
                 "$set": {"status": status, "updated_at": iso(utcnow())},
-                "$unset": {"backorder_of": ""},  # nothing moves into backordered, only out
+                # nothing moves into backordered or on_hold this way, only out
+                "$unset": {"backorder_of": "", "hold_of": ""},
             },
         )
 
-    def claim_backorder(self, order_id, token):
-        """The right to allocate a waiting order, or to give back what it holds: taken if
-        free, stale (its worker crashed) or already this token's."""
+    def claim_backorder(self, order_id, token, status="backordered"):
+        """The right to allocate a waiting order (backordered, or on_hold), or to give back
+        what it holds: taken if free, stale (its worker crashed) or already this token's."""
         stale = iso(utcnow() - timedelta(seconds=CLAIM_STALE_SECONDS))
         return self.write_with_events(
             "allocations",
             {
                 "_id": order_id,
-                "status": "backordered",
+                "status": status,
                 "$or": [{"claim": None}, {"claim.at": {"$lt": stale}}, {"claim.token": token}],
             },
             {"$set": {"claim": {"token": token, "at": iso(utcnow())}}},
         )
 
-    def allocate_claimed(self, order_id, token, lines, event):
+    def allocate_claimed(self, order_id, token, lines, event, status="backordered"):
         return self.write_with_events(
             "allocations",
-            {"_id": order_id, "status": "backordered", "claim.token": token},
+            {"_id": order_id, "status": status, "claim.token": token},
             {
                 "$set": {
                     "status": "allocated",
@@ -556,10 +571,56 @@ class InventoryRepository(Repository):
                     "claim": None,
                     "updated_at": iso(utcnow()),
                 },
-                "$unset": {"backorder_of": ""},
+                "$unset": {"backorder_of": "", "hold_of": ""},
             },
             [("order_allocated", event)],
         )
+
+    def backorder_claimed_held(self, order_id, token, merchant_id, event):
+        """A released order short of stock joins the merchant's backorder queue."""
+        return self.write_with_events(
+            "allocations",
+            {"_id": order_id, "status": "on_hold", "claim.token": token},
+            {
+                "$set": {
+                    "status": "backordered",
+                    "backorder_of": merchant_id,
+                    "claim": None,
+                    "updated_at": iso(utcnow()),
+                },
+                "$unset": {"hold_of": ""},
+            },
+            [("order_backordered", event)],
+        )
+
+    def held_orders(self, merchant_id):
+        """The merchant's orders waiting for its release, oldest first (`hold_of` is set only
+        while an order waits, so the query reads the held orders, not the history)."""
+        return list(
+            self.db.allocations.find({"hold_of": merchant_id}).sort(
+                [("received_at", ASCENDING), ("_id", ASCENDING)]
+            )
+        )
+
+    def has_held_orders(self, merchant_id):
+        return self.db.allocations.find_one({"hold_of": merchant_id}, {"_id": 1}) is not None
+
+    # --- merchants on hold (billing's merchant_on_hold / merchant_released) --
+
+    def record_hold(self, merchant_id, on_hold, crossing, event_id):
+        """Keep the merchant's hold as of billing's crossing `crossing`, unless a later one is
+        kept already (hold and release arrive on separate queues, in any order); a repeat
+        changes nothing. Returns whether this crossing is now the one kept."""
+        state = {"on_hold": on_hold, "crossing": crossing, "event_id": event_id}
+        if self.db.merchant_holds.update_one(
+            {"_id": merchant_id, "crossing": {"$lt": crossing}}, {"$set": state}
+        ).matched_count:
+            return True
+        return self.insert_once("merchant_holds", dict(state, _id=merchant_id))
+
+    def merchant_on_hold(self, merchant_id):
+        doc = self.db.merchant_holds.find_one({"_id": merchant_id})
+        return bool(doc and doc["on_hold"])
 
     def unclaim(self, order_id, token):
         self.db.allocations.update_one(
