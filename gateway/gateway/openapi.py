@@ -186,7 +186,7 @@ ROUTES = {
         "Sign in with email and password",
         body=SignInSchema,
         ok={201: "`{role, id, expires_at, csrf_token}` and the session cookie"},
-        errors=(400,),
+        errors=(400, 401),
         upstream=False,
     ),
     ("GET", "/sessions/current"): Op("The current session", (M, P), errors=(404,), upstream=False),
