@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway import openapi
 from scripts.simulate import place_order, receive_stock, register_world
 from tests.conftest import ADMIN_KEY
 
@@ -141,3 +142,21 @@ def test_fuzzing_the_served_spec_finds_no_5xx_and_only_the_one_error_shape(
 def test_money_days_and_months_billing_cannot_place_are_a_400(api, path, body, field):
     status, payload = api.request("POST", path, ADMIN_KEY, body)
     assert (status, list(payload["error"].get("fields", {}))) == (400, [field]), payload
+
+
+def test_the_docs_page_shows_every_operation_from_the_gateway_alone(platform):
+    base = platform.url("gateway")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "api_docs_driver.py"), base],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "tests")),
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["operations"] == len(openapi.ROUTES)
+    assert "3.1" in report["version"]
+    assert all(url.startswith(base + "/") for url in report["requests"]), report["requests"]
+    # a script or style the CSP refused would be reported here
+    assert not [m for m in report["console"] if m.startswith(("error", "pageerror"))], report

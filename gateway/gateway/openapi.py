@@ -428,6 +428,8 @@ def _path_params(path):
 def _operation(method, path, op):
     operation = {
         "summary": op.summary,
+        # grouped by the path's first part (orders, skus, warehouse, admin, ...) on the docs page
+        "tags": [path.split("/")[1].split(".")[0]],
         "operationId": f"{method.lower()}{path}".replace("/", "_")
         .replace("{", "")
         .replace("}", ""),
