@@ -151,6 +151,8 @@ class Op:
     content: str = JSON  # of the success answer
     body_type: str = JSON
     body_required: bool = True
+    idempotent: bool = False  # takes an Idempotency-Key (the route runs through _once)
+    signed: bool = False  # X-Gudang-Signature: HMAC of the raw body (courier webhooks)
 
 
 M, P, S, ADMIN, FIN = "merchant", "promoter", "staff", "admin", "finance"
@@ -244,6 +246,7 @@ ROUTES = {
         body=InboundSchema,
         ok={201: "the inbound"},
         errors=(400, 409, 422),
+        idempotent=True,
     ),
     ("GET", "/inbounds"): Op("The merchant's inbounds", (M,)),
     ("GET", "/inbounds/{inbound_id}"): Op("One inbound", (M, S), errors=(404,)),
@@ -304,6 +307,7 @@ ROUTES = {
         "A courier's status report (signed with X-Gudang-Signature)",
         body=WebhookSchema,
         errors=(400, 401, 404),
+        signed=True,
     ),
     ("GET", "/track/{awb}"): Op(
         "A parcel's public tracking", query=(LangQuery,), errors=(404,), upstream=False
@@ -317,7 +321,11 @@ ROUTES = {
         "Renumber a bin", (S, ADMIN), body=BinUpdateSchema, errors=(400, 404)
     ),
     ("POST", "/warehouse/inbounds/{inbound_id}/receive"): Op(
-        "Receive an inbound", (S,), body=ReceiveSchema, errors=(400, 404, 409, 422)
+        "Receive an inbound",
+        (S,),
+        body=ReceiveSchema,
+        errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     ("GET", "/warehouse/returns"): Op(
         "Returned parcels", (S,), query=(WarehouseReturnsQuery,), errors=(400,)
@@ -331,6 +339,7 @@ ROUTES = {
         body=AdjustmentSchema,
         ok={201: "the stock"},
         errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     ("POST", "/warehouse/cycle-counts"): Op(
         "Record a cycle count",
@@ -338,6 +347,7 @@ ROUTES = {
         body=CycleCountSchema,
         ok={201: "the count"},
         errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     ("POST", "/warehouse/moves"): Op(
         "Move stock between bins",
@@ -345,6 +355,7 @@ ROUTES = {
         body=MoveSchema,
         ok={201: "the move"},
         errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     ("GET", "/warehouse/pick-lists/next"): Op("Take the next pick list", (S,)),
     ("POST", "/warehouse/pick-lists/{pick_list_id}/picked"): Op(
@@ -366,6 +377,7 @@ ROUTES = {
         body=ManifestRequest,
         ok={201: "the manifest"},
         errors=(400, 409, 422),
+        idempotent=True,
     ),
     ("GET", "/warehouse/manifests/{manifest_id}"): Op("A manifest", (S,), errors=(404,)),
     ("GET", "/warehouse/manifests/{manifest_id}.pdf"): Op(
@@ -400,6 +412,7 @@ ROUTES = {
         body=TopupSchema,
         ok={201: "the deposit"},
         errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     # --- this description ---
     ("GET", "/openapi.json"): Op("This OpenAPI description", upstream=False),
@@ -425,6 +438,24 @@ def _path_params(path):
     ]
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "1-100 characters: a repeat with the same key and body gets the first "
+    "answer (Idempotent-Replayed: true); the same key with another body is a 422; "
+    "while the first runs, a 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+}
+SIGNATURE = {
+    "in": "header",
+    "name": "X-Gudang-Signature",
+    "required": True,
+    "description": "sha256=<hex HMAC-SHA256 of the raw body with GUDANG_COURIER_SECRET>",
+    "schema": {"type": "string"},
+}
+
+
 def _operation(method, path, op):
     operation = {
         "summary": op.summary,
@@ -434,7 +465,10 @@ def _operation(method, path, op):
         .replace("{", "")
         .replace("}", ""),
         "security": _security(method, op),
-        "parameters": _path_params(path) + [{"in": "query", "schema": q} for q in op.query],
+        "parameters": _path_params(path)
+        + [{"in": "query", "schema": q} for q in op.query]
+        + [IDEMPOTENCY_KEY] * op.idempotent
+        + [SIGNATURE] * op.signed,
         "responses": {},
     }
     if op.who:

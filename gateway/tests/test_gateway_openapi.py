@@ -106,3 +106,17 @@ def test_the_docs_page_loads_only_local_files_with_no_inline_script():
     assert len(re.findall(r"<script[^>]*></script>", html)) == len(scripts)
     assert "script-src 'self'" in pages.DOCS_HEADERS["Content-Security-Policy"]
     assert "unsafe" not in pages.DOCS_HEADERS["Content-Security-Policy"]
+
+
+def test_headers_the_routes_read_are_described(spec):
+    described = _described(spec)
+
+    def headers(key):
+        return {
+            p["name"]: p["required"] for p in described[key]["parameters"] if p["in"] == "header"
+        }
+
+    assert headers(("POST", "/inbounds")) == {"Idempotency-Key": False}
+    assert headers(("POST", "/merchants/{merchant_id}/topups")) == {"Idempotency-Key": False}
+    assert headers(("POST", "/couriers/{courier}/webhook")) == {"X-Gudang-Signature": True}
+    assert headers(("POST", "/orders")) == {}
