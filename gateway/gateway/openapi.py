@@ -8,7 +8,6 @@ ways, so a route without an entry, or an entry without a route, fails the build.
 A new route: add `(method, path): Op(...)` below, path as in docs/api.md under /api/v1.
 """
 
-import functools
 from dataclasses import dataclass, field
 
 from apispec import APISpec
@@ -530,8 +529,3 @@ def build_spec():
     for (method, path), op in ROUTES.items():
         spec.path(path=path, operations={method.lower(): _operation(method, path, op)})
     return spec.to_dict()
-
-
-@functools.cache
-def spec_dict():
-    return build_spec()
