@@ -32,7 +32,7 @@ from inventory.schemas import (
 )
 from packing.schemas import CancelSchema, PackSchema
 
-from . import accounts
+from . import accounts, imports
 from .schemas import (
     ApiKeySchema,
     MerchantSchema,
@@ -83,7 +83,7 @@ class WarehouseReturnsQuery(Schema):
 
 
 class ImportQuery(Schema):
-    format = fields.String(validate=validate.OneOf(["auto", "csv", "xlsx", "shopee", "tokopedia"]))
+    format = fields.String(validate=validate.OneOf(["auto", *imports.FORMATS]))
     dry_run = fields.Boolean()
 
 
