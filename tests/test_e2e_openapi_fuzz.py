@@ -113,8 +113,14 @@ def test_fuzzing_the_served_spec_finds_no_5xx_and_only_the_one_error_shape(
         ]
         if paths:
             command += ["--include-path-regex", paths]
+        # in tmp_path: schemathesis keeps its cache of crashes in the working directory
         run = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=seconds + 120
+            command,
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
         )
         if run.returncode != 0:
             failures.append(
