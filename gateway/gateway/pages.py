@@ -27,6 +27,12 @@ STATIC_TYPES = {
     "favicon.svg": "image/svg+xml",
     "strings.json": "application/json",
     "tablet.js": "text/javascript",
+    # the API docs page (/api/docs): Swagger UI 5 (swagger-ui-dist as drf-spectacular-sidecar
+    # 2026.10.1 ships it), vendored with its license (Apache-2.0); 4.x cannot show OpenAPI 3.1
+    "api-docs.js": "text/javascript",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "swagger-ui.LICENSE": "text/plain",
 }
 
 # no inline script or style anywhere; nothing from another origin; no framing
@@ -41,6 +47,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Swagger UI's stylesheet draws its icons as data: SVGs; still no inline script or style
+DOCS_HEADERS = dict(
+    SECURITY_HEADERS,
+    **{
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self'", "img-src 'self' data:"
+        )
+    },
+)
 
 
 class StaticFile:

@@ -42,6 +42,7 @@ from . import (
     imports,
     inventory_routes,
     notify,
+    openapi,
     pages,
     ratelimit,
     webhooks,
@@ -66,6 +67,9 @@ webhook_subscription_schema = WebhookSubscriptionSchema()
 API = "/api/v1"
 ANY_SKU = object()  # inventory could not say which SKUs it knows: it decides later
 TABLET_HTML = (Path(__file__).parent / "static" / "tablet.html").read_bytes()
+API_DOCS_HTML = (Path(__file__).parent / "static" / "api-docs.html").read_bytes()
+# built once at import (a few milliseconds): a declaration apispec cannot take stops the start
+OPENAPI_SPEC = openapi.build_spec()
 
 
 def _new_id(prefix):
@@ -616,6 +620,19 @@ class GatewayService(
         """The packer's screen: one static page that talks to this API with a staff key."""
         headers = dict(pages.SECURITY_HEADERS, **{"Cache-Control": "no-cache"})
         return Response(TABLET_HTML, mimetype="text/html", headers=headers)
+
+    # --- the API's own description ------------------------------------------
+
+    @http("GET", f"{API}/openapi.json")
+    def openapi_spec(self, request):
+        """OpenAPI 3.1, built from the routes' declarations and their marshmallow schemas."""
+        return OPENAPI_SPEC
+
+    @http("GET", "/api/docs")
+    def api_docs(self, request):
+        """Swagger UI on the spec above, every file served from here."""
+        headers = dict(pages.DOCS_HEADERS, **{"Cache-Control": "no-cache"})
+        return Response(API_DOCS_HTML, mimetype="text/html", headers=headers)
 
     # --- merchant webhooks -------------------------------------------------
 

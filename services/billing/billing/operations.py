@@ -271,6 +271,11 @@ def _reverse(repo, original, event):
     )
 
 
+# nothing was stored or charged before this (and the calendar arithmetic of a day or month
+# near year 1 leaves what Python's dates can hold)
+EARLIEST_BILLABLE = date(2000, 1, 1)
+
+
 def storage_day(day=None, now=None):
     """The WIB day to bill: `day` (YYYY-MM-DD) if it has ended, by default yesterday."""
     yesterday = yesterday_wib(now)
@@ -280,6 +285,11 @@ def storage_day(day=None, now=None):
         parsed = date.fromisoformat(day)
     except (TypeError, ValueError):
         raise ValidationFailed("day must be YYYY-MM-DD", {"day": ["Not a date."]}) from None
+    if parsed < EARLIEST_BILLABLE:
+        raise ValidationFailed(
+            "no day before 2000 can be billed",
+            {"day": [f"From {EARLIEST_BILLABLE.isoformat()} on."]},
+        )
     if parsed > yesterday:
         raise ValidationFailed(
             "only an ended WIB day can be billed",
@@ -410,6 +420,10 @@ def invoice_month(month, now=None):
         year, month_no = invoices.parse_month(month)
     except ValueError:
         raise ValidationFailed("month must be YYYY-MM", {"month": ["Not YYYY-MM."]}) from None
+    if (year, month_no) < (EARLIEST_BILLABLE.year, EARLIEST_BILLABLE.month):
+        raise ValidationFailed(
+            "no month before 2000 can be invoiced", {"month": ["From 2000-01 on."]}
+        )
     this_month = (now or utcnow()).astimezone(WIB).date().replace(day=1)
     if invoices.month_start(year, month_no) >= this_month:
         raise ValidationFailed(

@@ -377,3 +377,15 @@ def test_postings_stored_before_their_wib_day_existed_get_it_once(world):
     assert world.get_posting("inbound:r0")["wib_day"] == "2026-09-30"
     invoice = operations.issue_invoice(world, world.get_merchant("mer_1"), 2026, 10, ISSUER, NOW)
     assert invoice["fee_subtotal"] == ledger_month(world, "mer_1")["fees"]
+
+
+def test_days_and_months_before_2000_are_a_400_naming_the_field():
+    for day in ("1969-12-31", "0001-01-01"):
+        with pytest.raises(ValidationFailed) as refused:
+            operations.storage_day(day)
+        assert list(refused.value.fields) == ["day"]
+    for month in ("0000-05", "0001-01", "1999-12"):
+        with pytest.raises(ValidationFailed) as refused:
+            operations.invoice_month(month)
+        assert list(refused.value.fields) == ["month"]
+    assert operations.invoice_month("2000-01") == (2000, 1)
