@@ -182,7 +182,7 @@ ROUTES = {
     ("POST", "/merchants"): Op(
         "Sign up a merchant",
         body=MerchantSchema,
-        ok={201: "`{merchant_id, api_key, promoter_id}`"},
+        ok={201: "`{merchant_id, api_key, promoter_id, referral_refused}`"},
         errors=(400,),
         upstream=False,
     ),
@@ -195,7 +195,9 @@ ROUTES = {
         errors=(400,),
         upstream=False,
     ),
-    ("GET", "/promoters/me/earnings"): Op("The promoter's commissions", (P,)),
+    ("GET", "/promoters/me/earnings"): Op(
+        "The promoter's commissions: total, pending, available, each with its fee", (P,)
+    ),
     ("POST", "/sessions"): Op(
         "Sign in with email and password",
         body=SignInSchema,

@@ -13,7 +13,7 @@ from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
 from . import operations, withdrawals
-from .domain import COD_SETTLEMENT_DAYS, WITHDRAWAL_MINIMUM, RateCard
+from .domain import COD_SETTLEMENT_DAYS, COMMISSION_MONTHS, WITHDRAWAL_MINIMUM, RateCard
 from .invoices import month_due
 from .schemas import (
     BankAccountSchema,
@@ -59,6 +59,10 @@ class BillingService(base.BaseService):
     @property
     def settlement_days(self):
         return _whole_config(self.config, "COD_SETTLEMENT_DAYS", COD_SETTLEMENT_DAYS)
+
+    @property
+    def commission_months(self):
+        return _whole_config(self.config, "COMMISSION_MONTHS", COMMISSION_MONTHS)
 
     @property
     def withdrawal_minimum(self):
@@ -169,7 +173,7 @@ class BillingService(base.BaseService):
 
     @domain_event_handler("gateway", "merchant_registered")
     def on_merchant_registered(self, event):
-        operations.register_merchant(self.store, event)
+        operations.register_merchant(self.store, event, self.commission_months)
 
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):

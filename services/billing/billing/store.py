@@ -142,6 +142,22 @@ class BillingRepository(Repository):
         order = [("occurred_at", DESCENDING), ("posted_at", DESCENDING), ("_id", DESCENDING)]
         return list(cursor.sort(order).limit(limit))
 
+    def wallet_entries(self, merchant_id, account):
+        """(posting_id, amount on the wallet) of every posting on it, oldest first."""
+        cursor = self.db.postings.find(
+            {"merchant_id": merchant_id, "lines.account": account}, {"lines": 1, "occurred_at": 1}
+        )
+        order = [("occurred_at", ASCENDING), ("posted_at", ASCENDING), ("_id", ASCENDING)]
+        return [
+            (p["_id"], sum(ln["amount"] for ln in p["lines"] if ln["account"] == account))
+            for p in cursor.sort(order)
+        ]
+
+    def commission_postings(self, promoter_id, account):
+        """Every posting that credits or debits the promoter's commission account for a fee."""
+        match = {"promoter_id": promoter_id, "lines.account": account}
+        return list(self.db.postings.find(match, {"lines": 1, "merchant_id": 1, "reverses": 1}))
+
     def commission_totals(self, promoter_id, account):
         """{(merchant_id, fee_type): amount} credited to the promoter's account."""
         rows = self.db.postings.aggregate(
