@@ -471,6 +471,41 @@ ROUTES = {
         body=WithdrawalRejectSchema,
         errors=(400, 404, 409),
     ),
+    # --- commission money out ---
+    ("GET", "/promoters/me/bank-account"): Op("The promoter's bank account (masked)", (P,)),
+    ("PUT", "/promoters/me/bank-account"): Op(
+        "Put the bank account payouts go to on file",
+        (P,),
+        body=BankAccountSchema,
+        errors=(400,),
+    ),
+    ("POST", "/payouts"): Op(
+        "Ask for a payout of available commission",
+        (P,),
+        body=WithdrawalSchema,
+        ok={201: "the payout, `requested`"},
+        errors=(400, 409, 422),
+        idempotent=True,
+    ),
+    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/admin/payouts"): Op(
+        "Payouts to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
+    ),
+    ("POST", "/admin/payouts/{payout_id}/approve"): Op(
+        "Approve a payout", MONEY, body_required=False, errors=(404, 409)
+    ),
+    ("POST", "/admin/payouts/{payout_id}/paid"): Op(
+        "Mark a payout paid with the bank's transfer reference",
+        MONEY,
+        body=WithdrawalPaidSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/admin/payouts/{payout_id}/reject"): Op(
+        "Reject a payout (the money goes back to the promoter's commission)",
+        MONEY,
+        body=WithdrawalRejectSchema,
+        errors=(400, 404, 409),
+    ),
     # --- this description ---
     ("GET", "/openapi.json"): Op("This OpenAPI description", upstream=False),
 }

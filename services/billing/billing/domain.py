@@ -152,6 +152,7 @@ def commission(card, fee):
     return fee * card.commission_bps // BPS
 
 
+COMMISSION_POSTING_KINDS = ("commission", "reversal")
 COMMISSION_MONTHS = 12  # a referral earns on a merchant's fees this long after its sign-up
 
 
@@ -367,3 +368,28 @@ def hold_change(on_hold, balance, credit_limit):
     if on_hold and not below:
         return "release"
     return None
+
+
+# --- promoters' payouts ------------------------------------------------------------
+
+PAYOUT_PENDING = "payout:pending"
+PAYOUT_MINIMUM = 50_000  # as for withdrawals: below this a transfer costs more than it is worth
+
+
+def payout_reserve_lines(promoter_id, amount):
+    # set aside at once, so a second request cannot count the same rupiah as available
+    return _lines(promoter_account(promoter_id), PAYOUT_PENDING, amount)
+
+
+def payout_paid_lines(amount):
+    return _lines(PAYOUT_PENDING, BANK_CLEARING, amount)
+
+
+def payout_returned_lines(promoter_id, amount):
+    return _lines(PAYOUT_PENDING, promoter_account(promoter_id), amount)
+
+
+def available_to_pay_out(payable, pending):
+    """The promoter's account (commission earned less payouts reserved) less commission
+    whose fees are not paid yet, never below zero."""
+    return max(payable - pending, 0)

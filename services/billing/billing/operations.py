@@ -647,7 +647,9 @@ def promoter_earnings(repo, promoter_id, limit=50):
         "currency": domain.CURRENCY,
         "total": sum(totals.values()),
         "pending": pending,
-        "available": max(repo.account_balance(account, {"promoter_id": promoter_id}) - pending, 0),
+        "available": domain.available_to_pay_out(
+            repo.account_balance(account, {"promoter_id": promoter_id}), pending
+        ),
         "per_merchant": sorted(
             (
                 {"merchant_id": mid, "merchant_name": names.get(mid), "amount": amount}
@@ -690,8 +692,12 @@ def _commission_entries(repo, promoter_id, account, limit, pending_ids):
             "ref": p["ref"],
             "occurred_at": p["occurred_at"],
         }
-        for p in repo.postings_on(account, {"promoter_id": promoter_id}, limit)
+        for p in repo.postings_on(account, _earning(promoter_id), limit)
     ]
+
+
+def _earning(promoter_id):
+    return {"promoter_id": promoter_id, "kind": {"$in": list(domain.COMMISSION_POSTING_KINDS)}}
 
 
 def record_topup(repo, merchant_id, data):
