@@ -202,3 +202,19 @@ def came_over_https(scheme, remote_addr, forwarded_proto, networks):
     if forwarded_proto and _trusted(remote_addr, networks):
         return forwarded_proto.split(",")[0].strip().lower() == "https"
     return scheme == "https"
+
+
+# --- referrals ---------------------------------------------------------------
+
+
+def _phone_key(phone):
+    """+62 81..., 62 81... and 081... are one Indonesian mobile number."""
+    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
+    return "0" + digits[2:] if digits.startswith("62") else digits
+
+
+def is_self_referral(promoter, merchant):
+    """A merchant signing up with its own promoter's email or phone: a promoter may not
+    earn commission on its own fees."""
+    same_email = str(promoter.get("email", "")).casefold() == str(merchant["email"]).casefold()
+    return same_email or _phone_key(promoter.get("phone")) == _phone_key(merchant["phone"])

@@ -1,5 +1,5 @@
 """Gateway routes that front billing's money operations: rate card versions, invoices, the
-bank account on file and withdrawals."""
+bank accounts on file, merchants' withdrawals and promoters' payouts."""
 
 import base64
 
@@ -102,6 +102,58 @@ class BillingRoutes:
         caller = self._auth(request, "admin", "finance")
         payload = json_body(request, required=step != "approve")
         return self._rpc(self.billing, "withdrawal_step", withdrawal_id, step, payload, caller.id)
+
+    # --- commission money out ------------------------------------------------
+
+    @http("GET", f"{API}/promoters/me/bank-account")
+    def promoter_bank_account(self, request):
+        caller = self._auth(request, "promoter")
+        return self._rpc(self.billing, "promoter_bank_account", caller.id)
+
+    @http("PUT", f"{API}/promoters/me/bank-account")
+    def set_promoter_bank_account(self, request):
+        caller = self._auth(request, "promoter")
+        return self._rpc(self.billing, "set_promoter_bank_account", caller.id, json_body(request))
+
+    @http("POST", f"{API}/payouts")
+    def request_payout(self, request):
+        caller = self._auth(request, "promoter")
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.billing, "request_payout", caller.id, payload)),
+        )
+
+    @http("GET", f"{API}/payouts")
+    def list_payouts(self, request):
+        caller = self._auth(request, "promoter")
+        limit = self._limit(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", caller.id, None, limit)
+
+    @http("GET", f"{API}/admin/payouts")
+    def admin_payouts(self, request):
+        self._auth(request, "admin", "finance")
+        status = request.args.get("status") or None
+        limit = self._limit(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", None, status, limit)
+
+    @http("POST", f"{API}/admin/payouts/<payout_id>/approve")
+    def approve_payout(self, request, payout_id):
+        return self._payout_step(request, payout_id, "approve")
+
+    @http("POST", f"{API}/admin/payouts/<payout_id>/paid")
+    def payout_paid(self, request, payout_id):
+        return self._payout_step(request, payout_id, "pay")
+
+    @http("POST", f"{API}/admin/payouts/<payout_id>/reject")
+    def reject_payout(self, request, payout_id):
+        return self._payout_step(request, payout_id, "reject")
+
+    def _payout_step(self, request, payout_id, step):
+        caller = self._auth(request, "admin", "finance")
+        payload = json_body(request, required=step != "approve")
+        return self._rpc(self.billing, "payout_step", payout_id, step, payload, caller.id)
 
 
 def _download(content, mimetype, filename):

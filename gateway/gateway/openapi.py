@@ -182,7 +182,7 @@ ROUTES = {
     ("POST", "/merchants"): Op(
         "Sign up a merchant",
         body=MerchantSchema,
-        ok={201: "`{merchant_id, api_key, promoter_id}`"},
+        ok={201: "`{merchant_id, api_key, promoter_id, referral_refused}`"},
         errors=(400,),
         upstream=False,
     ),
@@ -195,7 +195,9 @@ ROUTES = {
         errors=(400,),
         upstream=False,
     ),
-    ("GET", "/promoters/me/earnings"): Op("The promoter's commissions", (P,)),
+    ("GET", "/promoters/me/earnings"): Op(
+        "The promoter's commissions: total, pending, available, each with its fee", (P,)
+    ),
     ("POST", "/sessions"): Op(
         "Sign in with email and password",
         body=SignInSchema,
@@ -465,6 +467,41 @@ ROUTES = {
     ),
     ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): Op(
         "Reject a withdrawal (the money goes back to the wallet)",
+        MONEY,
+        body=WithdrawalRejectSchema,
+        errors=(400, 404, 409),
+    ),
+    # --- commission money out ---
+    ("GET", "/promoters/me/bank-account"): Op("The promoter's bank account (masked)", (P,)),
+    ("PUT", "/promoters/me/bank-account"): Op(
+        "Put the bank account payouts go to on file",
+        (P,),
+        body=BankAccountSchema,
+        errors=(400,),
+    ),
+    ("POST", "/payouts"): Op(
+        "Ask for a payout of available commission",
+        (P,),
+        body=WithdrawalSchema,
+        ok={201: "the payout, `requested`"},
+        errors=(400, 409, 422),
+        idempotent=True,
+    ),
+    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/admin/payouts"): Op(
+        "Payouts to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
+    ),
+    ("POST", "/admin/payouts/{payout_id}/approve"): Op(
+        "Approve a payout", MONEY, body_required=False, errors=(404, 409)
+    ),
+    ("POST", "/admin/payouts/{payout_id}/paid"): Op(
+        "Mark a payout paid with the bank's transfer reference",
+        MONEY,
+        body=WithdrawalPaidSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/admin/payouts/{payout_id}/reject"): Op(
+        "Reject a payout (the money goes back to the promoter's commission)",
         MONEY,
         body=WithdrawalRejectSchema,
         errors=(400, 404, 409),

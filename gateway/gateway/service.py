@@ -36,6 +36,7 @@ from gudang_common.web import http, json_body, json_response
 
 from . import (
     account_routes,
+    accounts,
     billing_routes,
     egress,
     i18n,
@@ -297,19 +298,29 @@ class GatewayService(
     @http("POST", f"{API}/merchants")
     def register_merchant(self, request):
         data = self._password_hashed(load(merchant_schema, json_body(request)))
-        promoter_id = None
-        if data.get("referral_code"):
-            promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())
-            if promoter is None:
-                raise ValidationFailed(
-                    "unknown referral code", {"referral_code": ["No promoter has this code."]}
-                )
-            promoter_id = promoter["_id"]
+        promoter_id, refused = self._referrer(data)
         merchant_id = _new_id("mer")
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
         self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id)
         api_key = self.store.add_api_key("merchant", merchant_id)
-        return 201, {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
+        answer = {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
+        return 201, answer | {"referral_refused": refused}
+
+    def _referrer(self, data):
+        """(promoter_id, None), or (None, "self_referral") for a merchant signing up with its
+        own promoter's email or phone. The gateway decides: it holds both accounts' contact
+        details, which billing never needs to see; the merchant still signs up, unreferred.
+        A referral is made at sign-up only: no route links a code later."""
+        if not data.get("referral_code"):
+            return None, None
+        promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())
+        if promoter is None:
+            raise ValidationFailed(
+                "unknown referral code", {"referral_code": ["No promoter has this code."]}
+            )
+        if accounts.is_self_referral(promoter, data):
+            return None, "self_referral"
+        return promoter["_id"], None
 
     @http("GET", f"{API}/merchants/me")
     def merchant_me(self, request):

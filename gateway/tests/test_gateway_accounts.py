@@ -173,3 +173,12 @@ def test_sessions_past_their_seven_days_go_at_the_next_sign_in(repo):
     repo.add_session(accounts.new_session("merchant", "mer_1", utcnow())[1])
     assert repo.db.sessions.count_documents({"principal_id": "mer_1"}) == 1
     assert repo.db.sessions.count_documents({"principal_id": "mer_2"}) == 1
+
+
+def test_self_referral_is_the_promoters_own_email_or_phone():
+    promoter = {"email": "Budi@Example.id", "phone": "+6281234567890"}
+    other = {"email": "siti@example.id", "phone": "081299990000"}
+    assert not accounts.is_self_referral(promoter, other)
+    assert accounts.is_self_referral(promoter, dict(other, email="budi@example.ID"))
+    assert accounts.is_self_referral(promoter, dict(other, phone="081234567890"))
+    assert accounts.is_self_referral(promoter, dict(other, phone="6281234567890"))

@@ -8,8 +8,11 @@ cod_collected, commission, topup, ppn (an invoice's VAT), and reversal (the
 mirror of an earlier posting that proved wrong, never an edit).
 """
 
+import calendar
 import re
 from dataclasses import dataclass, field
+
+from gudang_common.clock import iso, parse_iso
 
 CURRENCY = "IDR"
 FEE_TYPES = ("inbound", "storage", "pick_pack", "packaging", "label", "cod_fee", "rts")
@@ -147,6 +150,59 @@ def rts_fee(card):
 def commission(card, fee):
     """The promoter's share of a platform fee, rounded down to the rupiah."""
     return fee * card.commission_bps // BPS
+
+
+COMMISSION_POSTING_KINDS = ("commission", "reversal")
+COMMISSION_MONTHS = 12  # a referral earns on a merchant's fees this long after its sign-up
+
+
+def add_months(when, months):
+    """`when` (UTC, ISO 8601) moved `months` calendar months on; a day the target month
+    lacks becomes its last (31 January + 1 month is 28 or 29 February)."""
+    moment = parse_iso(when)
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return iso(moment.replace(year=year, month=month, day=day))
+
+
+def commission_until(registered_at, months):
+    """The first moment a merchant's fees no longer earn its promoter a commission."""
+    return add_months(registered_at, months)
+
+
+def earns_commission(merchant, occurred_at):
+    """A fee earns commission when the merchant was referred at sign-up and the fee's
+    cause happened before the merchant's commission period ended."""
+    if not merchant.get("promoter_id"):
+        return False
+    until = merchant.get("commission_until")
+    if until is None:  # registered before the period was recorded: the default one
+        until = commission_until(merchant["registered_at"], COMMISSION_MONTHS)
+    return occurred_at < until
+
+
+def paid_charges(wallet_entries):
+    """The ids of the wallet debits that are paid. Money in (top-ups, COD credited,
+    reversals) pays the oldest charges first: a debit is paid once everything ever
+    credited to the wallet covers it and every debit before it. `wallet_entries` are
+    (posting_id, amount on the wallet) oldest first."""
+    credited = sum(amount for _, amount in wallet_entries if amount > 0)
+    paid, owed = set(), 0
+    for posting_id, amount in wallet_entries:
+        if amount >= 0:
+            continue
+        owed -= amount
+        if owed > credited:
+            break
+        paid.add(posting_id)
+    return paid
+
+
+def commission_fee_id(posting):
+    """The fee posting a commission (or the reversal of one) was earned on."""
+    original = posting.get("reverses") or posting["_id"]
+    return original.removesuffix(":commission")
 
 
 # --- accounts ------------------------------------------------------------------
@@ -312,3 +368,28 @@ def hold_change(on_hold, balance, credit_limit):
     if on_hold and not below:
         return "release"
     return None
+
+
+# --- promoters' payouts ------------------------------------------------------------
+
+PAYOUT_PENDING = "payout:pending"
+PAYOUT_MINIMUM = 50_000  # as for withdrawals: below this a transfer costs more than it is worth
+
+
+def payout_reserve_lines(promoter_id, amount):
+    # set aside at once, so a second request cannot count the same rupiah as available
+    return _lines(promoter_account(promoter_id), PAYOUT_PENDING, amount)
+
+
+def payout_paid_lines(amount):
+    return _lines(PAYOUT_PENDING, BANK_CLEARING, amount)
+
+
+def payout_returned_lines(promoter_id, amount):
+    return _lines(PAYOUT_PENDING, promoter_account(promoter_id), amount)
+
+
+def available_to_pay_out(payable, pending):
+    """The promoter's account (commission earned less payouts reserved) less commission
+    whose fees are not paid yet, never below zero."""
+    return max(payable - pending, 0)

@@ -26,13 +26,17 @@ class CreditNotPostedYet(LookupError):
 # --- parties ---------------------------------------------------------------------
 
 
-def register_merchant(repo, event):
+def register_merchant(repo, event, commission_months=domain.COMMISSION_MONTHS):
+    """The merchant as billing knows it. Its commission period is fixed at sign-up: a later
+    change of COMMISSION_MONTHS does not alter the deal a referral was made under."""
+    registered_at = _when(event)
     return repo.add_merchant(
         {
             "_id": event["merchant_id"],
             "name": event["name"],
             "promoter_id": event.get("promoter_id"),
-            "registered_at": _when(event),
+            "registered_at": registered_at,
+            "commission_until": domain.commission_until(registered_at, commission_months),
         }
     )
 
@@ -107,7 +111,7 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
     _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version)
     promoter_id = merchant.get("promoter_id")
     earned = domain.commission(card, amount)
-    if promoter_id and earned > 0:
+    if earned > 0 and domain.earns_commission(merchant, _when(event)):
         _post(
             repo,
             f"{fee_id}:commission",
@@ -634,13 +638,18 @@ def promoter_earnings(repo, promoter_id, limit=50):
         per_fee[fee_type] = per_fee.get(fee_type, 0) + amount
     names = {mid: m.get("name") for mid, m in repo.get_merchants(per_merchant).items()}
     promoter = repo.get_promoter(promoter_id) or {}
-    entries = _commission_entries(repo, promoter_id, account, limit)
+    pending_ids, pending = commission_pending(repo, promoter_id)
+    entries = _commission_entries(repo, promoter_id, account, limit, pending_ids)
     return {
         "promoter_id": promoter_id,
         "name": promoter.get("name"),
         "referral_code": promoter.get("referral_code"),
         "currency": domain.CURRENCY,
         "total": sum(totals.values()),
+        "pending": pending,
+        "available": domain.available_to_pay_out(
+            repo.account_balance(account, {"promoter_id": promoter_id}), pending
+        ),
         "per_merchant": sorted(
             (
                 {"merchant_id": mid, "merchant_name": names.get(mid), "amount": amount}
@@ -655,19 +664,40 @@ def promoter_earnings(repo, promoter_id, limit=50):
     }
 
 
-def _commission_entries(repo, promoter_id, account, limit):
-    """The promoter's newest commissions, each with the merchant and fee that earned it."""
+def commission_pending(repo, promoter_id):
+    """The promoter's commission postings whose fee is not paid yet, and their sum: a
+    commission is pending until the merchant has paid the fee it was earned on
+    (domain.paid_charges), available after."""
+    account = domain.promoter_account(promoter_id)
+    postings = repo.commission_postings(promoter_id, account)
+    paid = {}
+    for merchant_id in {p["merchant_id"] for p in postings}:
+        wallet = domain.wallet_account(merchant_id)
+        paid[merchant_id] = domain.paid_charges(repo.wallet_entries(merchant_id, wallet))
+    pending = [p for p in postings if domain.commission_fee_id(p) not in paid[p["merchant_id"]]]
+    total = sum(domain.amount_on(p["lines"], account) for p in pending)
+    return {p["_id"] for p in pending}, total
+
+
+def _commission_entries(repo, promoter_id, account, limit, pending_ids):
+    """The promoter's newest commissions, each with the fee posting that earned it."""
     return [
         {
             "posting_id": p["_id"],
+            "fee_posting_id": domain.commission_fee_id(p),
             "merchant_id": p["merchant_id"],
             "fee_type": p["fee_type"],
             "amount": domain.amount_on(p["lines"], account),
+            "status": "pending" if p["_id"] in pending_ids else "available",
             "ref": p["ref"],
             "occurred_at": p["occurred_at"],
         }
-        for p in repo.postings_on(account, {"promoter_id": promoter_id}, limit)
+        for p in repo.postings_on(account, _earning(promoter_id), limit)
     ]
+
+
+def _earning(promoter_id):
+    return {"promoter_id": promoter_id, "kind": {"$in": list(domain.COMMISSION_POSTING_KINDS)}}
 
 
 def record_topup(repo, merchant_id, data):

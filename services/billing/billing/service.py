@@ -12,8 +12,14 @@ from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
 
-from . import operations, withdrawals
-from .domain import COD_SETTLEMENT_DAYS, WITHDRAWAL_MINIMUM, RateCard
+from . import operations, payouts, withdrawals
+from .domain import (
+    COD_SETTLEMENT_DAYS,
+    COMMISSION_MONTHS,
+    PAYOUT_MINIMUM,
+    WITHDRAWAL_MINIMUM,
+    RateCard,
+)
 from .invoices import month_due
 from .schemas import (
     BankAccountSchema,
@@ -61,6 +67,10 @@ class BillingService(base.BaseService):
         return _whole_config(self.config, "COD_SETTLEMENT_DAYS", COD_SETTLEMENT_DAYS)
 
     @property
+    def commission_months(self):
+        return _whole_config(self.config, "COMMISSION_MONTHS", COMMISSION_MONTHS)
+
+    @property
     def withdrawal_minimum(self):
         return _whole_config(self.config, "WITHDRAWAL_MINIMUM", WITHDRAWAL_MINIMUM)
 
@@ -93,6 +103,36 @@ class BillingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def promoter_earnings(self, promoter_id, limit=50):
         return operations.promoter_earnings(self.store, promoter_id, limit)
+
+    # --- commission money out -------------------------------------------------
+
+    @property
+    def payout_minimum(self):
+        return _whole_config(self.config, "PAYOUT_MINIMUM", PAYOUT_MINIMUM)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_promoter_bank_account(self, promoter_id, payload):
+        data = load(bank_account_schema, payload)
+        return payouts.set_bank_account(self.store, promoter_id, data)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def promoter_bank_account(self, promoter_id):
+        return payouts.get_bank_account(self.store, promoter_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_payout(self, promoter_id, payload):
+        amount = load(withdrawal_schema, payload)["amount"]
+        return payouts.request_payout(self.store, promoter_id, amount, self.payout_minimum)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_payouts(self, promoter_id=None, status=None, limit=100):
+        return payouts.list_payouts(self.store, promoter_id, status, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def payout_step(self, payout_id, step, payload, by):
+        schema = STEP_SCHEMAS.get(step)
+        data = load(schema, payload) if schema else {}
+        return payouts.take_step(self.store, payout_id, step, data, by)
 
     @rpc(expected_exceptions=EXPECTED)
     def record_topup(self, merchant_id, payload):
@@ -169,7 +209,7 @@ class BillingService(base.BaseService):
 
     @domain_event_handler("gateway", "merchant_registered")
     def on_merchant_registered(self, event):
-        operations.register_merchant(self.store, event)
+        operations.register_merchant(self.store, event, self.commission_months)
 
     @domain_event_handler("inventory", "stock_received")
     def on_stock_received(self, event):

@@ -10,8 +10,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
-from .domain import COD_CLEARING, check_balanced
+from .domain import COD_CLEARING, COMMISSION_POSTING_KINDS, check_balanced
 from .invoices import invoice_number
+
+# a promoter's postings that earn (or take back) commission, not those that pay it out
+COMMISSION_KINDS = {"$in": list(COMMISSION_POSTING_KINDS)}
 
 
 def wib_day(occurred_at):
@@ -36,6 +39,8 @@ class BillingRepository(Repository):
         db.postings.create_index([("merchant_id", ASCENDING), ("lines.account", ASCENDING)])
         db.withdrawals.create_index([("merchant_id", ASCENDING), ("requested_at", DESCENDING)])
         db.withdrawals.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
+        db.payouts.create_index([("promoter_id", ASCENDING), ("requested_at", DESCENDING)])
+        db.payouts.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
         cls._backfill_wib_day(db)
 
     @classmethod
@@ -142,11 +147,33 @@ class BillingRepository(Repository):
         order = [("occurred_at", DESCENDING), ("posted_at", DESCENDING), ("_id", DESCENDING)]
         return list(cursor.sort(order).limit(limit))
 
+    def wallet_entries(self, merchant_id, account):
+        """(posting_id, amount on the wallet) of every posting on it, oldest first."""
+        cursor = self.db.postings.find(
+            {"merchant_id": merchant_id, "lines.account": account}, {"lines": 1, "occurred_at": 1}
+        )
+        order = [("occurred_at", ASCENDING), ("posted_at", ASCENDING), ("_id", ASCENDING)]
+        return [
+            (p["_id"], sum(ln["amount"] for ln in p["lines"] if ln["account"] == account))
+            for p in cursor.sort(order)
+        ]
+
+    def commission_postings(self, promoter_id, account):
+        """Every posting that credits or debits the promoter's commission account for a fee."""
+        match = {"promoter_id": promoter_id, "lines.account": account, "kind": COMMISSION_KINDS}
+        return list(self.db.postings.find(match, {"lines": 1, "merchant_id": 1, "reverses": 1}))
+
     def commission_totals(self, promoter_id, account):
         """{(merchant_id, fee_type): amount} credited to the promoter's account."""
         rows = self.db.postings.aggregate(
             [
-                {"$match": {"promoter_id": promoter_id, "lines.account": account}},
+                {
+                    "$match": {
+                        "promoter_id": promoter_id,
+                        "lines.account": account,
+                        "kind": COMMISSION_KINDS,
+                    }
+                },
                 {"$unwind": "$lines"},
                 {"$match": {"lines.account": account}},
                 {
@@ -336,16 +363,10 @@ class BillingRepository(Repository):
 
     def withdrawal_guard(self, merchant_id):
         """The merchant's one document every withdrawal request must claim (see withdrawals)."""
-        self.insert_once("withdrawal_guards", {"_id": merchant_id, "version": 0, "holder": None})
-        return self.db.withdrawal_guards.find_one({"_id": merchant_id})
+        return self._guard("withdrawal_guards", merchant_id)
 
     def claim_withdrawal_guard(self, merchant_id, version, holder):
-        """True when this request moved the guard from `version` on: no one else did since."""
-        claimed = self.db.withdrawal_guards.find_one_and_update(
-            {"_id": merchant_id, "version": version},
-            {"$inc": {"version": 1}, "$set": {"holder": holder}},
-        )
-        return claimed is not None
+        return self._claim("withdrawal_guards", merchant_id, version, holder)
 
     def add_withdrawal(self, doc):
         return self.insert_once("withdrawals", doc)
@@ -358,10 +379,57 @@ class BillingRepository(Repository):
         return list(cursor.limit(limit))
 
     def move_withdrawal(self, withdrawal_id, starts, fields):
-        """One conditional write: the withdrawal leaves one of `starts` for `fields`; None
+        return self._move("withdrawals", withdrawal_id, starts, fields)
+
+    # --- promoters' payouts ---------------------------------------------------
+
+    def promoter_bank_account(self, promoter_id):
+        return self.db.promoter_bank_accounts.find_one({"_id": promoter_id})
+
+    def put_promoter_bank_account(self, promoter_id, fields):
+        accounts = self.db.promoter_bank_accounts
+        accounts.update_one({"_id": promoter_id}, {"$set": fields}, upsert=True)
+        return self.promoter_bank_account(promoter_id)
+
+    def payout_guard(self, promoter_id):
+        """The promoter's one document every payout request must claim (see payouts)."""
+        return self._guard("payout_guards", promoter_id)
+
+    def claim_payout_guard(self, promoter_id, version, holder):
+        return self._claim("payout_guards", promoter_id, version, holder)
+
+    def add_payout(self, doc):
+        return self.insert_once("payouts", doc)
+
+    def get_payout(self, payout_id):
+        return self.db.payouts.find_one({"_id": payout_id})
+
+    def payouts(self, match, limit):
+        cursor = self.db.payouts.find(match).sort([("requested_at", DESCENDING)])
+        return list(cursor.limit(limit))
+
+    def move_payout(self, payout_id, starts, fields):
+        return self._move("payouts", payout_id, starts, fields)
+
+    # --- a money request's guard and steps ------------------------------------
+
+    def _guard(self, collection, owner_id):
+        self.insert_once(collection, {"_id": owner_id, "version": 0, "holder": None})
+        return self.db[collection].find_one({"_id": owner_id})
+
+    def _claim(self, collection, owner_id, version, holder):
+        """True when this request moved the guard from `version` on: no one else did since."""
+        claimed = self.db[collection].find_one_and_update(
+            {"_id": owner_id, "version": version},
+            {"$inc": {"version": 1}, "$set": {"holder": holder}},
+        )
+        return claimed is not None
+
+    def _move(self, collection, request_id, starts, fields):
+        """One conditional write: the request leaves one of `starts` for `fields`; None
         when it was in none of them (another step came first)."""
-        return self.db.withdrawals.find_one_and_update(
-            {"_id": withdrawal_id, "status": {"$in": list(starts)}},
+        return self.db[collection].find_one_and_update(
+            {"_id": request_id, "status": {"$in": list(starts)}},
             {"$set": fields},
             return_document=ReturnDocument.AFTER,
         )
