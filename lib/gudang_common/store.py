@@ -263,6 +263,8 @@ class OutboxRelay:
                 channel.events["basic_return"].discard(on_return)
                 channel.events["basic_ack"].discard(on_ack)
                 channel.events["basic_nack"].discard(on_nack)
+        except BatchRefused:
+            raise
         except Exception:
             self.close()  # a channel whose confirms are unknown is not used again
             raise
