@@ -7,10 +7,8 @@ updates, unique indexes, find and aggregate.
 
 The transactional outbox: a repository stores the events a state change causes
 in the same document write (`_outbox` list plus an indexed `_outbox_pending`
-flag). The relay, one green thread per service, publishes the pending events of
-up to 200 documents as one batch on a confirm-mode channel with `mandatory`,
-waits once for the broker's confirms, then removes exactly those events. A
-returned or refused event fails the whole batch, which is retried. A crash
+flag). The relay, one green thread per service, publishes them with publisher
+confirms and `mandatory`, then removes exactly the published ones. A crash
 between the write and the publish loses nothing; a crash between the publish and
 the removal publishes again, which consumers absorb (they are idempotent).
 """
@@ -22,7 +20,7 @@ import time
 from pathlib import Path
 
 import eventlet
-from kombu import Connection, Producer
+from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, ReturnDocument
@@ -132,32 +130,23 @@ class Repository:
         return True
 
 
-class BatchRefused(RuntimeError):
-    """The broker returned or refused an event of the batch: nothing of it counts as published."""
-
-
 class OutboxRelay:
-    def __init__(
-        self,
-        db,
-        collections,
-        amqp_uri,
-        source,
-        metrics,
-        poll_interval=1.0,
-        confirm_timeout=10.0,
-    ):
+    def __init__(self, db, collections, amqp_uri, source, metrics, poll_interval=1.0):
         self.db = db
         self.collections = collections
-        self.amqp_uri = amqp_uri
         self.source = source
         self.metrics = metrics
         self.poll_interval = poll_interval
-        self.confirm_timeout = confirm_timeout
         self.exchange = event_exchange(source)
-        self._connection = None
-        self._producer = None
-        self._tag = 0
+        self.publisher = Publisher(
+            amqp_uri,
+            use_confirms=True,
+            mandatory=True,
+            serializer="json",
+            declare=[self.exchange],
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5},
+        )
         self._wake = threading.Event()
         self._running = False
         self.idle = threading.Event()
@@ -192,111 +181,44 @@ class OutboxRelay:
     def stop(self):
         self._running = False
         self._wake.set()
-        self.close()
-
-    def close(self):
-        connection, self._connection, self._producer = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # already broken: nothing left to release
-                log.debug("outbox relay of %s: closing a broken connection", self.source)
-
-    def _channel(self):
-        if self._producer is None:
-            connection = Connection(self.amqp_uri)
-            channel = connection.channel()
-            channel.confirm_select()
-            self._connection = connection
-            self._tag = 0  # the broker numbers a confirm-mode channel's publishes from 1
-            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
-            self.exchange(channel).declare()
-        return self._producer
-
-    def publish_batch(self, events):
-        """Publish `events` on one confirm-mode channel and wait once for all their confirms.
-
-        Raises unless the broker took every one of them: a return (mandatory, no queue
-        bound) or a nack fails the whole batch, and the caller pulls nothing."""
-        try:
-            producer = self._channel()
-            channel = producer.channel
-            refused = []
-            acked = set()
-
-            def on_return(exc, exchange, routing_key, message):
-                refused.append(f"{routing_key} is unroutable: queues not declared")
-
-            first = self._tag + 1
-
-            def on_ack(tag, multiple):
-                acked.update(range(first, tag + 1) if multiple else (tag,))
-
-            def on_nack(tag, multiple):
-                refused.append(f"the broker refused delivery tag {tag}")
-                on_ack(tag, multiple)
-
-            channel.events["basic_return"].add(on_return)
-            channel.events["basic_ack"].add(on_ack)
-            channel.events["basic_nack"].add(on_nack)
-            try:
-                started = []
-                for event in events:
-                    started.append(time.perf_counter())
-                    producer.publish(
-                        event["body"],
-                        routing_key=event["type"],
-                        mandatory=True,
-                        delivery_mode=2,
-                        message_id=event["body"]["event_id"],
-                        headers={"x-gudang-event-type": event["type"]},
-                    )
-                    self._tag += 1
-                deadline = time.monotonic() + self.confirm_timeout
-                while not acked.issuperset(range(first, self._tag + 1)):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise TimeoutError("publisher confirms did not arrive")
-                    self._connection.connection.drain_events(timeout=remaining)
-                confirmed = time.perf_counter()
-            finally:
-                channel.events["basic_return"].discard(on_return)
-                channel.events["basic_ack"].discard(on_ack)
-                channel.events["basic_nack"].discard(on_nack)
-        except BatchRefused:
-            raise
-        except Exception:
-            self.close()  # a channel whose confirms are unknown is not used again
-            raise
-        if refused:
-            raise BatchRefused("; ".join(refused))
-        for event, at in zip(events, started, strict=True):
-            self.metrics.publish_latency.labels(self.source).observe(confirmed - at)
-            self.metrics.events_published.labels(self.source, event["type"]).inc()
 
     def drain(self, batch=200):
-        """Publish every pending event of up to `batch` documents per collection, then pull
-        exactly those from their documents. Returns how many events were published."""
         published = 0
         for name in self.collections:
             coll = self.db[name]
-            docs = [
-                (doc["_id"], doc.get(OUTBOX) or [])
-                for doc in coll.find({PENDING: True}, {OUTBOX: 1}).limit(batch)
-            ]
-            events = [event for _, outbox in docs for event in outbox]
-            if events:
-                # a crash before the confirms arrive leaves every event in its document
-                self.publish_batch(events)
-            for doc_id, outbox in docs:
-                done = [event["body"]["event_id"] for event in outbox]
+            for doc in coll.find({PENDING: True}, {OUTBOX: 1}).limit(batch):
+                events = doc.get(OUTBOX) or []
+                done = []
+                for event in events:
+                    started = time.perf_counter()
+                    try:
+                        self.publisher.publish(
+                            event["body"],
+                            exchange=self.exchange,
+                            routing_key=event["type"],
+                            message_id=event["body"]["event_id"],
+                            headers={"x-gudang-event-type": event["type"]},
+                        )
+                    except UndeliverableMessage:
+                        raise RuntimeError(
+                            f"{event['type']} is unroutable: queues not declared"
+                        ) from None
+                    finally:
+                        self.metrics.publish_latency.labels(self.source).observe(
+                            time.perf_counter() - started
+                        )
+                    self.metrics.events_published.labels(self.source, event["type"]).inc()
+                    done.append(event["body"]["event_id"])
                 if done:
                     coll.update_one(
-                        {"_id": doc_id}, {"$pull": {OUTBOX: {"body.event_id": {"$in": done}}}}
+                        {"_id": doc["_id"]},
+                        {"$pull": {OUTBOX: {"body.event_id": {"$in": done}}}},
                     )
                 # only clear the flag if no worker appended events meanwhile
-                coll.update_one({"_id": doc_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}})
-            published += len(events)
+                coll.update_one(
+                    {"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
+                )
+                published += len(done)
         return published
 
 
