@@ -49,6 +49,7 @@ from . import (
     webhooks,
 )
 from .auth import authenticate
+from .awb_wait import AwbWaits, wait_for_awb
 from .schemas import (
     MerchantSchema,
     OrderSchema,
@@ -124,6 +125,7 @@ class GatewayService(
     billing = BoundedRpcProxy("billing")
     deliverer = notify.WebhookDeliverer()
     limits = ratelimit.RateLimits()
+    awb_waits = AwbWaits()
 
     # --- helpers ----------------------------------------------------------
 
@@ -400,16 +402,19 @@ class GatewayService(
     @http("POST", f"{API}/warehouse/orders/<order_id>/pack")
     def pack_order(self, request, order_id):
         caller = self._auth(request, "staff")
-        packed = self._rpc(self.packing, "pack_order", order_id, caller.id, json_body(request))
-        # the label needs the AWB: shipping books it on order_packed; wait briefly for it
-        deadline = eventlet.Timeout(float(self.config.get("PACK_AWB_WAIT_SECONDS", 5)), False)
-        order = None
-        with deadline:
-            while True:
-                order = self.store.get_order(order_id)
-                if order is not None and order.get("awb"):
-                    break
-                eventlet.sleep(0.05)
+        # the label needs the AWB: shipping books it on order_packed. Registered before the
+        # RPC so that a parcel_booked applied while it returns still wakes this call.
+        waiter = self.awb_waits.register(order_id)
+        try:
+            packed = self._rpc(self.packing, "pack_order", order_id, caller.id, json_body(request))
+            order = wait_for_awb(
+                lambda: self.store.get_order(order_id),
+                waiter,
+                float(self.config.get("PACK_AWB_WAIT_SECONDS", 5)),
+                slow_poll=float(self.config.get("PACK_AWB_POLL_SECONDS", 0.25)),
+            )
+        finally:
+            self.awb_waits.forget(order_id, waiter)
         body = {"order_id": order_id, "status": "packed", "package": packed["package"]}
         if order is not None and order.get("awb"):
             body.update(
@@ -705,7 +710,12 @@ class GatewayService(
     on_order_picked = _timeline_handler("packing", "order_picked")
     on_order_packed = _timeline_handler("packing", "order_packed")
     on_order_cancelled = _timeline_handler("packing", "order_cancelled")
-    on_parcel_booked = _timeline_handler("shipping", "parcel_booked")
+
+    @domain_event_handler("shipping", "parcel_booked")
+    def on_parcel_booked(self, event):
+        self._apply("parcel_booked", event)
+        self.awb_waits.booked(event["order_id"])  # after the write: the waiter reads the store
+
     on_parcel_dispatched = _timeline_handler("shipping", "parcel_dispatched")
     on_parcel_in_transit = _timeline_handler("shipping", "parcel_in_transit")
     on_parcel_delivered = _timeline_handler("shipping", "parcel_delivered")
