@@ -72,6 +72,18 @@ def _failures_of(output):
     return output[start:end] if start >= 0 else output[-6000:]
 
 
+# CPython 3.11.7's own bug (gh-106905), hit inside the request generator now and then: a
+# crash of the fuzzer, not a finding about the platform, so that pass is run again once
+GENERATOR_BUG = "AST constructor recursion depth mismatch"
+
+
+def _schemathesis(command, env, cwd, seconds):
+    # in cwd (a temporary directory): schemathesis keeps its cache of crashes there
+    return subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=seconds + 120
+    )
+
+
 def test_fuzzing_the_served_spec_finds_no_5xx_and_only_the_one_error_shape(
     platform, api, world, tmp_path
 ):
@@ -113,15 +125,9 @@ def test_fuzzing_the_served_spec_finds_no_5xx_and_only_the_one_error_shape(
         ]
         if paths:
             command += ["--include-path-regex", paths]
-        # in tmp_path: schemathesis keeps its cache of crashes in the working directory
-        run = subprocess.run(
-            command,
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 120,
-        )
+        run = _schemathesis(command, env, tmp_path, seconds)
+        if run.returncode != 0 and GENERATOR_BUG in run.stdout + run.stderr:
+            run = _schemathesis(command, env, tmp_path, seconds)  # the generator's, not ours
         if run.returncode != 0:
             failures.append(
                 f"--- as {caller} ---\n{_failures_of(run.stdout)}\n{run.stderr[-2000:]}"
