@@ -10,10 +10,10 @@ by the payout and its step, so a repeated step posts nothing twice.
 import uuid
 
 from gudang_common.clock import iso, utcnow
-from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from gudang_common.errors import Conflict, NotFound, Unprocessable
 
 from . import domain, operations
-from .withdrawals import MAX_LIMIT, STEP_FIELDS, bank_account_view
+from .withdrawals import STEP_FIELDS, bank_account_view, list_match, request_view
 
 POSTING_KINDS = {"request": "payout", "pay": "payout_paid", "reject": "payout_returned"}
 
@@ -154,39 +154,12 @@ def _payout(repo, payout_id):
 
 # --- reads ---------------------------------------------------------------------------
 
-VIEW_FIELDS = (
-    "promoter_id",
-    "amount",
-    "status",
-    "requested_at",
-    "approved_at",
-    "approved_by",
-    "paid_at",
-    "paid_by",
-    "transfer_reference",
-    "rejected_at",
-    "rejected_by",
-    "reason",
-)
-
 
 def payout_view(doc):
-    view = {"id": doc["_id"], "currency": domain.CURRENCY}
-    view |= {k: doc.get(k) for k in VIEW_FIELDS}
-    view["bank_account"] = {
-        "bank": doc["bank"]["bank"],
-        "account_number": domain.mask_account_number(doc["bank"]["account_number"]),
-        "account_name": doc["bank"]["account_name"],
-    }
-    return view
+    return request_view(doc, "promoter_id")
 
 
 def list_payouts(repo, promoter_id=None, status=None, limit=100):
     """A promoter's payouts, or (promoter_id None, for finance) everyone's, newest first."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("invalid limit", {"limit": [f"A whole number 1 to {MAX_LIMIT}."]})
-    if status is not None and status not in domain.WITHDRAWAL_STATUSES:
-        choices = ", ".join(domain.WITHDRAWAL_STATUSES)
-        raise ValidationFailed("unknown status", {"status": [f"One of: {choices}."]})
-    match = {k: v for k, v in (("promoter_id", promoter_id), ("status", status)) if v}
+    match = list_match("promoter_id", promoter_id, status, limit)
     return {"payouts": [payout_view(d) for d in repo.payouts(match, limit)]}

@@ -199,8 +199,8 @@ def _withdrawal(repo, withdrawal_id):
 
 # --- reads ---------------------------------------------------------------------------
 
-VIEW_FIELDS = (
-    "merchant_id",
+# what a withdrawal and a promoter's payout show, besides who asked (they share their steps)
+REQUEST_FIELDS = (
     "amount",
     "status",
     "requested_at",
@@ -215,9 +215,10 @@ VIEW_FIELDS = (
 )
 
 
-def withdrawal_view(doc):
-    view = {"id": doc["_id"], "currency": domain.CURRENCY}
-    view |= {k: doc.get(k) for k in VIEW_FIELDS}
+def request_view(doc, owner_field):
+    """A withdrawal or payout as its owner and finance see it: the bank account masked."""
+    view = {"id": doc["_id"], "currency": domain.CURRENCY, owner_field: doc.get(owner_field)}
+    view |= {k: doc.get(k) for k in REQUEST_FIELDS}
     view["bank_account"] = {
         "bank": doc["bank"]["bank"],
         "account_number": domain.mask_account_number(doc["bank"]["account_number"]),
@@ -226,12 +227,21 @@ def withdrawal_view(doc):
     return view
 
 
-def list_withdrawals(repo, merchant_id=None, status=None, limit=100):
-    """A merchant's withdrawals, or (merchant_id None, for finance) everyone's, newest first."""
+def withdrawal_view(doc):
+    return request_view(doc, "merchant_id")
+
+
+def list_match(owner_field, owner_id, status, limit):
+    """The filter of a list of withdrawals or payouts, its arguments checked (400 naming them)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed("invalid limit", {"limit": [f"A whole number 1 to {MAX_LIMIT}."]})
     if status is not None and status not in domain.WITHDRAWAL_STATUSES:
         choices = ", ".join(domain.WITHDRAWAL_STATUSES)
         raise ValidationFailed("unknown status", {"status": [f"One of: {choices}."]})
-    match = {k: v for k, v in (("merchant_id", merchant_id), ("status", status)) if v}
+    return {k: v for k, v in ((owner_field, owner_id), ("status", status)) if v}
+
+
+def list_withdrawals(repo, merchant_id=None, status=None, limit=100):
+    """A merchant's withdrawals, or (merchant_id None, for finance) everyone's, newest first."""
+    match = list_match("merchant_id", merchant_id, status, limit)
     return {"withdrawals": [withdrawal_view(d) for d in repo.withdrawals(match, limit)]}
