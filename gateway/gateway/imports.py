@@ -11,6 +11,7 @@ a cell with a line break in a CSV is still one row).
 import csv
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -388,11 +389,26 @@ def _csv_rows(stream, head):
         raise _reject(f"row {line + 1} is not valid CSV: {exc}") from None
 
 
+# what zipfile raises on a damaged or foreign archive: a bad or truncated directory
+# (BadZipFile, EOFError, struct.error, OSError on a bad seek), a size past ZIP64 limits
+# (LargeZipFile), an unknown compression method (NotImplementedError), a corrupt field
+# (ValueError)
+ZIP_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    struct.error,
+    OSError,
+    NotImplementedError,
+    ValueError,
+)
+
+
 def _xlsx_rows(stream):
     try:
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
-    except Exception:  # zipfile raises several kinds (BadZipFile, NotImplementedError, ...)
+    except ZIP_DAMAGE:
         raise _reject("not a CSV or XLSX file", detail="A damaged or non-XLSX zip file.") from None
     unpacked = sum(info.file_size for info in infos)
     shared = sum(info.file_size for info in infos if info.filename.endswith("sharedStrings.xml"))
