@@ -188,11 +188,11 @@ class Chaos:
         key = self.world.merchant["api_key"]
         while not self.stop.is_set():
             with self.lock:
-                todo = sorted(self.run.packed - self.run.reported)
-            if not todo:
+                unreported = sorted(self.run.packed - self.run.reported)
+            if not unreported:
                 time.sleep(0.3)
                 continue
-            for order_id in todo:
+            for order_id in unreported:
                 got = persist(
                     lambda order_id=order_id: api.request("GET", f"/orders/{order_id}", key),
                     time.monotonic() + 30,
