@@ -8,6 +8,7 @@ from gudang_common.events import new_event
 from packing import operations
 from packing.domain import pick_walk
 from packing.store import PackingRepository
+from packing.walk import Layout
 
 PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10, "box": None}
 
@@ -136,3 +137,19 @@ def test_a_picked_list_is_done_and_the_next_one_takes_the_next_orders(repo):
     second = operations.next_pick_list(repo, "stf_1", size=1)
     assert second["pick_list_id"] != first["pick_list_id"]
     assert [o["order_id"] for o in second["orders"]] == ["ord_1"]
+
+
+def test_a_pick_list_walks_its_stops_in_route_order_and_says_how_far(repo):
+    # hand-set sequences that would send the picker to the far aisle first
+    allocated(repo, 1, [{"sku": "FAR", "qty": 1, "bin": "A-05-01-1-01", "pick_sequence": 1}])
+    allocated(repo, 2, [{"sku": "NEAR", "qty": 2, "bin": "A-01-01-1-01", "pick_sequence": 9}])
+    layout = Layout(depot_x_m=0.0, depot_y_m=-3.0)
+    pick_list = operations.next_pick_list(repo, "stf_1", size=10, layout=layout)
+    assert [(s["sku"], s["qty"], s["x_m"]) for s in pick_list["stops"]] == [
+        ("NEAR", 2, 0.0),
+        ("FAR", 1, 12.0),
+    ]
+    # 3 + 1.25 in, 1.25 + 12 + 1.25 across the front, 1.25 + 12 + 3 home
+    assert pick_list["walking_distance_m"] == 35.0
+    done = operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_1", layout=layout)
+    assert done["walking_distance_m"] == 35.0
