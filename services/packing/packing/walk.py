@@ -26,7 +26,8 @@ from dataclasses import dataclass, fields, replace
 from gudang_common.bins import BIN_CODE
 
 SAME_AISLE_M = 0.001  # two positions closer than this across the floor share an aisle
-ROUTES = ("s_shape", "nearest_neighbour", "shortest")
+ROUTES = ("s_shape", "nearest_neighbour", "shortest", "improved")
+IMPROVING_PASSES = 20  # 2-opt settles in a few passes on a pick list; this bounds a bad case
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Layout:
     aisles_per_zone: int = 20
     depot_x_m: float = 0.0  # the pack station: in front of aisle 1 of the first zone
     depot_y_m: float = -3.0
-    route: str = "shortest"
+    route: str = "improved"
 
     @classmethod
     def from_config(cls, config):
@@ -163,25 +164,53 @@ def nearest_neighbour(points, layout):
     return order
 
 
+def improve(points, order, layout):
+    """2-opt: walk a stretch of the route backwards wherever that makes the walk shorter,
+    until no such stretch is left (or IMPROVING_PASSES passes)."""
+    back_y = back_aisle(points, layout)
+    path = [layout.depot] + [points[i] for i in order] + [layout.depot]
+    ids = [None, *order, None]
+
+    def d(a, b):
+        return distance(path[a], path[b], back_y)
+
+    for _ in range(IMPROVING_PASSES):
+        shorter = False
+        for i in range(1, len(path) - 2):
+            for j in range(i + 1, len(path) - 1):
+                if d(i - 1, j) + d(i, j + 1) < d(i - 1, i) + d(j, j + 1) - 1e-9:
+                    path[i : j + 1], ids[i : j + 1] = path[i : j + 1][::-1], ids[i : j + 1][::-1]
+                    shorter = True
+        if not shorter:
+            break
+    return ids[1:-1]
+
+
 def route(points, layout=DEFAULT_LAYOUT, name=None):
     """The order to visit `points` in, by the layout's route (or `name`): s_shape,
-    nearest_neighbour, or shortest (both computed, the shorter walk kept)."""
+    nearest_neighbour, shortest (both computed, the shorter walk kept), or improved (the
+    shortest, then shortened further by 2-opt)."""
     name = name or layout.route
     if name == "s_shape":
         return s_shape(points, layout)
     if name == "nearest_neighbour":
         return nearest_neighbour(points, layout)
     candidates = (s_shape(points, layout), nearest_neighbour(points, layout))
-    return min(candidates, key=lambda o: tour_length(points, o, layout))
+    shortest = min(candidates, key=lambda o: tour_length(points, o, layout))
+    return improve(points, shortest, layout) if name == "improved" else shortest
 
 
 def walk_in_route_order(stops, layout=DEFAULT_LAYOUT):
     """`stops` (each with x_m, y_m, or None where the bin's position is unknown) in route
-    order. A stop with no known position is walked last, in the order given."""
-    placed = [s for s in stops if s.get("x_m") is not None]
-    unplaced = [s for s in stops if s.get("x_m") is None]
-    points = [(s["x_m"], s["y_m"]) for s in placed]
-    return [placed[i] for i in route(points, layout)] + unplaced
+    order. The route runs over the spots; stops at one spot keep the order given, one
+    after the other. A stop with no known position is walked last, in the order given."""
+    at_spot = {}
+    for stop in stops:
+        if stop.get("x_m") is not None:
+            at_spot.setdefault((stop["x_m"], stop["y_m"]), []).append(stop)
+    spots = list(at_spot)
+    walked = [s for i in route(spots, layout) for s in at_spot[spots[i]]]
+    return walked + [s for s in stops if s.get("x_m") is None]
 
 
 def walking_distance_m(stops, layout=DEFAULT_LAYOUT):

@@ -82,7 +82,7 @@ def test_nearest_neighbour_takes_the_nearest_stop_each_time():
     assert tour_length(points, order, SMALL) == 5 + 5 + 13 + 7 + 12
 
 
-def test_shortest_keeps_the_better_of_the_two_routes():
+def test_shortest_keeps_the_better_of_the_two_routes_and_2opt_improves_it():
     # the back of the outer aisles, the front of the middle one: the S-shape sweeps
     # left to right (or right to left) and crosses the floor twice; nearest neighbour
     # takes the middle aisle first and crosses once by the back
@@ -90,13 +90,16 @@ def test_shortest_keeps_the_better_of_the_two_routes():
     assert tour_length(points, s_shape(points, SMALL), SMALL) == 11 + 14 + 14 + 19
     assert nearest_neighbour(points, SMALL) == [1, 0, 2]
     assert tour_length(points, [1, 0, 2], SMALL) == 7 + 14 + 10 + 19
-    assert route(points, SMALL) == [1, 0, 2]
+    assert route(points, SMALL, name="shortest") == [1, 0, 2]
+    # 2-opt walks the stretch (0,9), (8,9) backwards: out to the right, home from the left
+    assert route(points, SMALL) == [1, 2, 0]
+    assert tour_length(points, [1, 2, 0], SMALL) == 7 + 14 + 10 + 11
     # both ends of aisle 1 and the front of aisle 2: nearest neighbour leaves aisle 1
     # half done and comes back; the S-shape finishes it first
     points = [(0.0, 1.0), (0.0, 9.0), (4.0, 1.0)]
     assert tour_length(points, nearest_neighbour(points, SMALL), SMALL) == 3 + 6 + 14 + 11
     assert tour_length(points, s_shape(points, SMALL), SMALL) == 3 + 8 + 14 + 7
-    assert route(points, SMALL) == s_shape(points, SMALL)
+    assert route(points, SMALL, name="shortest") == s_shape(points, SMALL)
     assert route(points, SMALL, name="nearest_neighbour") == nearest_neighbour(points, SMALL)
 
 
