@@ -19,6 +19,10 @@ class PackingService(base.BaseService):
     name = "packing"
     store = ServiceStore(PackingRepository)
 
+    def _layout(self):
+        """The floor plan pick lists are walked on (WALK_* config)."""
+        return Layout.from_config(self.config)
+
     @rpc(expected_exceptions=EXPECTED)
     def next_pick_list(self, packer_id, size=None):
         size = int(size or self.config.get("PICK_LIST_SIZE", 10))
@@ -40,6 +44,3 @@ class PackingService(base.BaseService):
     @domain_event_handler("inventory", "order_allocated")
     def on_order_allocated(self, event):
         operations.accept_allocation(self.store, event)
-
-    def _layout(self):
-        return Layout.from_config(self.config)
