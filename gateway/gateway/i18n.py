@@ -44,6 +44,12 @@ def event_label(event_type, lang):
     return texts[lang] if texts else event_type.replace("_", " ")
 
 
+def message(text, lang):
+    """A schema's or a rule's English message in `lang`, where the table has it."""
+    texts = strings().get(f"msg.{text}")
+    return texts[lang] if texts else text
+
+
 def when(iso_text, lang):
     """A stored UTC time as a buyer reads it: `24 Nov 2026, 17.00 WIB` (English `17:00`)."""
     local = parse_iso(iso_text).astimezone(WIB)

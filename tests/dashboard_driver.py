@@ -1,0 +1,195 @@
+"""A seller's first day on the merchant dashboard, in Debian's Chromium on a phone-sized screen.
+
+The seller signs up and signs in, registers two SKUs and announces their inbound, imports a
+Shopee export with two bad rows and then the same file again, follows an order to the
+buyer's door, and revokes an API key. The warehouse and the courier are driven through the
+HTTP API (scripts/simulate.py), as the floor and the couriers drive it.
+
+Run in its own process by tests/test_e2e_dashboard.py (Playwright's sync API must not
+share a process with eventlet's monkey patching). Prints a JSON report.
+
+    python tests/dashboard_driver.py <gateway_url> <admin_key> <courier_secret> <shots> <xlsx>
+"""
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from tablet_driver import CHROMIUM_ARGS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.simulate import Api, deliver, ean13, eventually, work_pick_lists  # noqa: E402
+
+PHONE = {"width": 360, "height": 740}
+PASSWORD = "kopi susu gula aren"
+
+
+def submit(page, selector="form.form button[type=submit]"):
+    with page.expect_navigation():
+        page.click(selector)
+
+
+WIDTHS = {}
+
+
+def shot(page, shots, name):
+    """Screenshot the whole page; note how wide it drew (nothing may pass the phone's 360)."""
+    page.screenshot(path=str(Path(shots) / name), full_page=True)
+    WIDTHS[name] = page.evaluate("document.scrollingElement.scrollWidth")
+
+
+def sign_up_and_in(page, base, email):
+    page.goto(base + "/")
+    page.click("a[href='/signup']")
+    page.fill("#f-name", "Batik Sekar Jagad")
+    page.fill("#f-email", email)
+    page.fill("#f-phone", "0813-1111-2222")
+    page.fill("#f-password", PASSWORD)
+    submit(page)
+    signed_up = page.inner_text(".alert-ok")
+    page.fill("#f-email", email)
+    page.fill("#f-password", PASSWORD)
+    submit(page)
+    return signed_up, page.url
+
+
+def open_form(page, field):
+    """The form folded under its <summary> (shown open only while the list is empty)."""
+    if not page.is_visible(field):
+        page.click("details.card > summary")
+
+
+def create_key(page, base, name):
+    page.goto(base + "/dashboard/keys")
+    page.fill("#f-name", name)
+    submit(page)
+    return page.inner_text("#new-key").strip()
+
+
+def register_skus(page, base, codes):
+    for i, code in enumerate(codes):
+        page.goto(base + "/dashboard/skus")
+        open_form(page, "#f-sku")
+        page.fill("#f-sku", code)
+        page.fill("#f-name", f"Batik tulis {i}")
+        page.fill("#f-barcode", ean13(f"899{uuid.uuid4().int % 10**9:09d}"))
+        for field, value in (("weight_g", "300"), ("length_cm", "30"), ("width_cm", "20")):
+            page.fill(f"#f-{field}", value)
+        page.fill("#f-height_cm", "3")
+        page.fill("#f-low_stock_threshold", "15")
+        submit(page)
+
+
+def announce_inbound(page, base, codes, units):
+    page.goto(base + "/dashboard/inbounds")
+    open_form(page, "[id='f-lines.0.sku']")
+    for i, code in enumerate(codes):
+        page.fill(f"[id='f-lines.{i}.sku']", code)
+        page.fill(f"[id='f-lines.{i}.qty']", str(units))
+    submit(page)
+    return page.inner_text("main")
+
+
+def import_file(page, base, xlsx):
+    page.goto(base + "/dashboard/imports")
+    page.set_input_files("#f-file", xlsx)
+    submit(page)
+    return {
+        "bad_rows": page.locator(".bad-rows li").all_inner_texts(),
+        "counts": page.inner_text(".counts"),
+        "can_confirm": page.locator("form.confirm").count() == 1,
+        "text": page.inner_text("main"),
+    }
+
+
+def main(base, admin_key, secret, shots, xlsx):
+    Path(shots).mkdir(parents=True, exist_ok=True)
+    api, tag = Api(base), uuid.uuid4().hex[:6]
+    staff = api.ok("POST", "/staff", admin_key, {"name": f"Dewi {tag}", "role": "packer"})
+    api.request("POST", "/bins", staff["api_key"], {"code": "A-01-01-1-01", "pick_sequence": 1})
+    report, codes = {}, ["BTK-000", "BTK-001"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        report["signed_up"], report["landed"] = sign_up_and_in(
+            page, base, f"sekar.{tag}@example.id"
+        )
+        key = create_key(page, base, "Sinkron stok")
+        merchant_id = api.ok("GET", "/merchants/me", key)["merchant_id"]
+        topup = {"amount": 1_000_000, "reference": f"BCA-{tag}"}
+        api.ok("POST", f"/merchants/{merchant_id}/topups", admin_key, topup)
+        register_skus(page, base, codes)
+        report["inbound_page"] = announce_inbound(page, base, codes, 20)
+        inbound = api.ok("GET", "/inbounds", key)["inbounds"][0]
+        receipt = [{"sku": c, "qty_good": 20, "qty_damaged": 0} for c in codes]
+        api.ok(
+            "POST",
+            f"/warehouse/inbounds/{inbound['inbound_id']}/receive",
+            staff["api_key"],
+            {"lines": receipt},
+        )
+
+        report["preview"] = import_file(page, base, xlsx)
+        shot(page, shots, "dashboard-import-id.png")
+        submit(page, "form.confirm button")
+        report["applied"] = page.inner_text(".counts")
+        report["again"] = import_file(page, base, xlsx)
+        report["orders_after"] = len(api.ok("GET", "/orders", key)["orders"])
+
+        orders = {o["external_id"]: o for o in api.ok("GET", "/orders", key)["orders"]}
+        order = orders["2611240AAA0001"]
+        report["followed"] = deliver_order(api, key, staff["api_key"], secret, order["order_id"])
+        page.goto(f"{base}/dashboard/orders")
+        report["orders_page"] = page.inner_text("main")
+        shot(page, shots, "dashboard-orders-id.png")
+        page.goto(f"{base}/dashboard/orders?lang=en")
+        shot(page, shots, "dashboard-orders-en.png")
+        page.goto(f"{base}/dashboard/orders?lang=id")
+        page.click(f"a[href='/dashboard/orders/{order['order_id']}']")
+        report["order_page"] = page.inner_text("main")
+        shot(page, shots, "dashboard-order-id.png")
+        page.click(".lang-switch")
+        page.wait_for_selector("html[lang=en]")
+        report["order_page_en"] = page.inner_text("main")
+        shot(page, shots, "dashboard-order-en.png")
+        page.goto(f"{base}/dashboard/wallet?lang=id")
+        report["wallet"] = page.inner_text("main")
+        shot(page, shots, "dashboard-wallet-id.png")
+
+        page.goto(f"{base}/dashboard/keys")
+        report["key_works"] = api.request("GET", "/orders", key)[0]
+        row = page.locator(".row", has_text="Sinkron stok")
+        row.locator("summary").click()  # revoking asks once more
+        with page.expect_navigation():
+            row.locator("button").click()
+        report["keys_page"] = page.inner_text("main")
+        shot(page, shots, "dashboard-keys-id.png")
+        report["key_after_revoke"] = api.request("GET", "/orders", key)[0]
+        browser.close()
+    report["widths"] = WIDTHS
+    print(json.dumps(report))
+
+
+def deliver_order(api, key, staff_key, secret, order_id):
+    """The floor picks and packs the order, the courier takes it to the buyer's door."""
+
+    def status():
+        return api.ok("GET", f"/orders/{order_id}", key)["status"]
+
+    eventually(lambda: status() == "allocated", timeout=60, what="allocated")
+    work_pick_lists(api, staff_key)
+    order = eventually(lambda: api.ok("GET", f"/orders/{order_id}", key), timeout=60)
+    awb = eventually(lambda: api.ok("GET", f"/orders/{order_id}", key)["awb"], 60, what="AWB")
+    deliver(api, secret, order["courier"], awb)
+    eventually(lambda: status() == "delivered", timeout=60, what="delivered")
+    return awb
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
