@@ -93,6 +93,25 @@ def announce_inbound(page, base, codes, units):
     return page.inner_text("main")
 
 
+def bad_order(page, base):
+    """An order typed from a WhatsApp chat, with a short phone and a SKU not registered."""
+    page.goto(base + "/dashboard/orders/new")
+    for field, value in (
+        ("external_id", "WA-0012"),
+        ("recipient.name", "Rina Wulandari"),
+        ("recipient.phone", "0812 345"),
+        ("recipient.address", "Jl. Kaliurang Km 5 No. 12"),
+        ("recipient.city", "Sleman"),
+        ("recipient.postal_code", "55281"),
+        ("lines.0.sku", "BTK-999"),
+        ("lines.0.qty", "1"),
+        ("cod_amount", "150.000"),
+    ):
+        page.fill(f"[id='f-{field}']", value)
+    submit(page)
+    return page.locator(".field-error").all_inner_texts()
+
+
 def import_file(page, base, xlsx):
     page.goto(base + "/dashboard/imports")
     page.set_input_files("#f-file", xlsx)
@@ -120,6 +139,7 @@ def main(base, admin_key, secret, shots, xlsx):
         report["signed_up"], report["landed"] = sign_up_and_in(
             page, base, f"sekar.{tag}@example.id"
         )
+        shot(page, shots, "dashboard-home-id.png")
         key = create_key(page, base, "Sinkron stok")
         merchant_id = api.ok("GET", "/merchants/me", key)["merchant_id"]
         topup = {"amount": 1_000_000, "reference": f"BCA-{tag}"}
@@ -158,6 +178,11 @@ def main(base, admin_key, secret, shots, xlsx):
         page.wait_for_selector("html[lang=en]")
         report["order_page_en"] = page.inner_text("main")
         shot(page, shots, "dashboard-order-en.png")
+        page.goto(f"{base}/dashboard/skus?lang=id")
+        report["skus_page"] = page.inner_text("main")
+        shot(page, shots, "dashboard-skus-id.png")
+        report["bad_order"] = bad_order(page, base)
+        shot(page, shots, "dashboard-order-new-id.png")
         page.goto(f"{base}/dashboard/wallet?lang=id")
         report["wallet"] = page.inner_text("main")
         shot(page, shots, "dashboard-wallet-id.png")

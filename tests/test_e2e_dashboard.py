@@ -21,6 +21,9 @@ pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 FIXTURES = Path(__file__).resolve().parent.parent / "gateway" / "tests" / "fixtures" / "imports"
 SHOTS = (
+    "dashboard-home-id.png",
+    "dashboard-skus-id.png",
+    "dashboard-order-new-id.png",
     "dashboard-import-id.png",
     "dashboard-orders-id.png",
     "dashboard-orders-en.png",
@@ -70,6 +73,10 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
     assert "Delivered" in report["order_page_en"] and "Parcel history" in report["order_page_en"]
     assert "Terkirim" in report["orders_page"]
     assert "Rp 1.000.000" in report["wallet"] or "Isi saldo" in report["wallet"]
+
+    # stock: BTK-000 is down to 15 of 20 with a mark at 15; a typed order's errors in place
+    assert "Stok menipis" in report["skus_page"]
+    assert len(report["bad_order"]) == 2, report["bad_order"]
 
     # the revoked key: it worked, then 401 at once
     assert report["key_works"] == 200 and report["key_after_revoke"] == 401

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from gudang_common.clock import iso, wib_day_start_utc
 from gudang_common.couriers import COURIERS as COURIER_TABLE
+from gudang_common.web import check_json
 
 from . import i18n
 from .imports import normalise_phone, parse_whole
@@ -140,6 +141,12 @@ def inbound_input(form):
     return body, [row for row, _ in rows]
 
 
+def check_text(fields):
+    """400 naming the field whose text no store can keep (a NUL), as the JSON API does."""
+    for key, value in fields.items(multi=True):
+        check_json({key: value})
+
+
 def field_errors(fields, lang):
     """{field: one sentence} in the page's language, from a GudangError's fields."""
     return {
@@ -206,8 +213,16 @@ def status_label(status, lang):
     return i18n.text(f"status.{status}", lang)
 
 
+# how sellers write the places their orders come from
+CHANNEL_NAMES = {"tiktok": "TikTok Shop", "whatsapp": "WhatsApp", "api": "API"}
+
+
+def channel_name(channel):
+    return CHANNEL_NAMES.get(channel, (channel or "").capitalize())
+
+
 def channel_options():
-    return [(c, c.capitalize()) for c in CHANNELS if c != "api"]
+    return [(c, channel_name(c)) for c in CHANNELS if c != "api"]
 
 
 def format_options(lang):

@@ -128,6 +128,7 @@ class DashboardRoutes:
     def _screen(self, request, template, me, **context):
         context.setdefault("values", request.form if request.method == "POST" else {})
         context.setdefault("errors", {})
+        context.setdefault("channel_name", dashboard.channel_name)
         return self._page(request, template, me=me, **context)
 
     def _submit(self, request, action, again):
@@ -137,6 +138,7 @@ class DashboardRoutes:
 
         def build(me):
             try:
+                dashboard.check_text(request.form)  # no NUL reaches the store
                 answer = action(me)
                 return _see_other(answer) if isinstance(answer, str) else answer
             except GudangError as exc:
@@ -175,6 +177,7 @@ class DashboardRoutes:
         form = request.form
         try:
             self._check_form_token(request)
+            dashboard.check_text(form)
             if not form.get("password"):
                 raise ValidationFailed("password needed", {"password": ["Choose a password."]})
             body = {k: form.get(k, "").strip() for k in ("name", "email", "referral_code")}
@@ -211,6 +214,7 @@ class DashboardRoutes:
         body["role"] = "promoter" if form.get("role") == "promoter" else "merchant"
         try:
             self._check_form_token(request)
+            dashboard.check_text(request.form)
             account = self._check_password(request, load(sign_in_schema, body))
         except GudangError as exc:
             lang, _ = dashboard.page_lang(request.args, request.cookies)
@@ -255,6 +259,7 @@ class DashboardRoutes:
         return self._dash(request, lambda me: self._orders_screen(request, me))
 
     def _orders_screen(self, request, me):
+        dashboard.check_text(request.args)
         filters, shown, errors = dashboard.order_filters(request.args)
         after = dashboard.decode_cursor(request.args.get("after"))
         docs, more = self.store.orders_page(me.caller.id, filters, after, dashboard.PAGE_SIZE)
@@ -348,6 +353,11 @@ class DashboardRoutes:
             try:
                 data = load(order_schema, body)
                 self._check_order(me.caller.id, data)
+            except ValidationFailed as exc:
+                # the unknown SKUs too, so that one round of corrections is enough
+                exc.args = (exc.message, self._unknown_skus(me, body["lines"]) | exc.fields)
+                _renumber(exc, rows)
+                raise
             except GudangError as exc:
                 _renumber(exc, rows)
                 raise
@@ -355,6 +365,15 @@ class DashboardRoutes:
             return f"/dashboard/orders/{order['_id']}?done={'created' if created else 'known'}"
 
         return self._submit(request, create, _again(request, self._new_order_screen))
+
+    def _unknown_skus(self, me, lines):
+        """{lines.<n>.sku: [...]} for the typed SKUs the merchant has not registered."""
+        typed = [line for line in lines if isinstance(line.get("sku"), str) and line["sku"]]
+        try:
+            self._check_skus(lines, self._known_skus(me.caller.id, typed) if typed else set())
+        except GudangError as exc:
+            return {k: v for k, v in exc.fields.items() if lines[int(k.split(".")[1])]["sku"]}
+        return {}
 
     # --- importing a file -----------------------------------------------------------
 

@@ -231,6 +231,9 @@ def test_a_new_order_by_form_lands_on_its_page_and_bad_fields_are_named(svc):
     for field in ("recipient.phone", "recipient.postal_code", "lines.1.qty"):
         assert f'id="e-{field}"' in html, field
     assert 'value="Jl. Merdeka No. 1"' in html  # what was typed stays
+    nul = dict(bad, external_id="WA\x000001")
+    response, html = call(svc, "dashboard_create_order", "POST", "/dashboard/orders", jar, nul)
+    assert response.status_code == 400 and 'id="e-external_id"' in html
     good = dict(bad, **{"recipient.phone": "0812-9999-8888", "recipient.postal_code": "40162"})
     good.update({"lines.1.qty": "2", "lines.1.sku": "NOPE"})
     response, html = call(svc, "dashboard_create_order", "POST", "/dashboard/orders", jar, good)
