@@ -362,3 +362,72 @@ def test_every_dashboard_string_is_in_both_languages():
     for page in templates.glob("*.html"):
         used |= set(re.findall(r"""t\[["']([a-z_.]+)["']\]""", page.read_text()))
     assert used - set(table) == set()
+
+
+def test_a_webhook_to_a_private_address_is_refused_beside_its_field(svc):
+    jar, csrf, merchant_id = signed_in(svc)
+    path = "/dashboard/webhooks"
+    data = {"csrf_token": csrf, "url": "http://169.254.169.254/latest/meta-data"}
+    response, html = call(svc, "dashboard_add_webhook", "POST", path, jar, data)
+    assert response.status_code == 400 and 'id="e-url"' in html
+    data = {"csrf_token": csrf, "url": "https://93.184.216.34/hook", "events": "parcel_delivered"}
+    response, html = call(svc, "dashboard_add_webhook", "POST", path, jar, data)
+    assert response.status_code == 200 and "whsec_" in html  # the secret, shown this once
+    hook_id = re.search(r"/dashboard/webhooks/(wh_[0-9a-f]+)/remove", html).group(1)
+    response, html = call(svc, "dashboard_webhooks", path=path, cookies=jar)
+    assert "whsec_" not in html and "93.184.216.34" in html
+    response, _ = call(
+        svc,
+        "dashboard_remove_webhook",
+        "POST",
+        f"{path}/{hook_id}/remove",
+        jar,
+        {"csrf_token": csrf},
+        webhook_id=hook_id,
+    )
+    assert response.status_code == 303 and not svc.store.db.webhooks.find_one()["active"]
+
+
+def test_sign_in_over_the_limit_is_a_page_with_a_429_and_a_promoter_goes_to_its_page(svc):
+    from gateway import ratelimit
+
+    def refuse(request, email):
+        verdict = SimpleNamespace(limit=10, headers=lambda now: {"Retry-After": "60"})
+        raise ratelimit.refusal(verdict)
+
+    form, _ = call(svc, "signin_page")
+    token = cookies_of(form)["gudang_form"]
+    data = {"email": "a@b.id", "password": "whatever at all", "csrf_token": token}
+    svc.limits.sign_in = refuse
+    response, html = call(svc, "signin", "POST", "/signin", {"gudang_form": token}, data)
+    assert response.status_code == 429 and "retry in 60 s" in html
+
+    svc.limits = Limits()
+    svc._register(
+        "promoter",
+        {"_id": "prm_1", "name": "Rina", "email": "rina@example.id", "referral_code": "RINA-1"},
+        promoter_id="prm_1",
+        referral_code="RINA-1",
+    )
+    svc.store.set_password_hash("promoters", "prm_1", accounts.hash_password(PASSWORD))
+    data = {
+        "email": "rina@example.id",
+        "password": PASSWORD,
+        "role": "promoter",
+        "csrf_token": token,
+    }
+    response, _ = call(svc, "signin", "POST", "/signin", {"gudang_form": token}, data)
+    assert response.status_code == 303 and response.location.endswith("/promoter")
+
+
+def test_an_inbound_by_form_and_signing_out(svc):
+    jar, csrf, _ = signed_in(svc)
+    created = []
+    svc.inventory_calls = lambda method, merchant_id, *args: created.append(args) or {}
+    data = {"csrf_token": csrf, "lines.0.sku": "KAOS-M", "lines.0.qty": "1.200", "note": "Truk"}
+    response, _ = call(svc, "dashboard_create_inbound", "POST", "/dashboard/inbounds", jar, data)
+    assert response.status_code == 303 and response.location.endswith("?done=inbound")
+    assert created == [({"lines": [{"sku": "KAOS-M", "qty": 1200}], "note": "Truk"},)]
+    response, _ = call(svc, "signout", "POST", "/signout", jar, {"csrf_token": csrf})
+    assert response.status_code == 303 and response.location.endswith("/")
+    assert svc.store.live_session(jar[accounts.SESSION_COOKIE]) is None
