@@ -112,6 +112,25 @@ def bad_order(page, base):
     return page.locator(".field-error").all_inner_texts()
 
 
+def fix_and_cancel(page):
+    """The refused order corrected and sent; then the buyer changes their mind."""
+    page.fill("[id='f-recipient.phone']", "0812 3456 7890")
+    page.fill("[id='f-lines.0.sku']", "BTK-001")
+    submit(page)
+    created = page.inner_text("main")
+    page.click("details.danger > summary")
+    page.fill("#f-reason", "Pembeli batal")
+    with page.expect_navigation():
+        page.click("details.danger button")
+
+    def cancelled():
+        page.reload()
+        return "Dibatalkan" in page.inner_text(".status")
+
+    eventually(cancelled, timeout=30, what="the order cancelled")
+    return created, page.inner_text("main")
+
+
 def import_file(page, base, xlsx):
     page.goto(base + "/dashboard/imports")
     page.set_input_files("#f-file", xlsx)
@@ -183,6 +202,7 @@ def main(base, admin_key, secret, shots, xlsx):
         shot(page, shots, "dashboard-skus-id.png")
         report["bad_order"] = bad_order(page, base)
         shot(page, shots, "dashboard-order-new-id.png")
+        report["fixed_order"], report["cancelled"] = fix_and_cancel(page)
         page.goto(f"{base}/dashboard/wallet?lang=id")
         report["wallet"] = page.inner_text("main")
         shot(page, shots, "dashboard-wallet-id.png")

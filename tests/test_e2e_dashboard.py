@@ -78,6 +78,10 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
     assert "Stok menipis" in report["skus_page"]
     assert len(report["bad_order"]) == 2, report["bad_order"]
 
+    assert "Pesanan diterima dan diteruskan ke gudang." in report["fixed_order"]
+    assert "WA-0012" in report["fixed_order"] and "Rp 150.000" in report["fixed_order"]
+    assert "Pembeli batal" in report["cancelled"] and "Batalkan pesanan" not in report["cancelled"]
+
     # the revoked key: it worked, then 401 at once
     assert report["key_works"] == 200 and report["key_after_revoke"] == 401
     assert "dicabut" in report["keys_page"]
