@@ -57,6 +57,7 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
         ["Baris", "7"],
     ]
     assert "Jumlah" in preview["bad_rows"][0] and "No. Telepon" in preview["bad_rows"][1]
+    assert "Bukan bilangan bulat: '1,5'." in preview["bad_rows"][0]
     assert preview["can_confirm"] and "Buat 3 pesanan" in preview["text"]
     assert "Dibuat\n3" in report["applied"]
     # the same file again: three already there, nothing to confirm, nothing new

@@ -121,6 +121,7 @@ def environment():
     env.globals["static"] = lambda name: static_file(name).url
     env.filters["when"] = i18n.when
     env.filters["rupiah"] = rupiah
+    env.filters["msg"] = i18n.message
     return env
 
 

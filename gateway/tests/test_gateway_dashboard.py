@@ -431,3 +431,12 @@ def test_an_inbound_by_form_and_signing_out(svc):
     response, _ = call(svc, "signout", "POST", "/signout", jar, {"csrf_token": csrf})
     assert response.status_code == 303 and response.location.endswith("/")
     assert svc.store.live_session(jar[accounts.SESSION_COOKIE]) is None
+
+
+def test_messages_with_values_are_translated_with_their_values():
+    from gateway import i18n
+
+    assert i18n.message("Not a whole number: '1,5'.", "id") == "Bukan bilangan bulat: '1,5'."
+    assert i18n.message("Missing Kode Pos.", "id") == "Kode Pos kosong."
+    assert i18n.message("Missing Kode Pos.", "en") == "Missing Kode Pos."
+    assert i18n.message("A message nobody translated.", "id") == "A message nobody translated."
