@@ -41,13 +41,15 @@ def shot(page, shots, name):
     WIDTHS[name] = page.evaluate("document.scrollingElement.scrollWidth")
 
 
-def sign_up_and_in(page, base, email):
+def sign_up_and_in(page, base, email, shots):
     page.goto(base + "/")
+    shot(page, shots, "dashboard-landing-id.png")
     page.click("a[href='/signup']")
     page.fill("#f-name", "Batik Sekar Jagad")
     page.fill("#f-email", email)
     page.fill("#f-phone", "0813-1111-2222")
     page.fill("#f-password", PASSWORD)
+    shot(page, shots, "dashboard-signup-id.png")
     submit(page)
     signed_up = page.inner_text(".alert-ok")
     page.fill("#f-email", email)
@@ -91,6 +93,16 @@ def announce_inbound(page, base, codes, units):
         page.fill(f"[id='f-lines.{i}.qty']", str(units))
     submit(page)
     return page.inner_text("main")
+
+
+def add_webhook(page, base, url):
+    """The seller's shop system, told of every step (here a port nothing listens on)."""
+    page.goto(base + "/dashboard/webhooks")
+    page.fill("#f-url", url)
+    page.check("input[value=parcel_delivered]")
+    page.check("input[value=order_packed]")
+    submit(page)
+    return page.inner_text(".shown-once")
 
 
 def bad_order(page, base):
@@ -156,7 +168,7 @@ def main(base, admin_key, secret, shots, xlsx):
         )
         page = context.new_page()
         report["signed_up"], report["landed"] = sign_up_and_in(
-            page, base, f"sekar.{tag}@example.id"
+            page, base, f"sekar.{tag}@example.id", shots
         )
         shot(page, shots, "dashboard-home-id.png")
         key = create_key(page, base, "Sinkron stok")
@@ -174,6 +186,7 @@ def main(base, admin_key, secret, shots, xlsx):
             {"lines": receipt},
         )
 
+        report["webhook"] = add_webhook(page, base, "http://127.0.0.1:9/gudang")
         report["preview"] = import_file(page, base, xlsx)
         shot(page, shots, "dashboard-import-id.png")
         submit(page, "form.confirm button")
@@ -203,6 +216,11 @@ def main(base, admin_key, secret, shots, xlsx):
         report["bad_order"] = bad_order(page, base)
         shot(page, shots, "dashboard-order-new-id.png")
         report["fixed_order"], report["cancelled"] = fix_and_cancel(page)
+        page.goto(f"{base}/dashboard/inbounds?lang=id")
+        shot(page, shots, "dashboard-inbounds-id.png")
+        page.goto(f"{base}/dashboard/webhooks")
+        report["webhooks_page"] = page.inner_text("main")
+        shot(page, shots, "dashboard-webhooks-id.png")
         page.goto(f"{base}/dashboard/wallet?lang=id")
         report["wallet"] = page.inner_text("main")
         shot(page, shots, "dashboard-wallet-id.png")

@@ -21,6 +21,10 @@ pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 FIXTURES = Path(__file__).resolve().parent.parent / "gateway" / "tests" / "fixtures" / "imports"
 SHOTS = (
+    "dashboard-landing-id.png",
+    "dashboard-signup-id.png",
+    "dashboard-inbounds-id.png",
+    "dashboard-webhooks-id.png",
     "dashboard-home-id.png",
     "dashboard-skus-id.png",
     "dashboard-order-new-id.png",
@@ -82,6 +86,10 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
     assert "Pesanan diterima dan diteruskan ke gudang." in report["fixed_order"]
     assert "WA-0012" in report["fixed_order"] and "Rp 150.000" in report["fixed_order"]
     assert "Pembeli batal" in report["cancelled"] and "Batalkan pesanan" not in report["cancelled"]
+
+    # the webhook: its secret shown once, then its deliveries (to a port nobody listens on)
+    assert "whsec_" in report["webhook"] and "whsec_" not in report["webhooks_page"]
+    assert "Paket dikemas" in report["webhooks_page"]
 
     # the revoked key: it worked, then 401 at once
     assert report["key_works"] == 200 and report["key_after_revoke"] == 401
