@@ -21,7 +21,15 @@ from tablet_driver import CHROMIUM_ARGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.simulate import Api, deliver, ean13, eventually, work_pick_lists  # noqa: E402
+from scripts.simulate import (  # noqa: E402
+    Api,
+    deliver,
+    ean13,
+    eventually,
+    place_order,
+    register_world,
+    work_pick_lists,
+)
 
 PHONE = {"width": 360, "height": 740}
 PASSWORD = "kopi susu gula aren"
@@ -234,9 +242,28 @@ def main(base, admin_key, secret, shots, xlsx):
         report["keys_page"] = page.inner_text("main")
         shot(page, shots, "dashboard-keys-id.png")
         report["key_after_revoke"] = api.request("GET", "/orders", key)[0]
+        report["held_wallet"] = held_wallet(browser, api, base, admin_key, shots)
         browser.close()
     report["widths"] = WIDTHS
     print(json.dumps(report))
+
+
+def held_wallet(browser, api, base, admin_key, shots):
+    """Another seller, with no credit: the receiving fee holds it, its new order waits."""
+    world = register_world(api, admin_key, skus=1, units=5, credit_limit=0)
+    key = world.merchant["api_key"]
+    eventually(lambda: api.ok("GET", "/wallet", key)["on_hold"], timeout=60, what="on hold")
+    order_id = place_order(api, world, 0)
+    eventually(lambda: api.ok("GET", f"/orders/{order_id}", key)["status"] == "on_hold", 60)
+    api.ok("POST", "/merchants/me/password", key, {"password": PASSWORD})
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{base}/signin?next=/dashboard/wallet")
+    page.fill("#f-email", api.ok("GET", "/merchants/me", key)["email"])
+    page.fill("#f-password", PASSWORD)
+    submit(page)
+    shot(page, shots, "dashboard-wallet-held-id.png")
+    return page.inner_text("main")
 
 
 def deliver_order(api, key, staff_key, secret, order_id):

@@ -34,6 +34,7 @@ SHOTS = (
     "dashboard-order-id.png",
     "dashboard-order-en.png",
     "dashboard-wallet-id.png",
+    "dashboard-wallet-held-id.png",
     "dashboard-keys-id.png",
 )
 
@@ -90,6 +91,10 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
     # the webhook: its secret shown once, then its deliveries (to a port nobody listens on)
     assert "whsec_" in report["webhook"] and "whsec_" not in report["webhooks_page"]
     assert "Paket dikemas" in report["webhooks_page"]
+
+    # a seller with no credit: held, told why, its order waiting
+    held = report["held_wallet"]
+    assert "Akun ditahan" in held and "Pesanan menunggu: 1" in held and "di bawah batas" in held
 
     # the revoked key: it worked, then 401 at once
     assert report["key_works"] == 200 and report["key_after_revoke"] == 401
