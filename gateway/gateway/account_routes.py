@@ -260,14 +260,15 @@ class AccountRoutes:
     def register_merchant(self, request):
         return 201, self._new_merchant(load(merchant_schema, json_body(request)))
 
-    def _new_merchant(self, data):
-        """Sign a merchant up from MerchantSchema-loaded `data`: the route and the page."""
+    def _new_merchant(self, data, with_key=True):
+        """Sign a merchant up from MerchantSchema-loaded `data`: the route, and the sign-up
+        page (with_key=False: a seller on the web makes a key when a tool needs one)."""
         data = self._password_hashed(data)
         promoter_id, refused = self._referrer(data)
         merchant_id = new_id("mer")
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
         self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id)
-        api_key = self.store.add_api_key("merchant", merchant_id)
+        api_key = self.store.add_api_key("merchant", merchant_id) if with_key else None
         answer = {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
         return answer | {"referral_refused": refused}
 

@@ -183,7 +183,7 @@ class DashboardRoutes:
             body = {k: form.get(k, "").strip() for k in ("name", "email", "referral_code")}
             body = dict(body, phone=dashboard.normalise_phone(form.get("phone", "")))
             body.update(password=form.get("password"), referral_code=body["referral_code"] or None)
-            self._new_merchant(load(merchant_schema, body))
+            self._new_merchant(load(merchant_schema, body), with_key=False)
         except GudangError as exc:
             lang, _ = dashboard.page_lang(request.args, request.cookies)
             errors = dashboard.field_errors(exc.fields, lang)

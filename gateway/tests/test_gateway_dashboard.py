@@ -110,7 +110,8 @@ def cookies_of(response):
 
 def signed_in(svc, email="siti@example.id"):
     svc._new_merchant(
-        {"name": "Toko Siti", "email": email, "phone": "081234567890", "password": PASSWORD}
+        {"name": "Toko Siti", "email": email, "phone": "081234567890", "password": PASSWORD},
+        with_key=False,
     )
     form, _ = call(svc, "signin_page")
     jar = cookies_of(form)
@@ -175,6 +176,8 @@ def test_sign_up_shows_the_schemas_errors_next_to_their_fields(svc):
     data["password"] = PASSWORD
     response, _ = call(svc, "signup", "POST", "/signup", {"gudang_form": token}, data)
     assert response.status_code == 303 and response.location.endswith("/signin?done=signed_up")
+    merchant = svc.store.accounts_by_email("merchants", "budi@example.id")[0]
+    assert svc.store.live_key_count(merchant["_id"]) == 0  # a key is made when a tool needs one
 
 
 def test_every_form_needs_the_sessions_csrf_token(svc):
@@ -183,7 +186,7 @@ def test_every_form_needs_the_sessions_csrf_token(svc):
         svc, "dashboard_create_key", "POST", "/dashboard/keys", jar, {"name": "x"}
     )
     assert response.status_code == 403 and "Muat ulang" in html
-    assert svc.store.live_key_count(merchant_id) == 1  # the one made at sign-up
+    assert svc.store.live_key_count(merchant_id) == 0
     response, html = call(
         svc,
         "dashboard_create_key",
@@ -206,7 +209,7 @@ def test_every_form_needs_the_sessions_csrf_token(svc):
         key_id=key_id,
     )
     assert response.status_code == 303 and response.location.endswith("?done=revoked")
-    assert svc.store.principal(key) is None  # the newest key is listed first
+    assert svc.store.principal(key) is None
     _, html = call(svc, "dashboard_keys", path="/dashboard/keys", cookies=jar)
     assert "Toko online" in html and "dicabut" in html and key not in html
 
