@@ -152,6 +152,10 @@ class DashboardRoutes:
 
     @http("GET", "/")
     def landing(self, request):
+        """The front page; a seller still signed in goes straight to the dashboard."""
+        session = self.store.live_session(request.cookies.get(accounts.SESSION_COOKIE, ""))
+        if session is not None:
+            return _see_other("/dashboard" if session["role"] == "merchant" else "/promoter")
         return self._page(request, "dashboard/landing.html")
 
     def _public_form(self, request, template, status=200, **context):

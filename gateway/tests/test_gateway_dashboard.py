@@ -153,6 +153,8 @@ def test_a_promoter_is_sent_to_its_own_page(svc):
     svc.store.add_session(session)
     response, _ = call(svc, "dashboard_home", cookies={accounts.SESSION_COOKIE: token})
     assert response.status_code == 303 and response.location.endswith("/promoter")
+    response, _ = call(svc, "landing", cookies={accounts.SESSION_COOKIE: token})
+    assert response.status_code == 303 and response.location.endswith("/promoter")
 
 
 def test_sign_up_shows_the_schemas_errors_next_to_their_fields(svc):
