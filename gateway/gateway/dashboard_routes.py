@@ -413,7 +413,9 @@ class DashboardRoutes:
                 raise refused
             fmt = request.form.get("format") or "auto"
             report = self._import_file(me.caller.id, upload.stream, fmt, dry_run=True)
-            upload_id = self._keep_upload(me, upload, fmt)
+            upload_id = None  # nothing to confirm: nothing kept
+            if report["summary"]["to_create"]:
+                upload_id = self._keep_upload(me, upload, fmt)
             return self._imports_screen(
                 request, me, report=report, upload_id=upload_id, filename=upload.filename
             )

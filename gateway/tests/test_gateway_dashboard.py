@@ -341,6 +341,12 @@ def test_an_import_is_previewed_with_line_numbers_then_applied_once(svc):
     )
     assert response.status_code == 404 and svc.store.db.orders.count_documents({}) == 3
     assert svc.store.db.import_chunks.count_documents({}) == 0
+    # the same file again: three already there, nothing to confirm and nothing kept
+    data["file"] = (open(FIXTURES / "shopee_orders.xlsx", "rb"), "shopee_orders.xlsx")
+    response, html = call(svc, "dashboard_preview_import", "POST", "/dashboard/imports", jar, data)
+    assert response.status_code == 200 and "Tidak ada pesanan baru" in html
+    assert "/dashboard/imports/upl_" not in html
+    assert svc.store.db.import_uploads.count_documents({}) == 0
 
 
 def test_pages_speak_english_when_asked_and_remember_it(svc):
