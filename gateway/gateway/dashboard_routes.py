@@ -24,7 +24,7 @@ from gudang_common.errors import (
 )
 from gudang_common.web import http
 
-from . import accounts, dashboard, egress, notify, pages
+from . import accounts, dashboard, egress, i18n, notify, pages
 from .account_routes import api_key_schema, merchant_schema, sign_in_schema
 from .auth import Caller
 from .order_routes import order_schema, order_view
@@ -122,7 +122,8 @@ class DashboardRoutes:
             exc.status,
             path="/dashboard",
             code=exc.code,
-            message=" ".join(dashboard.field_errors(exc.fields, lang).values()) or exc.message,
+            message=" ".join(dashboard.field_errors(exc.fields, lang).values())
+            or i18n.message(exc.message, lang),
         )
 
     def _screen(self, request, template, me, **context):

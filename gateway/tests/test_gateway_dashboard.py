@@ -451,3 +451,17 @@ def test_messages_with_values_are_translated_with_their_values():
     assert i18n.message("Missing Kode Pos.", "id") == "Kode Pos kosong."
     assert i18n.message("Missing Kode Pos.", "en") == "Missing Kode Pos."
     assert i18n.message("A message nobody translated.", "id") == "A message nobody translated."
+
+
+def test_a_service_that_does_not_answer_is_a_page_saying_so_not_a_crash(svc):
+    from gudang_common.errors import ServiceUnavailable
+
+    jar, csrf, _ = signed_in(svc)
+
+    def down(method, merchant_id, *args):
+        raise ServiceUnavailable("inventory is not running")
+
+    svc.inventory_calls = down
+    response, html = call(svc, "dashboard_skus", path="/dashboard/skus", cookies=jar)
+    assert response.status_code == 503 and "Layanan inventory sedang tidak berjalan" in html
+    assert 'href="/dashboard"' in html
