@@ -213,6 +213,8 @@ def main(base, admin_key, secret, shots, xlsx):
         page.goto(f"{base}/dashboard/orders?lang=id")
         page.click(f"a[href='/dashboard/orders/{order['order_id']}']")
         report["order_page"] = page.inner_text("main")
+        label = page.request.get(f"{base}/api/v1/orders/{order['order_id']}/label.pdf")
+        report["label"] = [label.status, label.headers.get("content-type")]
         shot(page, shots, "dashboard-order-id.png")
         page.click(".lang-switch")
         page.wait_for_selector("html[lang=en]")

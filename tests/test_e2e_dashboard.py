@@ -78,6 +78,7 @@ def test_a_merchant_works_the_dashboard_on_a_phone(api, tmp_path):
     assert f"/track/{report['followed']}" in order_page
     assert "Delivered" in report["order_page_en"] and "Parcel history" in report["order_page_en"]
     assert "Terkirim" in report["orders_page"]
+    assert report["label"] == [200, "application/pdf"]  # the session opens the merchant's copy
     assert "Rp 1.000.000" in report["wallet"] or "Isi saldo" in report["wallet"]
 
     # stock: BTK-000 is down to 15 of 20 with a mark at 15; a typed order's errors in place
