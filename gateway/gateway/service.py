@@ -27,6 +27,7 @@ from gudang_common.web import json_response
 from . import (
     account_routes,
     billing_routes,
+    dashboard_routes,
     i18n,
     inventory_routes,
     notify,
@@ -60,6 +61,7 @@ class GatewayService(
     warehouse_routes.WarehouseRoutes,
     webhook_routes.WebhookRoutes,
     page_routes.PageRoutes,
+    dashboard_routes.DashboardRoutes,
     base.BaseService,
 ):
     name = "gateway"
