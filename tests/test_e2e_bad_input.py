@@ -253,6 +253,7 @@ def json_routes(world, inbound_id, order_id):
         ("POST", "/warehouse/moves", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "from_bin": "A-01-01-1-01", "to_bin": "QUARANTINE", "qty": 1}),
         ("POST", "/warehouse/orders/ord_nope/pack", s, {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}),
         ("POST", "/warehouse/manifests", s, {"courier": "jne"}),
+        ("POST", "/warehouse/manifests/mf_nope/scans", s, {"awb": "JN000000000001"}),
         ("POST", "/couriers/jne/webhook", None, {"awb": "JN000000000001", "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}),
     ]  # fmt: skip
 

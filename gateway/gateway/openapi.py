@@ -40,6 +40,7 @@ from inventory.schemas import (
     SlowMovingQuerySchema,
 )
 from packing.schemas import CancelSchema, PackSchema
+from shipping.schemas import HandoverScanSchema
 
 from . import accounts, imports
 from .schemas import (
@@ -386,7 +387,7 @@ ROUTES = {
         "An order's courier label", (S,), content=PDF, errors=(404,)
     ),
     ("POST", "/warehouse/manifests"): Op(
-        "Close a courier's pickup manifest",
+        "Open a courier's pickup manifest",
         (S,),
         body=ManifestRequest,
         ok={201: "the manifest"},
@@ -394,6 +395,18 @@ ROUTES = {
         idempotent=True,
     ),
     ("GET", "/warehouse/manifests/{manifest_id}"): Op("A manifest", (S,), errors=(404,)),
+    ("POST", "/warehouse/manifests/{manifest_id}/scans"): Op(
+        "Scan a parcel onto the courier's pickup",
+        (S,),
+        body=HandoverScanSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/manifests/{manifest_id}/close"): Op(
+        "Close a pickup: scanned parcels handed over",
+        (S,),
+        body_required=False,
+        errors=(404, 422),
+    ),
     ("GET", "/warehouse/manifests/{manifest_id}.pdf"): Op(
         "A manifest as PDF", (S,), content=PDF, errors=(404,)
     ),

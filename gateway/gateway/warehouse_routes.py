@@ -86,6 +86,18 @@ class WarehouseRoutes:
         self._auth(request, "staff")
         return self._rpc(self.shipping, "get_manifest", manifest_id)
 
+    @http("POST", f"{API}/warehouse/manifests/<manifest_id>/scans")
+    def scan_for_manifest(self, request, manifest_id):
+        """A parcel's AWB label scanned as the courier takes it."""
+        self._auth(request, "staff")
+        return self._rpc(self.shipping, "scan_for_manifest", manifest_id, json_body(request))
+
+    @http("POST", f"{API}/warehouse/manifests/<manifest_id>/close")
+    def close_manifest(self, request, manifest_id):
+        """The courier leaves with the scanned parcels; the others wait for the next pickup."""
+        caller = self._auth(request, "staff")
+        return self._rpc(self.shipping, "close_manifest", manifest_id, caller.id)
+
     @http("GET", f"{API}/warehouse/manifests/<manifest_id>.pdf")
     def manifest_pdf(self, request, manifest_id):
         """The hand-over list the courier signs at pickup."""
