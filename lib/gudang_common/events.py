@@ -70,6 +70,13 @@ class PackageSchema(Schema):
     height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
 
 
+class PackedPackageSchema(PackageSchema):
+    # the carton from packing's box catalog (null: the packer's own carton, sizes typed)
+    # and its packaging fee in rupiah at the time of packing, which billing charges
+    box = fields.String(load_default=None, allow_none=True)
+    packaging_fee = Rupiah(load_default=0)
+
+
 class ReceivedLineSchema(Schema):
     sku = fields.String(required=True)
     qty_good = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
@@ -170,7 +177,7 @@ class OrderPicked(MerchantEventSchema):
 class OrderPacked(MerchantEventSchema):
     order_id = fields.String(required=True)
     packer_id = fields.String(required=True)
-    package = fields.Nested(PackageSchema, required=True)
+    package = fields.Nested(PackedPackageSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
 
 
@@ -304,7 +311,9 @@ CATALOG = [
         "order_packed",
         "packing",
         OrderPacked,
-        "The order is packed, weighed and measured; stock leaves on hand.",
+        "The order is packed, weighed and measured; stock leaves on hand. `package.box` names"
+        " the carton from packing's box catalog and `package.packaging_fee` its fee, charged"
+        " by billing as it travels here.",
     ),
     (
         "order_cancelled",
