@@ -3,6 +3,9 @@ until every unit is scanned again, takes the sizes and fee from the catalog box 
 charges that fee), and the courier's pickup hands over only the parcels scanned onto it.
 Packer productivity shows in packing's /metrics."""
 
+import shutil
+import subprocess
+
 import pytest
 
 from scripts.simulate import ean13, eventually, place_order, register_world
@@ -92,7 +95,8 @@ def test_ops_keep_the_box_catalog(api, world):
     assert status == 403
 
 
-def test_the_courier_takes_only_the_parcels_scanned_onto_the_pickup(api, world):
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (make test-tools)")
+def test_the_courier_takes_only_the_parcels_scanned_onto_the_pickup(api, world, tmp_path):
     staff, key = world.staff["api_key"], world.merchant["api_key"]
     orders = allocated(
         api,
@@ -127,6 +131,22 @@ def test_the_courier_takes_only_the_parcels_scanned_onto_the_pickup(api, world):
     assert closed["status"] == "closed" and [p["awb"] for p in closed["parcels"]] == [awbs[0]]
     assert closed["parcel_count"] == 1 and closed["cod_total"] == 40_000
     eventually(lambda: api.ok("GET", f"/orders/{orders[0]}", key)["status"] == "dispatched")
+    # the sheet the courier signs lists what was handed over, not what stayed behind
+    pdf = api.http.get(
+        f"{api.base}/warehouse/manifests/{mid}.pdf",
+        headers={"Authorization": f"Bearer {staff}"},
+        timeout=30,
+    )
+    (tmp_path / "manifest.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "manifest.pdf", "-"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert awbs[0] in text and awbs[1] not in text
+    assert "Jumlah paket: 1" in text and "Total COD: Rp 40.000" in text
     refused(api, "POST", scans, staff, {"awb": awbs[1]}, 409, "MANIFEST_CLOSED")
     # the parcel left behind goes with the next pickup; the one handed over cannot again
     following = api.ok("POST", "/warehouse/manifests", staff, {"courier": "jne"})
