@@ -388,7 +388,7 @@ ROUTES = {
         (S,),
         body=PackSchema,
         ok={200: "packed, with its AWB", 202: "packed; the AWB is being booked"},
-        errors=(400, 404, 409),
+        errors=(400, 404, 409, 422),
     ),
     ("GET", "/warehouse/boxes"): Op("The box catalog", (S, ADMIN)),
     ("POST", "/warehouse/boxes"): Op(
