@@ -89,7 +89,7 @@ class FloorRefusal(GudangError):
 
     @property
     def status(self):
-        return self.args[3]
+        return int(self.args[3])  # nameko sends an error's args as text
 
 
 # The HTTP edge's own refusals (gudang_common.web), raised before any RPC: never sent
