@@ -327,7 +327,14 @@ CATALOG = [
         ParcelBooked,
         "The courier gave an AWB; the shipping cost is known.",
     ),
-    ("parcel_dispatched", "shipping", ParcelStatusChanged, "The courier picked the parcel up."),
+    (
+        "parcel_dispatched",
+        "shipping",
+        ParcelStatusChanged,
+        "The courier picked the parcel up: its report says so, or the pickup manifest the"
+        " parcel's AWB was scanned onto was closed (`courier_status` picked_up, at the closing"
+        " time).",
+    ),
     (
         "parcel_in_transit",
         "shipping",
