@@ -21,7 +21,7 @@ class InventoryRoutes:
     @http("GET", f"{API}/skus")
     def list_skus(self, request):
         caller = self._auth(request, "merchant")
-        return {"skus": self._rpc(self.inventory, "list_skus", caller.id)}
+        return self._rpc(self.inventory, "list_skus", caller.id, *self._page(request, 500, 500))
 
     @http("GET", f"{API}/skus/<sku>")
     def get_sku(self, request, sku):
@@ -51,8 +51,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/movements")
     def movements(self, request):
         caller = self._auth(request, "merchant")
-        query = request.args.to_dict()
-        return {"movements": self._rpc(self.inventory, "movements", caller.id, query)}
+        query = {k: v for k, v in request.args.items() if k != "lang"}
+        return self._rpc(self.inventory, "movements", caller.id, query)
 
     @http("GET", f"{API}/reports/slow-moving")
     def slow_moving(self, request):
@@ -62,7 +62,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/returns")
     def merchant_returns(self, request):
         caller = self._auth(request, "merchant")
-        return {"returns": self._rpc(self.inventory, "list_returns", caller.id)}
+        page = self._page(request, 100, 500)
+        return self._rpc(self.inventory, "list_returns", caller.id, None, *page)
 
     @http("POST", f"{API}/inbounds")
     def create_inbound(self, request):
@@ -77,7 +78,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/inbounds")
     def list_inbounds(self, request):
         caller = self._auth(request, "merchant")
-        return {"inbounds": self._rpc(self.inventory, "list_inbounds", caller.id)}
+        page = self._page(request, 100, 500)
+        return self._rpc(self.inventory, "list_inbounds", caller.id, *page)
 
     @http("GET", f"{API}/inbounds/<inbound_id>")
     def get_inbound(self, request, inbound_id):
@@ -105,7 +107,7 @@ class InventoryRoutes:
     @http("GET", f"{API}/bins")
     def list_bins(self, request):
         self._auth(request, "staff", "admin")
-        return {"bins": self._rpc(self.inventory, "list_bins")}
+        return self._rpc(self.inventory, "list_bins", *self._page(request, 500, 500))
 
     @http("POST", f"{API}/warehouse/inbounds/<inbound_id>/receive")
     def receive_inbound(self, request, inbound_id):
@@ -122,7 +124,8 @@ class InventoryRoutes:
     def warehouse_returns(self, request):
         self._auth(request, "staff")
         status = request.args.get("status", "awaiting_inspection")
-        return {"returns": self._rpc(self.inventory, "list_returns", None, status)}
+        page = self._page(request, 100, 500)
+        return self._rpc(self.inventory, "list_returns", None, status, *page)
 
     @http("POST", f"{API}/warehouse/returns/<return_id>/inspect")
     def inspect_return(self, request, return_id):

@@ -25,11 +25,12 @@ from urllib.parse import urlsplit
 import eventlet
 import requests
 from nameko.extensions import DependencyProvider
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 
 from gudang_common.errors import ValidationFailed
 from gudang_common.events import iso, parse_iso, utcnow
 from gudang_common.metrics import for_container
+from gudang_common.pagination import ascending, newest_first, page
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.topology import SUBSCRIPTIONS
 
@@ -40,13 +41,18 @@ from .webhooks import sign
 log = logging.getLogger(__name__)
 
 # every order step the gateway's read model receives (order_received is the merchant's own)
+DELIVERY_LIST = newest_first("created_at")
+WEBHOOK_LIST = ascending("created_at")
 DELIVERABLE = tuple(e for c, _, e in SUBSCRIPTIONS if c == "gateway" and e in STATUS_OF)
 
 
 def ensure_indexes(db):
-    db.webhooks.create_index([("merchant_id", ASCENDING)])
+    db.webhooks.create_index([("merchant_id", ASCENDING), *WEBHOOK_LIST])
     db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-    db.deliveries.create_index([("webhook_id", ASCENDING), ("created_at", DESCENDING)])
+    # a webhook's deliveries, newest first, a page at a time
+    db.deliveries.create_index([("webhook_id", ASCENDING), *DELIVERY_LIST])
+    if "webhook_id_1_created_at_-1" in db.deliveries.index_information():
+        db.deliveries.drop_index("webhook_id_1_created_at_-1")  # the one above serves it
 
 
 def check_url(url, allowed=None):
@@ -132,8 +138,9 @@ def enqueue(db, event_type, event):
             pass
 
 
-def webhooks_of(db, merchant_id):
-    return list(db.webhooks.find({"merchant_id": merchant_id}))
+def webhooks_of(db, merchant_id, limit=100, cursor=None):
+    """A page of the merchant's webhooks, oldest first, and the next page's cursor."""
+    return page(db.webhooks, {"merchant_id": merchant_id}, WEBHOOK_LIST, limit, cursor)
 
 
 def get_webhook(db, webhook_id):
@@ -144,9 +151,10 @@ def deactivate(db, webhook_id):
     db.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False}})
 
 
-def deliveries_of(db, webhook_id, limit=50):
-    docs = db.deliveries.find({"webhook_id": webhook_id}, {"body": 0})
-    docs = docs.sort("created_at", DESCENDING).limit(limit)
+def deliveries_of(db, webhook_id, limit=50, cursor=None):
+    """A page of the webhook's deliveries, newest first, and the next page's cursor."""
+    query = {"webhook_id": webhook_id}
+    docs, after = page(db.deliveries, query, DELIVERY_LIST, limit, cursor, {"body": 0})
     keys = (
         "event",
         "status",
@@ -156,7 +164,7 @@ def deliveries_of(db, webhook_id, limit=50):
         "delivered_at",
         "created_at",
     )
-    return [{"delivery_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]
+    return [{"delivery_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs], after
 
 
 class WebhookDeliverer(DependencyProvider):

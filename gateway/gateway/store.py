@@ -5,9 +5,10 @@ import hashlib
 import re
 import secrets
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 
 from gudang_common.clock import iso, parse_iso, utcnow
+from gudang_common.pagination import ascending, index_keys, newest_first, page, time_range
 from gudang_common.store import Repository
 
 from . import accounts, notify
@@ -48,6 +49,8 @@ def api_key_view(doc):
     }
 
 
+ORDER_LIST = newest_first("received_at")
+KEY_LIST = ascending("created_at")
 MAX_LIVE_KEYS = 20  # a principal's live keys: enough for every shop tool, bounded
 
 
@@ -66,13 +69,18 @@ class GatewayRepository(Repository):
         db.merchants.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
         db.promoters.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
         # a principal's keys, and its sessions (signed out together when the password changes)
-        db.api_keys.create_index([("principal_id", ASCENDING), ("created_at", ASCENDING)])
+        db.api_keys.create_index([("principal_id", ASCENDING), *KEY_LIST])
         db.sessions.create_index([("principal_id", ASCENDING)])
         db.orders.create_index(
             [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
         )
-        # the merchant's newest orders; the backlog by status and age (the gauges)
-        db.orders.create_index([("merchant_id", ASCENDING), ("received_at", DESCENDING)])
+        # the merchant's order list, newest first, whole or by status or channel: each filter
+        # with the list's sort (received_at, _id) in one index, so a page is one range read
+        for field in ((), ("status",), ("channel",)):
+            db.orders.create_index([("merchant_id", ASCENDING), *index_keys(field, ORDER_LIST)])
+        if "merchant_id_1_received_at_-1" in db.orders.index_information():
+            db.orders.drop_index("merchant_id_1_received_at_-1")  # the first of those serves it
+        # the backlog by status and age (the gauges)
         db.orders.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
         notify.ensure_indexes(db)
@@ -154,10 +162,11 @@ class GatewayRepository(Repository):
             )
         return doc
 
-    def api_keys_of(self, principal_id, most=MAX_LIVE_KEYS * 10):
-        """The principal's newest keys, revoked ones too, oldest first."""
-        docs = self.db.api_keys.find({"principal_id": principal_id})
-        return list(reversed(list(docs.sort("created_at", DESCENDING).limit(most))))
+    def api_keys_of(self, principal_id, limit=MAX_LIVE_KEYS * 5, cursor=None):
+        """A page of the principal's keys, revoked ones too, oldest first, and the next
+        page's cursor."""
+        query = {"principal_id": principal_id}
+        return page(self.db.api_keys, query, KEY_LIST, limit, cursor)
 
     def api_key_of(self, principal_id, wanted):
         """The principal's key named `wanted` (a key_id), or None."""
@@ -322,12 +331,19 @@ class GatewayRepository(Repository):
     def order_by_awb(self, awb):
         return self.db.orders.find_one({"awb": awb})
 
-    def orders_of(self, merchant_id, status=None, limit=50):
+    def orders_of(self, merchant_id, filters=None, limit=50, cursor=None):
+        """A page of the merchant's orders, newest first, and the next page's cursor.
+
+        `filters` (status, channel, external_id, since, until; None for any) are all in
+        the query, which one of the order indexes serves with its sort."""
         query = {"merchant_id": merchant_id}
-        if status:
-            query["status"] = status
-        docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
-        return list(docs.sort("received_at", DESCENDING).limit(limit))
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        since, until = filters.pop("since", None), filters.pop("until", None)
+        query.update(filters)
+        if since or until:
+            query["received_at"] = time_range(since, until)
+        projection = {"timeline": 0, "seen": 0, "_outbox": 0}
+        return page(self.db.orders, query, ORDER_LIST, limit, cursor, projection)
 
     def apply_event(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only (a corrected

@@ -28,8 +28,12 @@ def test_a_merchants_orders_newest_first_limited_and_by_status(db):
             }
         )
     repo = GatewayRepository(db, lambda: None)
-    assert [o["_id"] for o in repo.orders_of("mer_1", limit=2)] == ["ord_3", "ord_1"]
-    assert [o["_id"] for o in repo.orders_of("mer_1", "received")] == ["ord_3", "ord_0"]
+    first, after = repo.orders_of("mer_1", limit=2)
+    assert [o["_id"] for o in first] == ["ord_3", "ord_1"]
+    rest, end = repo.orders_of("mer_1", limit=2, cursor=after)
+    assert [o["_id"] for o in rest] == ["ord_0"] and end is None
+    received, _ = repo.orders_of("mer_1", {"status": "received"})
+    assert [o["_id"] for o in received] == ["ord_3", "ord_0"]
     gauges = {name: fn for name, _, _, fn in GatewayRepository.gauges(db, {})}
     # all were received before the last cut-off; one is packed
     assert gauges["gudang_orders_missed_cutoff"]() == [((), 3)]
@@ -46,5 +50,7 @@ def test_a_webhooks_deliveries_newest_first(db):
                 "created_at": f"2026-11-0{n + 1}T00:00:00.000Z",
             }
         )
-    deliveries = notify.deliveries_of(db, "wh_1", limit=2)
+    deliveries, after = notify.deliveries_of(db, "wh_1", limit=2)
     assert [d["delivery_id"] for d in deliveries] == ["wh_1:2", "wh_1:1"]
+    deliveries, after = notify.deliveries_of(db, "wh_1", limit=2, cursor=after)
+    assert [d["delivery_id"] for d in deliveries] == ["wh_1:0"] and after is None
