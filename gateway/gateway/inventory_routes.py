@@ -6,6 +6,8 @@ from werkzeug.wrappers import Response
 from gudang_common.consumer import domain_event_handler
 from gudang_common.web import http, json_body
 
+from . import notify
+
 API = "/api/v1"
 ALERTS_KEPT = 200  # newest low-stock alerts kept per merchant
 
@@ -167,3 +169,5 @@ class InventoryRoutes:
         alert = {k: event[k] for k in ("event_id", "sku", "available", "threshold")}
         alert["at"] = event["occurred_at"]
         self.store.add_stock_alert(event["merchant_id"], alert, ALERTS_KEPT)
+        # also on a redelivery: a crash may have come between the alert and the deliveries
+        notify.enqueue(self.store.db, "stock_low", event)

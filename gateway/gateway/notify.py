@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 DELIVERY_LIST = newest_first("created_at")
 WEBHOOK_LIST = ascending("created_at")
 DELIVERABLE = tuple(e for c, _, e in SUBSCRIPTIONS if c == "gateway" and e in STATUS_OF)
+# what a merchant may subscribe to: the order steps (the default) and its stock alerts
+STOCK_EVENTS = ("stock_low",)
+SUBSCRIBABLE = DELIVERABLE + STOCK_EVENTS
 
 
 def ensure_indexes(db):
@@ -74,7 +77,7 @@ def check_url(url, allowed=None):
 
 def add_webhook(db, merchant_id, url, events, allowed=None):
     check_url(url, allowed)
-    unknown = sorted(set(events) - set(DELIVERABLE))
+    unknown = sorted(set(events) - set(SUBSCRIBABLE))
     if unknown:
         raise ValidationFailed(
             "unknown event types", {"events": [f"Unknown: {', '.join(unknown)}."]}
@@ -100,26 +103,30 @@ def webhook_view(doc, with_secret=False):
     return view
 
 
+def delivery_body(db, event_type, event):
+    """What the merchant's URL receives: the event, and for an order step the order's ids."""
+    body = {
+        "event": event_type,
+        "event_id": event["event_id"],
+        "occurred_at": event["occurred_at"],
+        "data": {
+            k: v for k, v in event.items() if k not in ("event_id", "occurred_at", "merchant_id")
+        },
+    }
+    if event_type in STOCK_EVENTS:
+        return body | {"sku": event["sku"]}
+    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    return body | {"order_id": event["order_id"], "external_id": order.get("external_id")}
+
+
 def enqueue(db, event_type, event):
-    """Create one delivery per matching webhook of the order's merchant (idempotent)."""
+    """Create one delivery per matching webhook of the event's merchant (idempotent)."""
     hooks = db.webhooks.find({"merchant_id": event["merchant_id"], "active": True})
     hooks = [h for h in hooks if event_type in h["events"]]
     if not hooks:
         return
-    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    body = delivery_body(db, event_type, event)
     for hook in hooks:
-        body = {
-            "event": event_type,
-            "event_id": event["event_id"],
-            "occurred_at": event["occurred_at"],
-            "order_id": event["order_id"],
-            "external_id": order.get("external_id"),
-            "data": {
-                k: v
-                for k, v in event.items()
-                if k not in ("event_id", "occurred_at", "merchant_id")
-            },
-        }
         try:
             db.deliveries.insert_one(
                 {

@@ -312,7 +312,7 @@ ROUTES = {
     ("GET", "/invoices/{number}.csv"): Op("An invoice as CSV", (M,), content=CSV, errors=(404,)),
     # --- webhooks ---
     ("POST", "/webhooks"): Op(
-        "Subscribe a URL to order steps",
+        "Subscribe a URL to order steps and stock alerts",
         (M,),
         body=WebhookSubscriptionSchema,
         ok={201: "`{webhook_id, url, events, secret}`"},
