@@ -54,3 +54,20 @@ def test_a_webhooks_deliveries_newest_first(db):
     assert [d["delivery_id"] for d in deliveries] == ["wh_1:2", "wh_1:1"]
     deliveries, after = notify.deliveries_of(db, "wh_1", limit=2, cursor=after)
     assert [d["delivery_id"] for d in deliveries] == ["wh_1:0"] and after is None
+
+
+def test_an_order_number_is_the_merchants_once_and_found_by_one_key(db):
+    # an order stored before the key existed gets it when the gateway starts
+    db.orders.insert_one({"_id": "ord_old", "merchant_id": "mer_1", "external_id": "A-1"})
+    db.migrations.delete_many({})
+    GatewayRepository.ensure_indexes(db)
+    repo = GatewayRepository(db, lambda: None)
+    assert repo.order_by_external_id("mer_1", "A-1")["_id"] == "ord_old"
+    assert repo.order_by_external_id("mer_2", "A-1") is None
+    again = {"_id": "ord_new", "merchant_id": "mer_1", "external_id": "A-1"}
+    assert repo.add_order(dict(again), {"event_id": "e1"}) is False
+    other = {"_id": "ord_b", "merchant_id": "mer_2", "external_id": "A-1", "received_at": "x"}
+    assert repo.add_order(other, {"event_id": "e2"}) is True
+    found, after = repo.orders_of("mer_2", {"external_id": "A-1"})
+    assert [o["_id"] for o in found] == ["ord_b"] and after is None
+    assert "merchant_id_1_external_id_1" not in db.orders.index_information()
