@@ -40,3 +40,23 @@ def test_store_benchmark_runs_every_store_at_a_tiny_size():
         res = results[(name, 200)]
         assert "error" not in res, (name, res)
         assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
+
+
+def test_list_benchmark_times_every_list_at_a_tiny_size():
+    from scripts import bench_lists
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 800
+    results = bench_lists.main(["--sizes=60", "--requests=2", f"--port-offset={offset}"])
+    timings = results[60]["timings"]
+    assert {name for name, _ in timings} == set(bench_lists.routes("wh_x"))
+    assert all("p50" in t for t in timings.values()), timings
+
+
+def test_intake_benchmark_runs_with_concurrent_clients():
+    from scripts import bench_intake
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 900
+    result = bench_intake.main(
+        ["--clients=5", "--orders=20", "--merchants=2", f"--port-offset={offset}"]
+    )
+    assert result["failures"] == [] and result["orders_per_s"] > 0
