@@ -55,6 +55,8 @@ def order_doc(merchant_id, i):
         "merchant_id": merchant_id,
         "external_id": f"SHP-{i:08d}",
         "external_key": f"{merchant_id}:SHP-{i:08d}",
+        "status_key": f"{merchant_id}:" + ("delivered" if i % 10 else "returned"),
+        "channel_key": f"{merchant_id}:" + ("shopee", "tokopedia", "api")[i % 3],
         "channel": ("shopee", "tokopedia", "api")[i % 3],
         "status": "delivered" if i % 10 else "returned",
         "courier": "jne",

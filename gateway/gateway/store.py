@@ -8,7 +8,7 @@ import secrets
 from pymongo import ASCENDING
 
 from gudang_common.clock import iso, parse_iso, utcnow
-from gudang_common.pagination import ascending, index_keys, newest_first, page, time_range
+from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
 from . import accounts, notify
@@ -22,9 +22,24 @@ from .tracking import (
 )
 
 
-def external_key(merchant_id, external_id):
-    """The merchant's order number as one indexed value (merchant ids hold no colon)."""
-    return f"{merchant_id}:{external_id}"
+def merchant_key(merchant_id, value):
+    """A merchant's value (an order number, a status) as one indexed value; merchant ids
+    hold no colon, so no two merchants' keys meet."""
+    return f"{merchant_id}:{value}"
+
+
+def order_keys(order):
+    """The order's keys: its number, its status and its channel, each the merchant's."""
+    fields = {"external_key": "external_id", "status_key": "status", "channel_key": "channel"}
+    return {k: merchant_key(order["merchant_id"], order.get(f)) for k, f in fields.items()}
+
+
+def keyed_move(order, event_type, event):
+    """The fields an event sets on an order (tracking.order_move), its status key with them."""
+    fields = order_move(order, event_type, event)
+    if "status" in fields:
+        fields["status_key"] = merchant_key(order.get("merchant_id"), fields["status"])
+    return fields
 
 
 def hash_key(api_key):
@@ -76,38 +91,33 @@ class GatewayRepository(Repository):
         # a principal's keys, and its sessions (signed out together when the password changes)
         db.api_keys.create_index([("principal_id", ASCENDING), *KEY_LIST])
         db.sessions.create_index([("principal_id", ASCENDING)])
-        # a merchant's order number, once: one field, so that the embedded store, which
-        # indexes each field apart, looks it up instead of reading the merchant's every order
-        cls._backfill_external_key(db)
+        # the merchant and what it looks orders up by, in one field each (the keys): the
+        # embedded store indexes each field apart, so {merchant_id, status} would read the
+        # merchant's every order first. A merchant's order number is unique.
+        cls._backfill_order_keys(db)
         db.orders.create_index([("external_key", ASCENDING)], unique=True, sparse=True)
-        if "merchant_id_1_external_id_1" in db.orders.index_information():
-            db.orders.drop_index("merchant_id_1_external_id_1")
-        # the merchant's order list, newest first, whole or by status or channel: each filter
-        # with the list's sort (received_at, _id) in one index, so a page is one range read
-        for field in ((), ("status",), ("channel",)):
-            db.orders.create_index([("merchant_id", ASCENDING), *index_keys(field, ORDER_LIST)])
-        if "merchant_id_1_received_at_-1" in db.orders.index_information():
-            db.orders.drop_index("merchant_id_1_received_at_-1")  # the first of those serves it
+        # the merchant's order list, newest first, whole or by status or channel: each with
+        # the list's sort (received_at, _id) in one index, so a page is one range read
+        for field in ("merchant_id", "status_key", "channel_key"):
+            db.orders.create_index([(field, ASCENDING), *ORDER_LIST])
+        for old in ("merchant_id_1_external_id_1", "merchant_id_1_received_at_-1"):
+            if old in db.orders.index_information():
+                db.orders.drop_index(old)
         # the backlog by status and age (the gauges)
         db.orders.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
         notify.ensure_indexes(db)
 
     @classmethod
-    def _backfill_external_key(cls, db):
-        """Give orders stored before `external_key` existed their key, once (a marker says
-        it was done, so a start does not read every order)."""
-        if db.migrations.find_one({"_id": "orders.external_key"}) is not None:
+    def _backfill_order_keys(cls, db):
+        """Give orders stored before the keys existed their keys, once (a marker says it was
+        done, so a start does not read every order)."""
+        if db.migrations.find_one({"_id": "orders.keys"}) is not None:
             return
-        docs = db.orders.find(
-            {"external_key": {"$exists": False}}, {"merchant_id": 1, "external_id": 1}
-        )
-        for doc in docs:
-            key = external_key(doc["merchant_id"], doc["external_id"])
-            db.orders.update_one({"_id": doc["_id"]}, {"$set": {"external_key": key}})
-        db.migrations.update_one(
-            {"_id": "orders.external_key"}, {"$set": {"done": True}}, upsert=True
-        )
+        fields = {"merchant_id": 1, "external_id": 1, "status": 1, "channel": 1}
+        for doc in db.orders.find({"status_key": {"$exists": False}}, fields):
+            db.orders.update_one({"_id": doc["_id"]}, {"$set": order_keys(doc)})
+        db.migrations.update_one({"_id": "orders.keys"}, {"$set": {"done": True}}, upsert=True)
 
     @classmethod
     def gauges(cls, db, config):
@@ -344,14 +354,14 @@ class GatewayRepository(Repository):
 
     def add_order(self, doc, event):
         """Store a received order with its order_received; False when its external_id is taken."""
-        doc["external_key"] = external_key(doc["merchant_id"], doc["external_id"])
+        doc.update(order_keys(doc))
         return self.insert_once("orders", doc, [("order_received", event)])
 
     def get_order(self, order_id):
         return self.db.orders.find_one({"_id": order_id})
 
     def order_by_external_id(self, merchant_id, external_id):
-        return self.db.orders.find_one({"external_key": external_key(merchant_id, external_id)})
+        return self.db.orders.find_one({"external_key": merchant_key(merchant_id, external_id)})
 
     def order_by_awb(self, awb):
         return self.db.orders.find_one({"awb": awb})
@@ -361,12 +371,16 @@ class GatewayRepository(Repository):
 
         `filters` (status, channel, external_id, since, until; None for any) are all in
         the query, which one of the order indexes serves with its sort."""
-        query = {"merchant_id": merchant_id}
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
         since, until = filters.pop("since", None), filters.pop("until", None)
-        if "external_id" in filters:  # at most one order: its key alone finds it
-            query = {"external_key": external_key(merchant_id, filters.pop("external_id"))}
-        query.update(filters)
+        query = {"merchant_id": merchant_id}
+        # the most selective key alone picks the orders (at most one by its number); the
+        # other filters narrow them
+        for field in ("external_id", "status", "channel"):
+            if field in filters:
+                key = merchant_key(merchant_id, filters.pop(field))
+                query = {f"{field.removesuffix('_id')}_key": key} | filters
+                break
         if since or until:
             query["received_at"] = time_range(since, until)
         projection = {"timeline": 0, "seen": 0, "_outbox": 0}
@@ -381,7 +395,8 @@ class GatewayRepository(Repository):
         for _ in range(20):
             order = self.db.orders.find_one(
                 {"_id": event["order_id"]},
-                {"status": 1, "seen": 1, "outcome_correction": 1, "buyer_returned": 1},
+                {"merchant_id": 1, "status": 1, "seen": 1, "outcome_correction": 1}
+                | {"buyer_returned": 1},
             )
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
@@ -391,7 +406,7 @@ class GatewayRepository(Repository):
                 "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
                 "$set": {"updated_at": iso(utcnow())},
             }
-            update["$set"].update(order_move(order, event_type, event))
+            update["$set"].update(keyed_move(order, event_type, event))
             if event_type == "parcel_booked":
                 keys = ("awb", "courier", "shipping_cost", "chargeable_weight_g")
                 update["$set"].update({key: event[key] for key in keys})

@@ -4,7 +4,7 @@ import mongomock
 import pytest
 
 from gateway import notify
-from gateway.store import GatewayRepository
+from gateway.store import GatewayRepository, order_keys
 
 
 @pytest.fixture
@@ -18,15 +18,15 @@ def test_a_merchants_orders_newest_first_limited_and_by_status(db):
     for n, (merchant, status) in enumerate(
         [("mer_1", "received"), ("mer_1", "packed"), ("mer_2", "received"), ("mer_1", "received")]
     ):
-        db.orders.insert_one(
-            {
-                "_id": f"ord_{n}",
-                "merchant_id": merchant,
-                "external_id": str(n),
-                "status": status,
-                "received_at": f"2026-11-0{n + 1}T00:00:00.000Z",
-            }
-        )
+        doc = {
+            "_id": f"ord_{n}",
+            "merchant_id": merchant,
+            "external_id": str(n),
+            "channel": "shopee",
+            "status": status,
+            "received_at": f"2026-11-0{n + 1}T00:00:00.000Z",
+        }
+        db.orders.insert_one(doc | order_keys(doc))
     repo = GatewayRepository(db, lambda: None)
     first, after = repo.orders_of("mer_1", limit=2)
     assert [o["_id"] for o in first] == ["ord_3", "ord_1"]
@@ -34,6 +34,15 @@ def test_a_merchants_orders_newest_first_limited_and_by_status(db):
     assert [o["_id"] for o in rest] == ["ord_0"] and end is None
     received, _ = repo.orders_of("mer_1", {"status": "received"})
     assert [o["_id"] for o in received] == ["ord_3", "ord_0"]
+    # a status change moves the order to the other status's list
+    repo.apply_event("order_allocated", {"order_id": "ord_3", "event_id": "e1", "occurred_at": "x"})
+    received, _ = repo.orders_of("mer_1", {"status": "received", "channel": "shopee"})
+    assert [o["_id"] for o in received] == ["ord_0"]
+    allocated, _ = repo.orders_of("mer_1", {"status": "allocated"})
+    assert [o["_id"] for o in allocated] == ["ord_3"]
+    assert repo.orders_of("mer_1", {"channel": "tokopedia"}) == ([], None)
+    # the whole list's index serves the sort: merchant, then received_at and _id, newest first
+    assert db.orders.index_information()["merchant_id_1_received_at_-1__id_-1"]
     gauges = {name: fn for name, _, _, fn in GatewayRepository.gauges(db, {})}
     # all were received before the last cut-off; one is packed
     assert gauges["gudang_orders_missed_cutoff"]() == [((), 3)]

@@ -117,3 +117,14 @@ def check_limit(limit, most, field="limit"):
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= most:
         raise ValidationFailed(f"invalid {field}", {field: [f"A whole number 1 to {most}."]})
     return limit
+
+
+def serving_index(index_information, equal, order):
+    """The name of the index that serves a list filtered by equality on `equal` (in any
+    order) and sorted by `order`: its keys are those fields, then the sort; else None."""
+    for name, spec in index_information.items():
+        keys = [tuple(k) for k in spec["key"]]
+        head, tail = keys[: len(equal)], keys[len(equal) :]
+        if {f for f, _ in head} == set(equal) and tail == [tuple(k) for k in order]:
+            return name
+    return None

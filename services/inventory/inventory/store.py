@@ -29,7 +29,7 @@ from .domain import stock_id, takeable, units_change
 MOVEMENT_LIST = newest_first("at")
 INBOUND_LIST = ascending("created_at")
 RETURN_LIST = ascending("opened_at")
-SKU_LIST = ascending("sku")
+SKU_LIST = [("sku", ASCENDING)]  # unique per merchant: no tie to break
 BIN_LIST = ascending("pick_sequence")
 RECENT_APPLIED = 500  # apply keys remembered per stock document for idempotent arrivals
 MOVEMENTS = "_movements"
