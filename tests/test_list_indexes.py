@@ -13,30 +13,28 @@ from gudang_common.pagination import serving_index
 from inventory import store as inventory_store
 from inventory.store import InventoryRepository
 
+GW, INV, BIL = GatewayRepository, InventoryRepository, BillingRepository
+ALL = ()  # a list with no filter: the whole collection in its order
+# (repository, collection, its sort, each filter it is read with: equality fields)
+TABLE = [
+    (GW, "orders", gateway_store.ORDER_LIST, ["merchant_id", "status_key", "channel_key"]),
+    (GW, "api_keys", gateway_store.KEY_LIST, ["principal_id"]),
+    (GW, "webhooks", notify.WEBHOOK_LIST, ["merchant_id"]),
+    (GW, "deliveries", notify.DELIVERY_LIST, ["webhook_id"]),
+    (INV, "movements", inventory_store.MOVEMENT_LIST, ["merchant_id", "merchant_sku", "ref"]),
+    (INV, "skus", inventory_store.SKU_LIST, ["merchant_id"]),
+    (INV, "bins", inventory_store.BIN_LIST, [ALL]),
+    (INV, "inbounds", inventory_store.INBOUND_LIST, ["merchant_id"]),
+    (INV, "returns", inventory_store.RETURN_LIST, ["merchant_id", "status"]),
+    (BIL, "postings", billing_store.ENTRY_LIST, [("merchant_id", "lines.account")]),
+    (BIL, "invoices", billing_store.INVOICE_LIST, ["merchant_id"]),
+    (BIL, "withdrawals", billing_store.REQUEST_LIST, ["merchant_id", "status", ALL]),
+    (BIL, "payouts", billing_store.REQUEST_LIST, ["promoter_id", "status", ALL]),
+]
 LISTS = [
-    # (repository, collection, equality fields, sort)
-    (GatewayRepository, "orders", ("merchant_id",), gateway_store.ORDER_LIST),
-    (GatewayRepository, "orders", ("status_key",), gateway_store.ORDER_LIST),
-    (GatewayRepository, "orders", ("channel_key",), gateway_store.ORDER_LIST),
-    (GatewayRepository, "api_keys", ("principal_id",), gateway_store.KEY_LIST),
-    (GatewayRepository, "webhooks", ("merchant_id",), notify.WEBHOOK_LIST),
-    (GatewayRepository, "deliveries", ("webhook_id",), notify.DELIVERY_LIST),
-    (InventoryRepository, "movements", ("merchant_id",), inventory_store.MOVEMENT_LIST),
-    (InventoryRepository, "movements", ("merchant_sku",), inventory_store.MOVEMENT_LIST),
-    (InventoryRepository, "movements", ("ref",), inventory_store.MOVEMENT_LIST),
-    (InventoryRepository, "skus", ("merchant_id",), inventory_store.SKU_LIST),
-    (InventoryRepository, "bins", (), inventory_store.BIN_LIST),
-    (InventoryRepository, "inbounds", ("merchant_id",), inventory_store.INBOUND_LIST),
-    (InventoryRepository, "returns", ("merchant_id",), inventory_store.RETURN_LIST),
-    (InventoryRepository, "returns", ("status",), inventory_store.RETURN_LIST),
-    (BillingRepository, "postings", ("merchant_id", "lines.account"), billing_store.ENTRY_LIST),
-    (BillingRepository, "invoices", ("merchant_id",), billing_store.INVOICE_LIST),
-    (BillingRepository, "withdrawals", ("merchant_id",), billing_store.REQUEST_LIST),
-    (BillingRepository, "withdrawals", ("status",), billing_store.REQUEST_LIST),
-    (BillingRepository, "withdrawals", (), billing_store.REQUEST_LIST),
-    (BillingRepository, "payouts", ("promoter_id",), billing_store.REQUEST_LIST),
-    (BillingRepository, "payouts", ("status",), billing_store.REQUEST_LIST),
-    (BillingRepository, "payouts", (), billing_store.REQUEST_LIST),
+    (repo, collection, (f,) if isinstance(f, str) else f, order)
+    for repo, collection, order, filters in TABLE
+    for f in filters
 ]
 
 
