@@ -26,7 +26,7 @@ TABLE = [
     (INV, "bins", inventory_store.BIN_LIST, [ALL]),
     (INV, "inbounds", inventory_store.INBOUND_LIST, ["merchant_id"]),
     (INV, "returns", inventory_store.RETURN_LIST, ["merchant_id", "status"]),
-    (BIL, "postings", billing_store.ENTRY_LIST, [("merchant_id", "lines.account")]),
+    (BIL, "postings", billing_store.ENTRY_LIST, [("merchant_id", "lines.account"), "promoter_id"]),
     (BIL, "invoices", billing_store.INVOICE_LIST, ["merchant_id"]),
     (BIL, "withdrawals", billing_store.REQUEST_LIST, ["merchant_id", "status", ALL]),
     (BIL, "payouts", billing_store.REQUEST_LIST, ["promoter_id", "status", ALL]),

@@ -45,10 +45,11 @@ class BillingRepository(Repository):
         for collection, owner in (("withdrawals", "merchant_id"), ("payouts", "promoter_id")):
             for equal in ((owner,), ("status",), ()):
                 db[collection].create_index(index_keys(equal, REQUEST_LIST))
-        # the wallet's entries a page at a time, newest first
+        # the wallet's entries a page at a time, newest first; a promoter's latest earnings
         db.postings.create_index(
             [("merchant_id", ASCENDING), ("lines.account", ASCENDING), *ENTRY_LIST]
         )
+        db.postings.create_index([("promoter_id", ASCENDING), *ENTRY_LIST])
         cls._backfill_wib_day(db)
 
     @classmethod
