@@ -89,8 +89,9 @@ test: venv rabbitmq test-tools
 
 # order flow end to end (with the raw nameko baseline), inventory allocation cost as data grows,
 # an order import of 10,000 file rows (rows/s, gateway memory), billing: fee postings per
-# second and a 100,000-order month's invoice, then the pick walk: metres per order, batch
-# picking against order by order, on a generated 20 x 40-bin floor
+# second and a 100,000-order month's invoice, the pick walk: metres per order, batch picking
+# against order by order, on a generated 20 x 40-bin floor; intake with 50 concurrent
+# clients; each list route's page time for a merchant with a short and a long history
 bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_steady
@@ -99,6 +100,8 @@ bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench_import
 	$(BIN)/python -m scripts.bench_billing
 	$(BIN)/python -m scripts.bench_walk
+	$(BIN)/python -m scripts.bench_intake
+	$(BIN)/python -m scripts.bench_lists
 
 # kill -9, cut connections, replay courier reports under a steady order flow; count the damage
 chaos: venv rabbitmq

@@ -51,3 +51,21 @@ def test_walk_benchmark_runs_on_a_small_floor():
         assert 0 < r["batched_m"] < r["order_by_order_m"], way
     shortest = results["shortest"]["batched_m"]
     assert shortest <= min(results[w]["batched_m"] for w in ("s_shape", "nearest_neighbour"))
+def test_list_benchmark_times_every_list_at_a_tiny_size():
+    from scripts import bench_lists
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 800
+    results = bench_lists.main(["--sizes=60", "--requests=2", f"--port-offset={offset}"])
+    timings = results[60]["timings"]
+    assert {name for name, _ in timings} == set(bench_lists.routes("wh_x"))
+    assert all("p50" in t for t in timings.values()), timings
+
+
+def test_intake_benchmark_runs_with_concurrent_clients():
+    from scripts import bench_intake
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 900
+    result = bench_intake.main(
+        ["--clients=5", "--orders=20", "--merchants=2", f"--port-offset={offset}"]
+    )
+    assert result["failures"] == [] and result["orders_per_s"] > 0

@@ -188,7 +188,9 @@ class AccountRoutes:
     @http("GET", f"{API}/api-keys")
     def list_api_keys(self, request):
         caller = self._auth(request, *SIGNED_IN)
-        return {"api_keys": [api_key_view(d) for d in self.store.api_keys_of(caller.id)]}
+        limit = self._limit(request, default=100, most=500)
+        docs, after = self.store.api_keys_of(caller.id, limit, self._cursor(request))
+        return {"api_keys": [api_key_view(d) for d in docs], "next_cursor": after}
 
     @http("POST", f"{API}/api-keys")
     def create_api_key(self, request):

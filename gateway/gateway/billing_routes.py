@@ -36,8 +36,8 @@ class BillingRoutes:
     @http("GET", f"{API}/invoices")
     def list_invoices(self, request):
         caller = self._auth(request, "merchant")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_invoices", caller.id, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_invoices", caller.id, *page)
 
     @http("GET", f"{API}/invoices/<path:number>.csv")
     def invoice_csv(self, request, number):
@@ -78,15 +78,15 @@ class BillingRoutes:
     @http("GET", f"{API}/withdrawals")
     def list_withdrawals(self, request):
         caller = self._auth(request, "merchant")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", caller.id, None, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", caller.id, None, *page)
 
     @http("GET", f"{API}/admin/withdrawals")
     def admin_withdrawals(self, request):
         self._auth(request, "admin", "finance")
         status = request.args.get("status") or None
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", None, status, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", None, status, *page)
 
     @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/approve")
     def approve_withdrawal(self, request, withdrawal_id):
@@ -130,15 +130,15 @@ class BillingRoutes:
     @http("GET", f"{API}/payouts")
     def list_payouts(self, request):
         caller = self._auth(request, "promoter")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", caller.id, None, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", caller.id, None, *page)
 
     @http("GET", f"{API}/admin/payouts")
     def admin_payouts(self, request):
         self._auth(request, "admin", "finance")
         status = request.args.get("status") or None
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", None, status, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", None, status, *page)
 
     @http("POST", f"{API}/admin/payouts/<payout_id>/approve")
     def approve_payout(self, request, payout_id):
@@ -160,9 +160,8 @@ class BillingRoutes:
     @http("GET", f"{API}/wallet")
     def wallet(self, request):
         caller = self._auth(request, "merchant")
-        return self._rpc(
-            self.billing, "wallet", caller.id, self._limit(request, default=50, most=1000)
-        )
+        page = self._list_page(request, default=50, most=1000)
+        return self._rpc(self.billing, "wallet", caller.id, *page)
 
     @http("POST", f"{API}/admin/storage-billing")
     def run_storage_billing(self, request):

@@ -6,12 +6,10 @@ A form's fields are named by the path the schema reports an error under (`recipi
 `lines.0.qty`), so an error lands next to the field that caused it.
 """
 
-import base64
-import binascii
 import re
 from datetime import date, timedelta
 
-from gudang_common.clock import iso, wib_day_start_utc
+from gudang_common.clock import wib_day_start_utc
 from gudang_common.couriers import COURIERS as COURIER_TABLE
 from gudang_common.web import check_json
 
@@ -186,27 +184,8 @@ def order_filters(args):
             if day is None:
                 errors[key] = "A date, e.g. 2026-11-24."
             else:
-                filters[bound] = iso(wib_day_start_utc(day + timedelta(days=shift)))
+                filters[bound] = wib_day_start_utc(day + timedelta(days=shift))
     return filters, shown, errors
-
-
-def encode_cursor(position):
-    at, order_id = position
-    return base64.urlsafe_b64encode(f"{at}|{order_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(text):
-    """(received_at, order_id), or None for no cursor or one we did not make."""
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    at, sep, order_id = raw.partition("|")
-    if not sep or not re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", at) or not order_id:
-        return None
-    return at, order_id
 
 
 def status_label(status, lang):

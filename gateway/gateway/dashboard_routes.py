@@ -266,12 +266,12 @@ class DashboardRoutes:
     def _orders_screen(self, request, me):
         dashboard.check_text(request.args)
         filters, shown, errors = dashboard.order_filters(request.args)
-        after = dashboard.decode_cursor(request.args.get("after"))
-        docs, more = self.store.orders_page(me.caller.id, filters, after, dashboard.PAGE_SIZE)
+        after = request.args.get("after") or None
+        docs, more = self.store.orders_of(me.caller.id, filters, dashboard.PAGE_SIZE, after)
         next_url = None
         if more:
             query = {k: v for k, v in shown.items() if v}
-            query["after"] = dashboard.encode_cursor(more)
+            query["after"] = more
             next_url = f"{request.path}?{urlencode(query)}"
         return self._screen(
             request,
@@ -466,7 +466,7 @@ class DashboardRoutes:
         return self._dash(request, lambda me: self._skus_screen(request, me))
 
     def _skus_screen(self, request, me, errors=None, status=200):
-        skus = self._rpc(self.inventory, "list_skus", me.caller.id)
+        skus = self._rpc(self.inventory, "list_skus", me.caller.id)["skus"]
         levels = {s["sku"]: s for s in self._rpc(self.inventory, "stock_levels", me.caller.id)}
         return self._screen(
             request,
@@ -494,7 +494,7 @@ class DashboardRoutes:
         return self._dash(request, lambda me: self._inbounds_screen(request, me))
 
     def _inbounds_screen(self, request, me, errors=None, status=200):
-        inbounds = self._rpc(self.inventory, "list_inbounds", me.caller.id)
+        inbounds = self._rpc(self.inventory, "list_inbounds", me.caller.id)["inbounds"]
         return self._screen(
             request,
             "dashboard/inbounds.html",
@@ -542,9 +542,9 @@ class DashboardRoutes:
         return self._dash(request, lambda me: self._webhooks_screen(request, me))
 
     def _webhooks_screen(self, request, me, errors=None, status=200, created=None):
-        hooks = [h for h in notify.webhooks_of(self.store.db, me.caller.id) if h["active"]]
+        hooks = [h for h in notify.webhooks_of(self.store.db, me.caller.id)[0] if h["active"]]
         for hook in hooks:
-            hook["deliveries"] = notify.deliveries_of(self.store.db, hook["_id"], 10)
+            hook["deliveries"] = notify.deliveries_of(self.store.db, hook["_id"], 10)[0]
         return self._screen(
             request,
             "dashboard/webhooks.html",
@@ -590,7 +590,7 @@ class DashboardRoutes:
         return self._dash(request, lambda me: self._keys_screen(request, me))
 
     def _keys_screen(self, request, me, errors=None, status=200, created=None):
-        keys = self.store.api_keys_of(me.caller.id)
+        keys, _ = self.store.api_keys_of(me.caller.id)
         return self._screen(
             request,
             "dashboard/keys.html",

@@ -53,6 +53,7 @@ from . import accounts, imports
 from .schemas import (
     ApiKeySchema,
     MerchantSchema,
+    OrderListQuerySchema,
     OrderSchema,
     PasswordChangeSchema,
     PromoterSchema,
@@ -81,25 +82,30 @@ class InvoiceIssueRequest(Schema):
     merchant_id = fields.String(load_default=None, allow_none=True)
 
 
-class LimitQuery(Schema):
-    limit = fields.Integer(metadata={"description": "how many, newest first"})
+class PageQuery(Schema):
+    """Every list: a page of `limit` items, the next one by the answer's `next_cursor`."""
+
+    limit = fields.Integer(metadata={"description": "items on this page"})
+    cursor = fields.String(
+        metadata={"description": "the `next_cursor` of the page before (opaque); none: page 1"}
+    )
 
 
 class LangQuery(Schema):
     lang = fields.String(validate=validate.OneOf(["id", "en"]))
 
 
-class OrdersQuery(LimitQuery):
-    status = fields.String()
+class OrdersQuery(PageQuery, OrderListQuerySchema):
+    pass
 
 
-class WarehouseReturnsQuery(Schema):
+class WarehouseReturnsQuery(PageQuery):
     status = fields.String(
         validate=validate.OneOf(["awaiting_inspection", "inspected", "withdrawn"])
     )
 
 
-class WithdrawalsQuery(LimitQuery):
+class WithdrawalsQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(WITHDRAWAL_STATUSES))
 
 
@@ -233,7 +239,9 @@ ROUTES = {
         errors=(400, 409),
         upstream=False,
     ),
-    ("GET", "/api-keys"): Op("The caller's API keys", (M, P), upstream=False),
+    ("GET", "/api-keys"): Op(
+        "The caller's API keys", (M, P), query=(PageQuery,), errors=(400,), upstream=False
+    ),
     ("POST", "/api-keys"): Op(
         "Create an API key",
         (M, P),
@@ -249,7 +257,7 @@ ROUTES = {
     ("POST", "/skus"): Op(
         "Register a SKU", (M,), body=SkuSchema, ok={201: "the SKU"}, errors=(400, 409)
     ),
-    ("GET", "/skus"): Op("The merchant's SKUs", (M,)),
+    ("GET", "/skus"): Op("The merchant's SKUs", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/skus/{sku}"): Op("One SKU", (M,), errors=(404,)),
     ("PATCH", "/skus/{sku}"): Op("Change a SKU", (M,), body=SkuUpdateSchema, errors=(400, 404)),
     ("GET", "/stock"): Op("Stock per SKU", (M,)),
@@ -261,7 +269,9 @@ ROUTES = {
         "Slow-moving SKUs", (M,), query=(SlowMovingQuerySchema,), errors=(400,)
     ),
     ("GET", "/alerts/low-stock"): Op("Low-stock alerts", (M,), upstream=False),
-    ("GET", "/returns"): Op("The merchant's returned parcels", (M,)),
+    ("GET", "/returns"): Op(
+        "The merchant's returned parcels", (M,), query=(PageQuery,), errors=(400,)
+    ),
     ("POST", "/inbounds"): Op(
         "Announce an inbound shipment",
         (M,),
@@ -270,7 +280,7 @@ ROUTES = {
         errors=(400, 409, 422),
         idempotent=True,
     ),
-    ("GET", "/inbounds"): Op("The merchant's inbounds", (M,)),
+    ("GET", "/inbounds"): Op("The merchant's inbounds", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/inbounds/{inbound_id}"): Op("One inbound", (M, S), errors=(404,)),
     # --- orders ---
     ("POST", "/orders"): Op(
@@ -304,25 +314,27 @@ ROUTES = {
         errors=(400, 413),
     ),
     ("GET", "/orders/imports/template.csv"): Op("The import template", content=CSV, upstream=False),
-    ("GET", "/wallet"): Op("The wallet and its entries", (M,), query=(LimitQuery,), errors=(400,)),
-    ("GET", "/invoices"): Op("The merchant's invoices", (M,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/wallet"): Op("The wallet and its entries", (M,), query=(PageQuery,), errors=(400,)),
+    ("GET", "/invoices"): Op("The merchant's invoices", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/invoices/{number}.pdf"): Op("An invoice as PDF", (M,), content=PDF, errors=(404,)),
     ("GET", "/invoices/{number}.csv"): Op("An invoice as CSV", (M,), content=CSV, errors=(404,)),
     # --- webhooks ---
     ("POST", "/webhooks"): Op(
-        "Subscribe a URL to order steps",
+        "Subscribe a URL to order steps and stock alerts",
         (M,),
         body=WebhookSubscriptionSchema,
         ok={201: "`{webhook_id, url, events, secret}`"},
         errors=(400,),
         upstream=False,
     ),
-    ("GET", "/webhooks"): Op("The merchant's webhooks", (M,), upstream=False),
+    ("GET", "/webhooks"): Op(
+        "The merchant's webhooks", (M,), query=(PageQuery,), errors=(400,), upstream=False
+    ),
     ("DELETE", "/webhooks/{webhook_id}"): Op(
         "Deactivate a webhook", (M,), errors=(404,), upstream=False
     ),
     ("GET", "/webhooks/{webhook_id}/deliveries"): Op(
-        "Recent deliveries", (M,), query=(LimitQuery,), errors=(400, 404), upstream=False
+        "Recent deliveries", (M,), query=(PageQuery,), errors=(400, 404), upstream=False
     ),
     # --- couriers and buyers ---
     ("POST", "/couriers/{courier}/webhook"): Op(
@@ -338,7 +350,7 @@ ROUTES = {
     ("POST", "/bins"): Op(
         "Create a bin", (S, ADMIN), body=BinSchema, ok={201: "the bin"}, errors=(400, 409)
     ),
-    ("GET", "/bins"): Op("Every bin", (S, ADMIN)),
+    ("GET", "/bins"): Op("Every bin", (S, ADMIN), query=(PageQuery,), errors=(400,)),
     ("PATCH", "/bins/{code}"): Op(
         "Renumber a bin or place it on the floor plan",
         (S, ADMIN),
@@ -497,7 +509,7 @@ ROUTES = {
         idempotent=True,
     ),
     ("GET", "/withdrawals"): Op(
-        "The merchant's withdrawals", (M,), query=(LimitQuery,), errors=(400,)
+        "The merchant's withdrawals", (M,), query=(PageQuery,), errors=(400,)
     ),
     ("GET", "/admin/withdrawals"): Op(
         "Withdrawals to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
@@ -533,7 +545,7 @@ ROUTES = {
         errors=(400, 409, 422),
         idempotent=True,
     ),
-    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(PageQuery,), errors=(400,)),
     ("GET", "/admin/payouts"): Op(
         "Payouts to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
     ),

@@ -18,11 +18,11 @@ from gudang_common.ids import new_id
 from gudang_common.web import http, json_body
 
 from . import imports
-from .schemas import OrderSchema
+from .schemas import OrderListQuerySchema, OrderSchema
 from .tracking import timeline_view
 from .upload import uploaded_file
 
-order_schema = OrderSchema()
+order_schema, order_list_query = OrderSchema(), OrderListQuerySchema()
 
 API = "/api/v1"
 ANY_SKU = object()  # inventory could not say which SKUs it knows: it decides later
@@ -182,9 +182,11 @@ class OrderRoutes:
     def list_orders(self, request):
         caller = self._auth(request, "merchant")
         limit = self._limit(request, default=50, most=200)
-        docs = self.store.orders_of(caller.id, request.args.get("status"), limit)
-        keys = ("external_id", "status", "awb", "courier", "received_at", "cod_amount")
-        return {"orders": [{"order_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]}
+        filters = self._query(request, order_list_query)
+        docs, after = self.store.orders_of(caller.id, filters, limit, self._cursor(request))
+        keys = ("external_id", "channel", "status", "awb", "courier", "received_at", "cod_amount")
+        orders = [{"order_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]
+        return {"orders": orders, "next_cursor": after}
 
     def _visible_order(self, request, order_id):
         caller = self._auth(request, "merchant", "staff")

@@ -19,6 +19,7 @@ from gudang_common.errors import (
     Unauthorized,
     Unprocessable,
     ValidationFailed,
+    load,
 )
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
@@ -135,6 +136,20 @@ class GatewayService(
             return min(max(int(request.args.get("limit", default)), 1), most)
         except ValueError:
             raise ValidationFailed("limit must be a number", {"limit": ["Not a number."]}) from None
+
+    def _list_page(self, request, default, most):
+        """(limit, cursor) of a list request."""
+        return self._limit(request, default, most), self._cursor(request)
+
+    def _cursor(self, request):
+        """The `cursor` of a list request, as the client sent it (the list checks it)."""
+        return request.args.get("cursor") or None
+
+    def _query(self, request, schema):
+        """A list's filters from the query string, loaded with `schema` (400 naming them);
+        the parameters every list shares (limit, cursor, lang) are read apart."""
+        args = request.args
+        return load(schema, {k: args[k] for k in schema.fields if k in args}, what="query")
 
     def _lang(self, request):
         return i18n.lang_of(request.args.get("lang"))

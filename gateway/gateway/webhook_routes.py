@@ -30,8 +30,9 @@ class WebhookRoutes:
     @http("GET", f"{API}/webhooks")
     def list_webhooks(self, request):
         caller = self._auth(request, "merchant")
-        hooks = notify.webhooks_of(self.store.db, caller.id)
-        return {"webhooks": [notify.webhook_view(h) for h in hooks]}
+        limit = self._limit(request, default=100, most=500)
+        hooks, after = notify.webhooks_of(self.store.db, caller.id, limit, self._cursor(request))
+        return {"webhooks": [notify.webhook_view(h) for h in hooks], "next_cursor": after}
 
     def _own_webhook(self, caller, webhook_id):
         hook = notify.get_webhook(self.store.db, webhook_id)
@@ -51,7 +52,8 @@ class WebhookRoutes:
         caller = self._auth(request, "merchant")
         self._own_webhook(caller, webhook_id)
         limit = self._limit(request, default=50, most=500)
-        return {"deliveries": notify.deliveries_of(self.store.db, webhook_id, limit)}
+        found, after = notify.deliveries_of(self.store.db, webhook_id, limit, self._cursor(request))
+        return {"deliveries": found, "next_cursor": after}
 
     @http("POST", f"{API}/couriers/<courier>/webhook")
     def courier_webhook(self, request, courier):

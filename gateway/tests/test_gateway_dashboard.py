@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 
 from gateway import accounts, dashboard
 from gateway.service import GatewayService
-from gateway.store import GatewayRepository
+from gateway.store import GatewayRepository, order_keys
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import ValidationFailed
 
@@ -256,18 +256,17 @@ def test_a_new_order_by_form_lands_on_its_page_and_bad_fields_are_named(svc):
 
 
 def _order(svc, merchant_id, n, at, status="received", channel="shopee"):
-    svc.store.db.orders.insert_one(
-        {
-            "_id": f"ord_{n:04d}",
-            "merchant_id": merchant_id,
-            "external_id": f"SHP-{n:04d}",
-            "channel": channel,
-            "status": status,
-            "received_at": iso(at),
-            "recipient": {"name": "Ani", "city": "Bandung"},
-            "awb": None,
-        }
-    )
+    doc = {
+        "_id": f"ord_{n:04d}",
+        "merchant_id": merchant_id,
+        "external_id": f"SHP-{n:04d}",
+        "channel": channel,
+        "status": status,
+        "received_at": iso(at),
+        "recipient": {"name": "Ani", "city": "Bandung"},
+        "awb": None,
+    }
+    svc.store.db.orders.insert_one(doc | order_keys(doc))
 
 
 def test_the_order_list_filters_in_wib_and_pages_by_cursor(svc):
@@ -292,11 +291,9 @@ def test_the_order_list_filters_in_wib_and_pages_by_cursor(svc):
     )
     assert len(re.findall(r'href="/dashboard/orders/ord_', html)) == 15
     _, html = call(
-        svc, "dashboard_orders", path="/dashboard/orders", cookies=jar, query="external_id=SHP-004"
+        svc, "dashboard_orders", path="/dashboard/orders", cookies=jar, query="external_id=SHP-0042"
     )
-    assert sorted(re.findall(r'href="/dashboard/orders/(ord_\d+)"', html)) == [
-        f"ord_{n:04d}" for n in range(40, 45)
-    ]
+    assert re.findall(r'href="/dashboard/orders/(ord_\d+)"', html) == ["ord_0042"]
     response, html = call(
         svc,
         "dashboard_orders",
@@ -310,9 +307,10 @@ def test_the_order_list_filters_in_wib_and_pages_by_cursor(svc):
 def test_wib_days_bound_the_list_in_utc():
     filters, _, errors = dashboard.order_filters({"from": "2026-11-24", "to": "2026-11-24"})
     assert errors == {}
-    assert filters == {"since": "2026-11-23T17:00:00.000Z", "until": "2026-11-24T17:00:00.000Z"}
-    assert dashboard.decode_cursor(dashboard.encode_cursor(("2026-11-24T01:00:00.000Z", "ord_1")))
-    assert dashboard.decode_cursor("not a cursor") is None
+    assert {k: iso(v) for k, v in filters.items()} == {
+        "since": "2026-11-23T17:00:00.000Z",
+        "until": "2026-11-24T17:00:00.000Z",
+    }
 
 
 def test_an_import_is_previewed_with_line_numbers_then_applied_once(svc):

@@ -159,7 +159,9 @@ def payout_view(doc):
     return request_view(doc, "promoter_id")
 
 
-def list_payouts(repo, promoter_id=None, status=None, limit=100):
-    """A promoter's payouts, or (promoter_id None, for finance) everyone's, newest first."""
+def list_payouts(repo, promoter_id=None, status=None, limit=100, cursor=None):
+    """A page of a promoter's payouts, or (promoter_id None, for finance) everyone's,
+    newest first, and the next page's cursor."""
     match = list_match("promoter_id", promoter_id, status, limit)
-    return {"payouts": [payout_view(d) for d in repo.payouts(match, limit)]}
+    docs, after = repo.payouts(match, limit, cursor)
+    return {"payouts": [payout_view(d) for d in docs], "next_cursor": after}

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from gudang_common.pagination import check_limit
 
 from . import domain
 
@@ -233,15 +234,16 @@ def withdrawal_view(doc):
 
 def list_match(owner_field, owner_id, status, limit):
     """The filter of a list of withdrawals or payouts, its arguments checked (400 naming them)."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("invalid limit", {"limit": [f"A whole number 1 to {MAX_LIMIT}."]})
+    check_limit(limit, MAX_LIMIT)
     if status is not None and status not in domain.WITHDRAWAL_STATUSES:
         choices = ", ".join(domain.WITHDRAWAL_STATUSES)
         raise ValidationFailed("unknown status", {"status": [f"One of: {choices}."]})
     return {k: v for k, v in ((owner_field, owner_id), ("status", status)) if v}
 
 
-def list_withdrawals(repo, merchant_id=None, status=None, limit=100):
-    """A merchant's withdrawals, or (merchant_id None, for finance) everyone's, newest first."""
+def list_withdrawals(repo, merchant_id=None, status=None, limit=100, cursor=None):
+    """A page of a merchant's withdrawals, or (merchant_id None, for finance) everyone's,
+    newest first, and the next page's cursor."""
     match = list_match("merchant_id", merchant_id, status, limit)
-    return {"withdrawals": [withdrawal_view(d) for d in repo.withdrawals(match, limit)]}
+    docs, after = repo.withdrawals(match, limit, cursor)
+    return {"withdrawals": [withdrawal_view(d) for d in docs], "next_cursor": after}

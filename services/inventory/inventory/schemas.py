@@ -219,6 +219,7 @@ class MovementQuerySchema(Schema):
     since = fields.AwareDateTime(load_default=None)
     until = fields.AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None)
 
 
 class SlowMovingQuerySchema(Schema):

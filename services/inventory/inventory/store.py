@@ -16,15 +16,21 @@ cannot lose the units.
 import uuid
 from datetime import timedelta
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
+from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
 from .domain import stock_id, takeable, units_change
 
+MOVEMENT_LIST = newest_first("at")
+INBOUND_LIST = ascending("created_at")
+RETURN_LIST = ascending("opened_at")
+SKU_LIST = [("sku", ASCENDING)]  # unique per merchant: no tie to break
+BIN_LIST = ascending("pick_sequence")
 RECENT_APPLIED = 500  # apply keys remembered per stock document for idempotent arrivals
 MOVEMENTS = "_movements"
 MOVEMENTS_PENDING = "_movements_pending"
@@ -65,22 +71,22 @@ class InventoryRepository(Repository):
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
         db.skus.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)], unique=True)
-        db.bins.create_index([("pick_sequence", ASCENDING)])
+        db.bins.create_index(BIN_LIST)
         db.stock.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)])
-        db.inbounds.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING)])
+        db.inbounds.create_index([("merchant_id", ASCENDING), *INBOUND_LIST])
         db.allocations.create_index([("status", ASCENDING)])
         db.stock.create_index([(MOVEMENTS_PENDING, ASCENDING)])
         db.stock.create_index([("bin", ASCENDING)])
-        db.movements.create_index([("merchant_id", ASCENDING), ("at", DESCENDING)])
+        # the stock ledger a page at a time, newest first, by merchant, SKU or reference
+        for key in ("merchant_id", "merchant_sku", "ref"):
+            db.movements.create_index([(key, ASCENDING), *MOVEMENT_LIST])
         db.movements.create_index([("stock_id", ASCENDING)])
         db.movements.create_index([("at", ASCENDING)])  # storage days: movements since a day
-        db.returns.create_index([("status", ASCENDING), ("opened_at", ASCENDING)])
-        db.returns.create_index([("merchant_id", ASCENDING), ("opened_at", ASCENDING)])
+        db.returns.create_index([("status", ASCENDING), *RETURN_LIST])
+        db.returns.create_index([("merchant_id", ASCENDING), *RETURN_LIST])
         # single-field keys for the hot queries: the embedded store indexes each field on its
         # own and intersects, so {merchant_id, sku} would cost the merchant's whole bucket
         db.stock.create_index([("merchant_sku", ASCENDING), ("pick_sequence", ASCENDING)])
-        db.movements.create_index([("merchant_sku", ASCENDING), ("at", DESCENDING)])
-        db.movements.create_index([("ref", ASCENDING), ("at", DESCENDING)])
         db.allocations.create_index(
             [("backorder_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
         )
@@ -160,11 +166,14 @@ class InventoryRepository(Repository):
     def sku_doc(self, merchant_id, sku):
         return self.db.skus.find_one({"_id": f"{merchant_id}:{sku}"})
 
-    def list_skus(self, merchant_id):
-        return [
-            _public(d)
-            for d in self.db.skus.find({"merchant_id": merchant_id}).sort("sku", ASCENDING)
-        ]
+    def list_skus(self, merchant_id, limit=None, cursor=None):
+        """The merchant's SKUs by code: all of them, or (with `limit`) a page and the next
+        page's cursor."""
+        query = {"merchant_id": merchant_id}
+        if limit is None:
+            return [_public(d) for d in self.db.skus.find(query).sort(SKU_LIST)]
+        docs, after = page(self.db.skus, query, SKU_LIST, limit, cursor)
+        return [_public(d) for d in docs], after
 
     def update_sku(self, merchant_id, sku, changes):
         doc = self.write_with_events(
@@ -231,8 +240,10 @@ class InventoryRepository(Repository):
     def get_bin(self, code):
         return self.db.bins.find_one({"_id": code})
 
-    def list_bins(self):
-        return [_bin_view(d) for d in self.db.bins.find({}).sort("pick_sequence", ASCENDING)]
+    def list_bins(self, limit=500, cursor=None):
+        """A page of the warehouse's bins in pick order, and the next page's cursor."""
+        docs, after = page(self.db.bins, {}, BIN_LIST, limit, cursor)
+        return [_bin_view(d) for d in docs], after
 
     def first_bin(self):
         docs = list(self.db.bins.find({}).sort("pick_sequence", ASCENDING).limit(1))
@@ -247,10 +258,9 @@ class InventoryRepository(Repository):
     def get_inbound(self, inbound_id):
         return self.db.inbounds.find_one({"_id": inbound_id})
 
-    def list_inbounds(self, merchant_id):
-        return list(
-            self.db.inbounds.find({"merchant_id": merchant_id}).sort("created_at", ASCENDING)
-        )
+    def list_inbounds(self, merchant_id, limit=100, cursor=None):
+        """A page of the merchant's inbounds, oldest first, and the next page's cursor."""
+        return page(self.db.inbounds, {"merchant_id": merchant_id}, INBOUND_LIST, limit, cursor)
 
     def record_receipt(self, inbound, receipt, received, discrepancies, status, event):
         """Append a receipt to the inbound, with its stock_received event, in one write.
@@ -469,9 +479,9 @@ class InventoryRepository(Repository):
             self.flush_movements(sid)
         return sids
 
-    def movements(self, merchant_id, filters, limit):
-        """The merchant's movements, newest first, sorted and limited by the store. The most
-        selective key picks the candidates: an order or receipt reference (unique, so
+    def movements(self, merchant_id, filters, limit, cursor=None):
+        """A page of the merchant's movements, newest first, and the next page's cursor. The
+        most selective key picks the candidates: an order or receipt reference (unique, so
         another merchant's reference yields nothing), else merchant + SKU, else the merchant."""
         filters = {k: v for k, v in filters.items() if v is not None}
         since, until = filters.pop("since", None), filters.pop("until", None)
@@ -482,11 +492,9 @@ class InventoryRepository(Repository):
         else:
             filters["merchant_id"] = merchant_id
         if since or until:
-            filters["at"] = {"$gte": iso(since)} if since else {}
-            if until:
-                filters["at"]["$lt"] = iso(until)
-        found = self.db.movements.find(filters, {"_id": 0}).sort("at", DESCENDING).limit(limit)
-        return [d for d in found if d["merchant_id"] == merchant_id]
+            filters["at"] = time_range(since, until)
+        found, after = page(self.db.movements, filters, MOVEMENT_LIST, limit, cursor)
+        return [_public(d) for d in found if d["merchant_id"] == merchant_id], after
 
     def movements_of_stock(self, sid):
         return list(self.db.movements.find({"stock_id": sid}))
@@ -510,13 +518,15 @@ class InventoryRepository(Repository):
     def get_return(self, return_id):
         return self.db.returns.find_one({"_id": return_id})
 
-    def list_returns(self, merchant_id=None, status=None, limit=100):
+    def list_returns(self, merchant_id=None, status=None, limit=100, cursor=None):
+        """A page of returns, oldest first (a merchant's, or by status for the floor), and
+        the next page's cursor."""
         query = {}
         if merchant_id:
             query["merchant_id"] = merchant_id
         if status:
             query["status"] = status
-        return list(self.db.returns.find(query).sort("opened_at", ASCENDING).limit(limit))
+        return page(self.db.returns, query, RETURN_LIST, limit, cursor)
 
     def record_inspection(self, return_id, inspection, event):
         return self.write_with_events(

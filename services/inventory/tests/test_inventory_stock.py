@@ -116,7 +116,7 @@ def test_a_lot_tracked_inbound_must_name_lot_and_expiry_and_nothing_is_stored(re
             ),
         )
     assert {"lines.0.lot", "lines.0.expiry", "lines.1.lot"} <= set(err.value.fields)
-    assert repo.list_inbounds("mer_a") == []
+    assert repo.list_inbounds("mer_a") == ([], None)
 
 
 # --- receiving --------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_a_duplicate_order_packed_takes_stock_out_once(repo):
     allocation.ship_out(repo, packed)
     allocation.ship_out(repo, packed)
     assert (level(repo)["on_hand"], level(repo)["reserved"]) == (3, 0)
-    picks = reports.movements(repo, "mer_a", {"type": "pick"}, 100)
+    picks = reports.movements(repo, "mer_a", {"type": "pick"}, 100)[0]
     assert [m["qty"] for m in picks] == [-2]
     assert ledger_matches(repo)
 
@@ -221,7 +221,7 @@ def test_a_returned_parcel_is_inspected_good_to_a_bin_damaged_to_quarantine_once
     event = returned()
     assert returns.open_return(repo, event) is True
     assert returns.open_return(repo, event) is False  # duplicate parcel_returned
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     assert ret["status"] == "awaiting_inspection" and ret["lines"][0]["qty"] == 3
     body = {"lines": [{"sku": "SKU-1", "qty_good": 2, "qty_damaged": 1, "bin": BIN_B}]}
     view = returns.inspect_return(repo, ret["_id"], body, "stf_1")
@@ -241,7 +241,7 @@ def test_a_returned_parcel_is_inspected_good_to_a_bin_damaged_to_quarantine_once
 def test_an_inspection_must_account_for_every_unit_and_changes_nothing_otherwise(repo):
     packed_order(repo)
     returns.open_return(repo, returned())
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     short = {"lines": [{"sku": "SKU-1", "qty_good": 1, "qty_damaged": 0}]}
     with pytest.raises(ValidationFailed) as err:
         returns.inspect_return(repo, ret["_id"], short, "stf_1")
@@ -279,7 +279,7 @@ def test_adjustments_need_units_to_take_and_never_touch_reserved_units(repo):
     assert (view["on_hand"], view["available"], view["reserved"]) == (3, 0, 3)
     staff_changes.adjust_stock(repo, adjustment(4, reason="found", bin=BIN_B), "stf_1")
     assert level(repo)["on_hand"] == 7
-    [found] = reports.movements(repo, "mer_a", {"type": "adjust", "bin": BIN_B}, 10)
+    [found] = reports.movements(repo, "mer_a", {"type": "adjust", "bin": BIN_B}, 10)[0]
     assert found["reason"] == "found" and found["by"] == "stf_1"
     assert ledger_matches(repo)
 
@@ -355,8 +355,8 @@ def test_merchants_see_and_change_only_their_own_skus_stock_and_movements(repo):
     with pytest.raises(NotFound):
         repo.update_sku("mer_a", "SKU-1", {"name": "mine now"})
     assert reports.stock_levels(repo, "mer_a") == []
-    assert reports.movements(repo, "mer_a", {}, 100) == []
-    assert len(reports.movements(repo, "mer_b", {}, 100)) == 1
+    assert reports.movements(repo, "mer_a", {}, 100)[0] == []
+    assert len(reports.movements(repo, "mer_b", {}, 100)[0]) == 1
     with pytest.raises(Unprocessable):
         staff_changes.adjust_stock(repo, adjustment(-1), "stf_1")  # mer_a has no SKU-1
     assert allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 1}])) == "rejected"
@@ -425,11 +425,11 @@ def test_movements_filter_by_type_sku_and_time_window(repo):
     allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 2}]))
     query = MovementQuerySchema().load({"sku": "SKU-1", "since": "2000-01-01T00:00:00Z"})
     query.pop("limit")
-    found = reports.movements(repo, "mer_a", query, 10)
+    found = reports.movements(repo, "mer_a", query, 10)[0]
     assert sorted(m["type"] for m in found) == ["receive", "reserve"]
     query = MovementQuerySchema().load({"until": "2000-01-01T00:00:00+07:00"})
     query.pop("limit")
-    assert reports.movements(repo, "mer_a", query, 10) == []
+    assert reports.movements(repo, "mer_a", query, 10)[0] == []
     with pytest.raises(ValidationError):
         MovementQuerySchema().load({"since": "yesterday"})
 
@@ -578,7 +578,7 @@ def test_a_return_is_withdrawn_when_the_parcel_was_in_fact_delivered(repo):
     returns.open_return(repo, returned())
     returns.follow_correction(repo, corrected(1, "delivered"))
     assert repo.get_return("ret_ord_0001")["status"] == "withdrawn"
-    assert repo.list_returns(status="awaiting_inspection") == []
+    assert repo.list_returns(status="awaiting_inspection") == ([], None)
     # a later correction brings the parcel back; an older one arriving late changes nothing
     returns.follow_correction(repo, corrected(2, "returned"))
     returns.follow_correction(repo, corrected(1, "delivered"))
@@ -589,7 +589,7 @@ def test_a_correction_to_returned_opens_the_return_once(repo):
     packed_order(repo)
     returns.follow_correction(repo, corrected(1, "returned"))
     returns.follow_correction(repo, corrected(1, "returned"))  # a duplicate
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     assert ret["status"] == "awaiting_inspection" and ret["lines"][0]["qty"] == 3
 
 
