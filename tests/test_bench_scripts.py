@@ -51,6 +51,8 @@ def test_walk_benchmark_runs_on_a_small_floor():
         assert 0 < r["batched_m"] < r["order_by_order_m"], way
     shortest = results["shortest"]["batched_m"]
     assert shortest <= min(results[w]["batched_m"] for w in ("s_shape", "nearest_neighbour"))
+
+
 def test_list_benchmark_times_every_list_at_a_tiny_size():
     from scripts import bench_lists
 
