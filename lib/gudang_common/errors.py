@@ -73,6 +73,20 @@ class Unprocessable(GudangError):
     code = "UNPROCESSABLE"
 
 
+@deserialize_to_instance
+class FloorRefused(Conflict):
+    """A scan or a step on the floor refused for a reason the tablet names in the packer's
+    language: `code` is one of the floor's stable codes (WRONG_PRODUCT, TOTE_BUSY, ...). It
+    travels in the args, since nameko rebuilds a remote error from them."""
+
+    def __init__(self, message, fields=None, code="CONFLICT"):
+        Exception.__init__(self, message, fields or {}, code)
+
+    @property
+    def code(self):
+        return self.args[2]
+
+
 # The HTTP edge's own refusals (gudang_common.web), raised before any RPC: never sent
 # between services, so not registered with nameko.
 class RequestTimeout(GudangError):

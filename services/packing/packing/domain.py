@@ -1,7 +1,8 @@
 """Packing rules, pure: how a wave of orders becomes one walk through the bins."""
 
 OPEN_STATUSES = ("waiting", "picking", "picked")
-CANCELLABLE = OPEN_STATUSES
+# a short-picked order waits for inventory to allocate it again: still cancellable
+CANCELLABLE = OPEN_STATUSES + ("short_picked",)
 
 
 def pick_walk(tasks):
