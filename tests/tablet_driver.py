@@ -3,7 +3,10 @@
 Run in its own process by tests/test_e2e_tablet.py (Playwright's sync API must not
 share a process with eventlet's monkey patching). Prints a JSON report.
 
-    python tests/tablet_driver.py <gateway_url> <staff_api_key> <screenshot_dir> <inbound_id>
+    python tests/tablet_driver.py <gateway_url> <staff_api_key> <screenshot_dir> <inbound_id> \
+        <pick plan as JSON: {totes, barcodes: {sku: barcode}, wrong: {sku: barcode}, short: sku}>
+
+`pick_batch(page, ...)` is the pick part alone, for any test that picks before it packs.
 """
 
 import json
@@ -24,12 +27,119 @@ CHROMIUM_ARGS = [
 ]
 
 
-def main(base, staff_key, shots, inbound_id):
+def answered(page, before):
+    """Wait until the tablet shows the answer after `before` answers (#pickState's count)."""
+    page.wait_for_selector(f'#pickState[data-answers="{before + 1}"]')
+
+
+def scan(page, code, count=None):
+    """A keyboard-wedge scan: the scanner types the code and Enter. A unit of a stop with
+    more left asks for the count: `count` is typed there, Enter again."""
+    before = int(page.get_attribute("#pickState", "data-answers") or 0)
+    page.fill("#scan", code)
+    page.press("#scan", "Enter")
+    if page.locator("#countBox:not(.hidden)").count():
+        page.fill("#count", str(count or 1))
+        page.press("#count", "Enter")
+    answered(page, before)
+    return {
+        "state": page.get_attribute("#pickState", "class"),
+        "message": page.inner_text("#message"),
+    }
+
+
+def current_stop(page):
+    """The open stop, else the next one not done: (bin, sku, units left, open), or None."""
+    stop = page.locator("#stops .stop.open")
+    if not stop.count():
+        stop = page.locator("#stops .stop:not(.done)")
+    if not stop.count():
+        return None
+    first = stop.first
+    attrs = [first.get_attribute(f"data-{k}") for k in ("bin", "sku", "remaining")]
+    return attrs[0], attrs[1], int(attrs[2]), "open" in first.get_attribute("class")
+
+
+def progress(page):
+    return {
+        "text": page.inner_text("#pickProgress"),
+        "done": page.locator("#stops .stop.done").count(),
+        "now": page.inner_text("#pickNow .now-grid"),
+    }
+
+
+def shoot_both_ways(page, shots, name):
+    """The screen as a 10-inch tablet shows it, held landscape (1280x800) and portrait."""
+    size = page.viewport_size
+    page.mouse.wheel(0, -5000)  # from the top, as the packer sees it after a glance up
+    page.screenshot(path=str(Path(shots) / f"{name}.png"))
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.screenshot(path=str(Path(shots) / f"{name}-portrait.png"))
+    page.set_viewport_size(size)
+    return True
+
+
+def short_pick(page, units_missing, reason="not_in_bin"):
+    before = int(page.get_attribute("#pickState", "data-answers") or 0)
+    page.click("#shortOpen")
+    page.fill("#shortQty", str(units_missing))
+    page.click(f"#shortReasons button[data-reason={reason}]")
+    answered(page, before)
+    return page.inner_text("#message")
+
+
+def pick_batch(page, totes, barcodes, wrong=None, short=None, shots=None, reload_after=None):
+    """Take the next pick list and pick it by scanning: a tote label per order, then per stop
+    the bin and its units by their barcodes. `wrong` {sku: barcode}: scanned once at that
+    stop first (refused); `short`: the SKU whose stop has one unit taken and the rest
+    short-picked; `reload_after`: the SKU after whose stop the page is reloaded. Confirms
+    the list and returns what the tablet showed."""
+    report = {"totes": [], "scans": [], "refused": None, "short": None}
+    if page.locator("#picklist.hidden").count():
+        page.click("#next")
+    page.wait_for_selector("#picklist:not(.hidden)")
+    for tote in totes:
+        report["totes"].append(scan(page, tote)["message"])
+    for _ in range(50):  # bounded: a stop that never gets done fails, not hangs
+        stop = current_stop(page)
+        if stop is None:
+            break
+        bin_code, sku, left, is_open = stop
+        if not is_open:
+            report["scans"].append(scan(page, bin_code))
+        if wrong and sku in wrong and report["refused"] is None:
+            report["refused"] = scan(page, wrong[sku])
+            if shots:
+                page.screenshot(path=str(Path(shots) / "tablet-pick-error.png"))
+        if sku == short and report["short"] is None:
+            report["scans"].append(scan(page, barcodes[sku], count=1))
+            report["short"] = short_pick(page, left - 1)
+        else:
+            report["scans"].append(scan(page, barcodes[sku], count=left))
+        if shots and not report.get("shot"):
+            report["shot"] = shoot_both_ways(page, shots, "tablet-pick")
+        if sku == reload_after:
+            report["before_reload"] = progress(page)
+            page.reload()
+            page.wait_for_selector("#picklist:not(.hidden) #stops .stop")
+            report["after_reload"] = progress(page)
+    else:
+        raise AssertionError(f"the walk did not end: {report['scans'][-4:]}")
+    report["done"] = progress(page)
+    if shots:
+        page.screenshot(path=str(Path(shots) / "tablet-pick-done.png"))
+    page.click("#picked")
+    page.wait_for_selector("#pack:not(.hidden)")
+    return report
+
+
+def main(base, staff_key, shots, inbound_id, plan):
     shots = Path(shots)
     report = {"awbs": [], "scans": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1024, "height": 768}, has_touch=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, has_touch=True)
+        page.set_default_timeout(20000)  # a step that never comes fails here, with its place
         # the PDFs the tablet fetches, and the tabs it opens them in
         report["pdfs"], report["popups"] = [], []
         page.on(
@@ -53,18 +163,16 @@ def main(base, staff_key, shots, inbound_id):
         page.fill("#apikey", staff_key)
         page.click("#signin")
         page.wait_for_selector("#pick:not(.hidden)")
-        page.click("#next")
-        page.wait_for_selector("#stops .stop")
-        page.screenshot(path=str(shots / "tablet-pick-list.png"))
-        stops = page.locator("#stops .stop")
-        for i in range(stops.count()):
-            bin_code = stops.nth(i).locator(".bin").inner_text()
-            page.fill("#scan", bin_code)
-            page.press("#scan", "Enter")  # a scanner types the code and Enter
-            report["scans"].append(page.inner_text("#message"))
-        report["stops_done"] = page.locator("#stops .stop.done").count()
-        report["stops"] = stops.count()
-        page.click("#picked")
+        plan = json.loads(plan)
+        report["pick"] = pick_batch(
+            page,
+            plan["totes"],
+            plan["barcodes"],
+            wrong=plan.get("wrong"),
+            short=plan.get("short"),
+            shots=shots,
+            reload_after=plan.get("reload_after"),
+        )
         while True:
             page.wait_for_selector("#packing .card")
             if page.locator("#packing .card .pack").count() == 0:
@@ -124,4 +232,4 @@ def main(base, staff_key, shots, inbound_id):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -49,19 +49,21 @@ class WarehouseRoutes:
 
     @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/short")
     def short_pick(self, request, pick_list_id):
-        caller = self._auth(request, "staff")
-        body = json_body(request)
-        return self._rpc(self.packing, "short_pick", pick_list_id, caller.id, body)
+        packer = self._auth(request, "staff").id
+        return self._rpc(self.packing, "short_pick", pick_list_id, packer, json_body(request))
 
     @http("GET", f"{API}/warehouse/my-work")
     def my_work(self, request):
-        caller = self._auth(request, "staff")
-        return self._rpc(self.packing, "my_work", caller.id)
+        return self._rpc(self.packing, "floor_view", self._auth(request, "staff").id)
+
+    def _supervise(self, request, method, *args):
+        """A supervisor's (or the admin's) call to packing about the whole floor."""
+        supervising(self._auth(request, "staff", "admin"))
+        return self._rpc(self.packing, method, *args)
 
     @http("GET", f"{API}/warehouse/floor")
     def floor(self, request):
-        supervising(self._auth(request, "staff", "admin"))
-        return self._rpc(self.packing, "floor_view")
+        return self._supervise(request, "floor_view")
 
     @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/reassign")
     def reassign_pick_list(self, request, pick_list_id):
@@ -76,8 +78,7 @@ class WarehouseRoutes:
 
     @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/release")
     def release_pick_list(self, request, pick_list_id):
-        supervising(self._auth(request, "staff", "admin"))
-        return self._rpc(self.packing, "release_pick_list", pick_list_id)
+        return self._supervise(request, "release_pick_list", pick_list_id)
 
     @http("POST", f"{API}/warehouse/orders/<order_id>/pack")
     def pack_order(self, request, order_id):

@@ -60,7 +60,7 @@ def stops_view(stops, progress, totes):
                 picked=stop["qty"] - left,
                 remaining=left,
                 done=left == 0,
-                open=progress.get("open_stop") == stop["stop_id"],
+                open=left > 0 and progress.get("open_stop") == stop["stop_id"],
             )
         )
     return view

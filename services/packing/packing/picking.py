@@ -230,12 +230,23 @@ def view_of(repo, doc):
     stops = pick_rules.walk_stops(on_list)
     progress = doc.get("progress") or EMPTY_PROGRESS
     view = {k: doc.get(k) for k in ("packer_id", "status", "created_at")}
+    shown = [
+        dict(stop, name=_product_name(repo, on_list, stop))
+        for stop in pick_rules.stops_view(stops, progress, totes_of(on_list))
+    ]
     return view | {
         "pick_list_id": doc["_id"],
         "orders": [order_view(t) for t in sorted(tasks, key=lambda t: t["allocated_at"])],
-        "stops": pick_rules.stops_view(stops, progress, totes_of(on_list)),
-        "open_stop": progress.get("open_stop"),
+        "stops": shown,
+        "open_stop": next((s["stop_id"] for s in shown if s["open"]), None),
         "next_tote_for": pick_rules.next_tote_order([t["_id"] for t in on_list], totes_of(on_list)),
         "units": sum(s["qty"] for s in stops),
         "units_scanned": sum(s["qty"] - pick_rules.remaining(progress, s) for s in stops),
     }
+
+
+def _product_name(repo, tasks, stop):
+    """The SKU's name as the merchant registered it, for the packer to read at the bin."""
+    merchant = next(t["merchant_id"] for t in tasks if t["_id"] == stop["orders"][0]["order_id"])
+    product = repo.get_product(merchant, stop["sku"])
+    return product.get("name") if product else None

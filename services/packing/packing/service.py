@@ -49,12 +49,9 @@ class PackingService(base.BaseService):
         return picking.confirm_picked(self.store, pick_list_id, packer_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_work(self, packer_id):
-        return floor.my_work(self.store, packer_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def floor_view(self):
-        return floor.floor(self.store)
+    def floor_view(self, packer_id=None):
+        """The whole floor (for a supervisor), or one packer's own work on it."""
+        return floor.my_work(self.store, packer_id) if packer_id else floor.floor(self.store)
 
     @rpc(expected_exceptions=EXPECTED)
     def reassign_pick_list(self, pick_list_id, payload):
