@@ -97,6 +97,7 @@ bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
 	$(BIN)/python -m scripts.bench_billing
+	$(BIN)/python -m scripts.bench_scan
 
 # kill -9, cut connections, replay courier reports under a steady order flow; count the damage
 chaos: venv rabbitmq

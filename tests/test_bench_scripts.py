@@ -40,3 +40,13 @@ def test_store_benchmark_runs_every_store_at_a_tiny_size():
         res = results[(name, 200)]
         assert "error" not in res, (name, res)
         assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
+
+
+def test_scan_benchmark_times_every_scan_of_a_small_flow():
+    from scripts import bench_scan
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 800
+    res = bench_scan.main(["--rate=2", "--seconds=3", "--packers=1", f"--port-offset={offset}"])
+    assert res["orders"] >= 4 and res["packed"] == res["orders"]
+    assert res["scans"] >= 2 * res["orders"] and res["refused"] == 0
+    assert 0 < res["p50_ms"] <= res["p99_ms"]
