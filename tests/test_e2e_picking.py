@@ -121,6 +121,8 @@ def test_a_batch_is_picked_by_scan_and_a_short_pick_goes_back_to_inventory(api, 
     assert sorted((s["bin"], s["qty"]) for s in again_list["stops"]) == [(BIN_1, 1), (BIN_2, 1)]
     levels = {s["sku"]: s for s in api.ok("GET", "/stock", key)["stock"]}["BTK-000"]
     assert levels["on_hand"] == 4 and levels["available"] == 1  # 2 for a, 1 held for the count
+    [held] = api.ok("GET", "/movements?type=count_hold", key)["movements"]
+    assert (held["bin"], held["ref"], held["by"]) == (BIN_1, a, world.staff["staff_id"])
 
     supervisor = api.ok("POST", "/staff", ADMIN_KEY, {"name": "Sari", "role": "supervisor"})
     status, _ = api.request("GET", "/warehouse/floor", staff)

@@ -173,6 +173,7 @@ MOVEMENT_TYPES = (
     "adjust",
     "return",
     "quarantine",
+    "count_hold",  # units a packer did not find, held until the bin's cycle count
 )
 
 
