@@ -171,6 +171,8 @@ def _leave_list(repo, task, stop, qty_missing, reason):
 def confirm_picked(repo, pick_list_id, packer_id):
     """Every unit of the list scanned or short-picked: its orders are picked (once)."""
     doc = own_list(repo, pick_list_id, packer_id, open_only=False)
+    if doc["status"] not in ("open", "picked"):  # released by a supervisor, or empty
+        refuse("PICK_LIST_CLOSED", "pick_list_id", f"Pick list is {doc['status']}.")
     if doc["status"] == "open":
         _, stops, progress = list_state(repo, doc)
         missing = pick_rules.unfinished(stops, progress)

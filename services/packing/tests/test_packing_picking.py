@@ -189,6 +189,7 @@ def test_picked_orders_stay_visible_and_a_supervisor_can_hand_over_or_release(re
     assert mine["pick_list_id"] == floor_list["pick_list_id"] and mine["next_tote_for"] is None
     floor.release(repo, floor_list["pick_list_id"])
     assert repo.get_task("o1")["status"] == "waiting" and "tote" not in repo.get_task("o1")
+    refused("PICK_LIST_CLOSED", picking.confirm_picked, repo, floor_list["pick_list_id"], "stf_2")
     assert floor.floor(repo)["pick_lists"] == []
 
 
