@@ -45,6 +45,7 @@
 
   // A refusal from packing, in the packer's language: its code names the string.
   function errorText(e) {
+    if (!e.status && !e.code) return t("err.NETWORK");  // fetch itself failed: no answer came
     const known = e.code && Tablet.has("err." + e.code);
     return known ? t("err." + e.code) : e.message;
   }
@@ -143,14 +144,23 @@
     return () => fmt("placed", { sku: answer.sku, into });
   }
 
+  // A scan whose answer never came (no network) keeps its id: scanned again, it is the same
+  // scan, so packing counts it once whether or not the first one arrived.
+  let unanswered = null;
+
   async function send(code, qty) {
-    const body = { code, qty: qty || 1, scan_id: Tablet.newKey() };
+    const same = unanswered && unanswered.code === code && unanswered.qty === (qty || 1);
+    const body = same ? unanswered : { code, qty: qty || 1, scan_id: Tablet.newKey() };
+    unanswered = body;
     try {
       const answer = await Tablet.api("POST", `/warehouse/pick-lists/${list.pick_list_id}/scans`, body);
+      unanswered = null;
       const data = await Tablet.api("GET", "/warehouse/pick-lists/next");
       list = data.pick_list || list;
       feedback("ok", answerText(answer));
     } catch (e) {
+      // a refusal is an answer; a 5xx (a timeout on the way) may hide a scan that counted
+      if (e.status && e.status < 500) unanswered = null;
       feedback("error", () => errorText(e) + " (" + code + ")");
     }
     pending = null; render(); $("scan").focus();
