@@ -58,6 +58,7 @@ from scripts.simulate import (  # noqa: E402
     check_units,
     deliver,
     order_body,
+    pick_by_scan,
     register_world,
 )
 from scripts.supervisor import SERVICES, Platform  # noqa: E402
@@ -236,9 +237,11 @@ def packer(run, api, staff_key, couriers, stop, idle_seconds):
             for entry in pick_list["orders"]:
                 if entry["order_id"] in run.orders:
                     run.orders[entry["order_id"]].pick_list_at = now
+            if not pick_by_scan(api, staff_key, pick_list):
+                continue  # read the list again: what was scanned stays counted
             api.ok("POST", f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked", staff_key)
             for entry in pick_list["orders"]:
-                if entry["status"] == "cancelled":
+                if entry["status"] != "picking":
                     continue
                 order_id = entry["order_id"]
                 check_units(api, staff_key, order_id)

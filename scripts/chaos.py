@@ -32,7 +32,14 @@ from pathlib import Path
 import requests
 
 from scripts.rabbit import cut_connections, drop_vhost, make_vhost, queue_depth
-from scripts.simulate import PACKAGE, Api, courier_update, order_body, register_world
+from scripts.simulate import (
+    PACKAGE,
+    Api,
+    courier_update,
+    order_body,
+    pick_by_scan,
+    register_world,
+)
 from scripts.supervisor import SERVICE_NAMES, SERVICES, Platform
 
 FINAL = ("delivered", "returned", "cancelled", "rejected")
@@ -181,6 +188,13 @@ class Chaos:
             if not pick_list:
                 time.sleep(0.3)
                 continue
+            try:
+                scanned = pick_by_scan(api, staff, pick_list)
+            except requests.RequestException:
+                scanned = False
+            if not scanned:  # read the list again: what was scanned stays counted
+                time.sleep(0.3)
+                continue
             path = f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked"
             picked = persist(
                 lambda path=path: api.request("POST", path, staff), time.monotonic() + 30
@@ -188,7 +202,7 @@ class Chaos:
             if not picked:
                 continue
             for order in pick_list["orders"]:
-                if order["status"] == "cancelled":
+                if order["status"] != "picking":
                     continue
                 checked_at_station(api, staff, order["order_id"], self.stop)
                 path = f"/warehouse/orders/{order['order_id']}/pack"

@@ -71,3 +71,13 @@ def test_intake_benchmark_runs_with_concurrent_clients():
         ["--clients=5", "--orders=20", "--merchants=2", f"--port-offset={offset}"]
     )
     assert result["failures"] == [] and result["orders_per_s"] > 0
+
+
+def test_scan_benchmark_times_every_scan_of_a_small_flow():
+    from scripts import bench_scan
+
+    offset = int(os.environ.get("GUDANG_TEST_PORT_OFFSET", "0")) + 1100
+    res = bench_scan.main(["--rate=2", "--seconds=3", "--packers=1", f"--port-offset={offset}"])
+    assert res["orders"] >= 4 and res["packed"] == res["orders"]
+    assert res["scans"] >= 2 * res["orders"] and res["refused"] == 0
+    assert 0 < res["p50_ms"] <= res["p99_ms"]

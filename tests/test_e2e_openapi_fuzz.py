@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway import openapi
-from scripts.simulate import place_order, receive_stock, register_world
+from scripts.simulate import eventually, place_order, receive_stock, register_world
 from tests.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.e2e
@@ -45,9 +45,18 @@ def world(api):
     return world, inbound_id, order_id
 
 
-def _config(tmp_path, world, inbound_id, order_id):
+def _pick_list_of(api, world):
+    """The staff's open pick list (the order above, once allocated), so scans get past 404."""
+    found = eventually(
+        lambda: api.ok("GET", "/warehouse/pick-lists/next", world.staff["api_key"])["pick_list"]
+    )
+    return found["pick_list_id"]
+
+
+def _config(tmp_path, world, inbound_id, order_id, pick_list_id):
     """Real ids among the generated ones (half the time), so the fuzzer gets past the 404s."""
     ids = {
+        "pick_list_id": [pick_list_id],
         "order_id": [order_id],
         "inbound_id": [inbound_id],
         "merchant_id": [world.merchant["merchant_id"]],
@@ -95,7 +104,7 @@ def test_fuzzing_the_served_spec_finds_no_5xx_and_only_the_one_error_shape(
         "staff": world.staff["api_key"],
         "admin": ADMIN_KEY,
     }
-    config = _config(tmp_path, world, inbound_id, order_id)
+    config = _config(tmp_path, world, inbound_id, order_id, _pick_list_of(api, world))
     spec_url = platform.url("gateway") + "/api/v1/openapi.json"
     env = dict(
         os.environ,

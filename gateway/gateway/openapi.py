@@ -45,6 +45,9 @@ from packing.schemas import (
     CancelSchema,
     OpenStationSchema,
     PackSchema,
+    ReassignSchema,
+    ScanSchema,
+    ShortPickSchema,
     VerifySchema,
 )
 from shipping.schemas import HandoverScanSchema
@@ -396,7 +399,35 @@ ROUTES = {
     ),
     ("GET", "/warehouse/pick-lists/next"): Op("Take the next pick list", (S,)),
     ("POST", "/warehouse/pick-lists/{pick_list_id}/picked"): Op(
-        "Confirm a pick list", (S,), body_required=False, errors=(404, 409)
+        "Confirm a pick list (409 PICK_INCOMPLETE names the stops not scanned)",
+        (S,),
+        body_required=False,
+        errors=(404, 409),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/scans"): Op(
+        "Scan a tote label, a bin or a unit on a pick list",
+        (S,),
+        body=ScanSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/short"): Op(
+        "Short-pick units not in their bin", (S,), body=ShortPickSchema, errors=(400, 404, 409)
+    ),
+    ("GET", "/warehouse/my-work"): Op("Your open pick list and picked, unpacked orders", (S,)),
+    ("GET", "/warehouse/floor"): Op(
+        "Open pick lists, totes and packers (supervisor or admin)", (S, ADMIN)
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/reassign"): Op(
+        "Hand a pick list to another packer (supervisor or admin)",
+        (S, ADMIN),
+        body=ReassignSchema,
+        errors=(400, 404, 409, 422),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/release"): Op(
+        "Release a pick list: its orders wait again (supervisor or admin)",
+        (S, ADMIN),
+        body_required=False,
+        errors=(404, 409),
     ),
     ("POST", "/warehouse/orders/{order_id}/pack"): Op(
         "Pack an order",

@@ -200,6 +200,7 @@ class GatewayService(
     on_order_backordered = _timeline_handler("inventory", "order_backordered")
     on_order_rejected = _timeline_handler("inventory", "order_rejected")
     on_order_picked = _timeline_handler("packing", "order_picked")
+    on_order_short_picked = _timeline_handler("packing", "order_short_picked")
     on_order_packed = _timeline_handler("packing", "order_packed")
     on_order_cancelled = _timeline_handler("packing", "order_cancelled")
 

@@ -8,11 +8,13 @@ from werkzeug.wrappers import Response
 from gudang_common.couriers import COURIERS
 from gudang_common.errors import (
     NotFound,
+    Unprocessable,
     ValidationFailed,
 )
 from gudang_common.web import http, json_body
 
 from . import pages
+from .auth import supervising
 from .awb_wait import wait_for_awb
 
 API = "/api/v1"
@@ -35,6 +37,49 @@ class WarehouseRoutes:
     def confirm_picked(self, request, pick_list_id):
         caller = self._auth(request, "staff")
         return {"pick_list": self._rpc(self.packing, "confirm_picked", pick_list_id, caller.id)}
+
+    @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/scans")
+    def scan_pick(self, request, pick_list_id):
+        """One scan; the client's `scan_id` (or its Idempotency-Key) makes a retry harmless."""
+        caller = self._auth(request, "staff")
+        body = json_body(request)
+        key = request.headers.get("Idempotency-Key")
+        if key and body.get("scan_id") is None:
+            body = dict(body, scan_id=key)
+        return self._rpc(self.packing, "scan_pick", pick_list_id, caller.id, body)
+
+    @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/short")
+    def short_pick(self, request, pick_list_id):
+        packer = self._auth(request, "staff").id
+        return self._rpc(self.packing, "short_pick", pick_list_id, packer, json_body(request))
+
+    @http("GET", f"{API}/warehouse/my-work")
+    def my_work(self, request):
+        return self._rpc(self.packing, "floor_view", self._auth(request, "staff").id)
+
+    def _supervise(self, request, method, *args):
+        """A supervisor's (or the admin's) call to packing about the whole floor."""
+        supervising(self._auth(request, "staff", "admin"))
+        return self._rpc(self.packing, method, *args)
+
+    @http("GET", f"{API}/warehouse/floor")
+    def floor(self, request):
+        return self._supervise(request, "floor_view")
+
+    @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/reassign")
+    def reassign_pick_list(self, request, pick_list_id):
+        supervising(self._auth(request, "staff", "admin"))
+        body = json_body(request)
+        packer = body.get("packer_id")
+        if isinstance(packer, str) and packer:
+            staff = self.store.get_account("staff", packer)
+            if staff is None or staff.get("role") == "finance":
+                raise Unprocessable("no such packer", {"packer_id": ["Not a packer's staff id."]})
+        return self._rpc(self.packing, "reassign_pick_list", pick_list_id, body)
+
+    @http("POST", f"{API}/warehouse/pick-lists/<pick_list_id>/release")
+    def release_pick_list(self, request, pick_list_id):
+        return self._supervise(request, "release_pick_list", pick_list_id)
 
     @http("POST", f"{API}/warehouse/orders/<order_id>/pack")
     def pack_order(self, request, order_id):

@@ -178,6 +178,14 @@ class OrderPicked(MerchantEventSchema):
     packer_id = fields.String(required=True)
 
 
+class OrderShortPicked(OrderPicked):
+    bin = fields.String(required=True)
+    sku = fields.String(required=True)
+    lot = fields.String(allow_none=True, load_default=None)
+    qty_missing = Qty(required=True)
+    reason = fields.String(required=True)
+
+
 class OrderPacked(MerchantEventSchema):
     order_id = fields.String(required=True)
     packer_id = fields.String(required=True)
@@ -311,6 +319,13 @@ CATALOG = [
         "Staff inspected a returned parcel: good units go back to a bin, damaged to quarantine.",
     ),
     ("order_picked", "packing", OrderPicked, "A packer picked the order's items from their bins."),
+    (
+        "order_short_picked",
+        "packing",
+        OrderShortPicked,
+        "Units were not in their bin: the order left its pick list; inventory holds the "
+        "missing units for a count and allocates the order again or backorders it.",
+    ),
     (
         "order_packed",
         "packing",

@@ -11,6 +11,7 @@
     lang: localStorage.getItem("gudang.lang") || "id",
     key: localStorage.getItem("gudang.staffKey") || "",
     t: (k) => T["tablet." + k][Tablet.lang],
+    has: (k) => Boolean(T && T["tablet." + k]),
     rupiah: (n) => "Rp " + Number(n).toLocaleString("id-ID"),
     newKey: () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()),
     COURIERS: { jne: "JNE", jnt: "J&T", sicepat: "SiCepat", anteraja: "AnterAja", ninja: "Ninja Xpress",

@@ -295,6 +295,15 @@ def _serve_backorder(repo, order):
     return False, {line["sku"] for line in short}
 
 
+def serve_again(repo, order):
+    """An allocated order put back in its merchant's queue (a short pick): give back what it
+    holds, as any backordered order does, then serve the queue, this order at its age."""
+    _give_back(repo, order, _held(repo, order))
+    skus = {line["sku"] for line in order["lines"]}
+    allocate_backorders(repo, order["merchant_id"], skus)
+    check_low_stock(repo, order["merchant_id"], skus)
+
+
 def ship_out(repo, event):
     """order_packed: the reserved units leave on-hand (once: the reservation is the key)."""
     allocation = repo.get_allocation(event["order_id"])

@@ -60,6 +60,15 @@ def units_change(location, qty):
     return {"on_hand": qty} if location == QUARANTINE else {"on_hand": qty, "available": qty}
 
 
+COUNT_HOLD = "count:"  # a reservation held for a bin's count after a short pick
+
+
+def split_count_holds(reservations):
+    """(the orders' reservations, units held for a count) of a stock document."""
+    orders = [r for r in reservations if not r["order_id"].startswith(COUNT_HOLD)]
+    return orders, sum(r["qty"] for r in reservations) - sum(r["qty"] for r in orders)
+
+
 def takeable(location):
     """The quantity that bounds what staff may take out of a location: in a bin only the
     available units (reserved ones belong to orders), in quarantine everything on hand."""

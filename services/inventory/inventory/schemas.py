@@ -207,6 +207,7 @@ MOVEMENT_TYPES = (
     "adjust",
     "return",
     "quarantine",
+    "count_hold",  # units a packer did not find, held until the bin's cycle count
 )
 
 

@@ -10,7 +10,7 @@ from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
 from gudang_common.pagination import check_limit
 from gudang_common.store import ServiceStore
 
-from . import allocation, receiving, reports, returns, staff_changes, storage_days
+from . import allocation, receiving, reports, returns, short_picks, staff_changes, storage_days
 from .schemas import (
     AdjustmentSchema,
     BinSchema,
@@ -181,6 +181,10 @@ class InventoryService(base.BaseService):
     @domain_event_handler("packing", "order_cancelled")
     def on_order_cancelled(self, event):
         allocation.cancel(self.store, event)
+
+    @domain_event_handler("packing", "order_short_picked")
+    def on_order_short_picked(self, event):
+        short_picks.record_short_pick(self.store, event)
 
     @domain_event_handler("shipping", "parcel_returned")
     def on_parcel_returned(self, event):

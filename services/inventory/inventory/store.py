@@ -24,7 +24,7 @@ from gudang_common.events import new_event
 from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
-from .domain import stock_id, takeable, units_change
+from .domain import split_count_holds, stock_id, takeable, units_change
 
 MOVEMENT_LIST = newest_first("at")
 INBOUND_LIST = ascending("created_at")
@@ -339,12 +339,12 @@ class InventoryRepository(Repository):
         )
         return sid if done else None
 
-    def _change(self, query, inc, mv, push=None, pull=None, stamp=None):
+    def _change(self, query, inc, mv, push=None, pull=None, stamp=None, sets=None):
         """One conditional single-document update: quantities and their movement together."""
         update = {
             "$inc": inc,
             "$push": dict(push or {}, **{MOVEMENTS: mv}),
-            "$set": {MOVEMENTS_PENDING: True},
+            "$set": dict(sets or {}, **{MOVEMENTS_PENDING: True}),
         }
         if stamp:
             update["$set"][stamp] = mv["at"]
@@ -410,15 +410,42 @@ class InventoryRepository(Repository):
             stamp="last_out_at",
         )
 
-    def count(self, sid, location, on_hand_seen, counted, mv):
-        """Set on-hand to what was counted, if nothing moved since it was read and the
-        count leaves the reserved units there."""
-        delta = counted - on_hand_seen
-        return self._change(
-            {"_id": sid, "on_hand": on_hand_seen, "reserved": {"$lte": counted}},
-            units_change(location, delta),
-            mv,
-        )
+    def count(self, sid, location, seen, counted, mv):
+        """Set on-hand to what was counted, if nothing moved since `seen` was read and the
+        count leaves the reserved units there. The count settles the units held for it
+        (short picks): they were counted, found or not."""
+        delta = counted - seen["on_hand"]
+        inc = units_change(location, delta)
+        orders, held = split_count_holds(seen.get("reservations", []))
+        query = {"_id": sid, "on_hand": seen["on_hand"], "reserved": {"$lte": counted + held}}
+        if not held:
+            return self._change(query, inc, mv)
+        inc = dict(inc, reserved=-held, available=inc.get("available", 0) + held)
+        query["reservations"] = seen["reservations"]
+        mv = dict(mv, reserved=-held)
+        return self._change(query, inc, mv, sets={"reservations": orders})
+
+    def hold_for_count(self, sid, order_id, hold_key, missing, mv):
+        """Turn the missing units of an order's reservation into a hold for the bin's count,
+        in one write: nobody can reserve units the packer did not find. The rest of the
+        order's reservation here goes back to available. Returns the stock, or None."""
+        for _ in range(5):
+            doc = self.get_stock(sid)
+            found = {r["order_id"]: r["qty"] for r in doc.get("reservations", [])}
+            if hold_key in found or order_id not in found:
+                return doc
+            hold = min(missing, found[order_id])
+            keep = [r for r in doc["reservations"] if r["order_id"] != order_id]
+            back = found[order_id] - hold
+            done = self._change(
+                {"_id": sid, "reservations": doc["reservations"]},
+                {"reserved": -back, "available": back},
+                dict(mv, reserved=-back),
+                sets={"reservations": keep + [{"order_id": hold_key, "qty": hold}]},
+            )
+            if done is not None:
+                return done
+        raise Conflict("stock kept moving", {"stock_id": ["Try again."]})
 
     def reservations_of(self, merchant_id, sku, order_id):
         return [
@@ -598,6 +625,24 @@ class InventoryRepository(Repository):
                 "$unset": {"backorder_of": "", "hold_of": ""},
             },
             [("order_allocated", event)],
+        )
+
+    def requeue_short_picked(self, order_id, event_id, backordered):
+        """A short-picked order joins its merchant's backorder queue (at its own age), once
+        per short pick; `backordered` is the order_backordered it announces."""
+        return self.write_with_events(
+            "allocations",
+            {"_id": order_id, "status": "allocated", "short_picks": {"$ne": event_id}},
+            {
+                "$set": {
+                    "status": "backordered",
+                    "backorder_of": backordered["merchant_id"],
+                    "claim": None,
+                    "updated_at": iso(utcnow()),
+                },
+                "$push": {"short_picks": event_id},
+            },
+            [("order_backordered", backordered)],
         )
 
     def backorder_claimed_held(self, order_id, token, merchant_id, event):

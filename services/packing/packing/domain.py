@@ -3,7 +3,8 @@
 from .walk import DEFAULT_LAYOUT, position, walk_in_route_order
 
 OPEN_STATUSES = ("waiting", "picking", "picked")
-CANCELLABLE = OPEN_STATUSES
+# a short-picked order waits for inventory to allocate it again: still cancellable
+CANCELLABLE = OPEN_STATUSES + ("short_picked",)
 
 
 def pick_walk(tasks, layout=DEFAULT_LAYOUT):

@@ -6,13 +6,16 @@ from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
 
-from .domain import CANCELLABLE, pick_walk
-from .walk import DEFAULT_LAYOUT, walking_distance_m
+from .domain import CANCELLABLE
+from .pick_rules import EMPTY_PROGRESS
+from .picking import view_of
+from .walk import DEFAULT_LAYOUT
 
 
 def accept_allocation(repo, event):
-    """order_allocated: the order becomes a pack task waiting to be picked (once)."""
-    repo.add_task(
+    """order_allocated: the order becomes a pack task waiting to be picked (once). A new
+    allocation after a short pick (another event id) puts it back in the queue."""
+    added = repo.add_task(
         {
             "_id": event["order_id"],
             "merchant_id": event["merchant_id"],
@@ -20,24 +23,11 @@ def accept_allocation(repo, event):
             "status": "waiting",
             "lines": event["lines"],
             "allocated_at": event["occurred_at"],
+            "allocations": [event["event_id"]],
         }
     )
-
-
-def pick_list_view(doc, tasks, layout=DEFAULT_LAYOUT):
-    stops = pick_walk([t for t in tasks if t["status"] != "cancelled"], layout)
-    return {
-        "pick_list_id": doc["_id"],
-        "packer_id": doc["packer_id"],
-        "status": doc["status"],
-        "created_at": doc["created_at"],
-        "orders": [
-            {"order_id": t["_id"], "external_id": t.get("external_id"), "status": t["status"]}
-            for t in sorted(tasks, key=lambda t: t["allocated_at"])
-        ],
-        "stops": stops,
-        "walking_distance_m": walking_distance_m(stops, layout),
-    }
+    if not added:
+        repo.reallocate_task(event)
 
 
 def _finish_building(repo, doc, layout):
@@ -46,7 +36,7 @@ def _finish_building(repo, doc, layout):
         repo.set_list(doc["_id"], {"status": "empty"})
         return None
     doc = repo.set_list(doc["_id"], {"status": "open", "order_ids": [t["_id"] for t in tasks]})
-    return pick_list_view(doc, tasks, layout)
+    return view_of(repo, doc, layout)
 
 
 def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
@@ -58,7 +48,7 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
             if view:
                 return view
         else:
-            return pick_list_view(current, repo.tasks_of_list(current["_id"]), layout)
+            return view_of(repo, current, layout)
     pick_list_id = f"pl_{uuid.uuid4().hex[:20]}"
     # the list exists before any order points to it, so a crash leaves nothing orphaned
     repo.add_list(
@@ -67,6 +57,8 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
             "packer_id": packer_id,
             "status": "building",
             "created_at": iso(utcnow()),
+            "progress": EMPTY_PROGRESS,
+            "version": 0,
         }
     )
     claimed = 0
@@ -76,36 +68,6 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
         if repo.claim(order_id, pick_list_id, packer_id) is not None:
             claimed += 1
     return _finish_building(repo, repo.get_list(pick_list_id), layout)
-
-
-def confirm_picked(repo, pick_list_id, packer_id, layout=DEFAULT_LAYOUT):
-    doc = repo.get_list(pick_list_id)
-    if doc is None or doc["packer_id"] != packer_id:
-        raise NotFound(
-            f"pick list {pick_list_id} not found", {"pick_list_id": ["Not one of your pick lists."]}
-        )
-    for task in repo.tasks_of_list(pick_list_id):
-        if task["status"] != "picking":
-            continue
-        event = new_event(
-            "order_picked",
-            merchant_id=task["merchant_id"],
-            order_id=task["_id"],
-            pick_list_id=pick_list_id,
-            packer_id=packer_id,
-        )
-        repo.move_task(
-            task["_id"],
-            ["picking"],
-            "picked",
-            {"picked_at": event["occurred_at"]},
-            "order_picked",
-            event,
-            extra_filter={"pick_list_id": pick_list_id},
-        )
-    if doc["status"] != "picked":
-        doc = repo.set_list(pick_list_id, {"status": "picked", "picked_at": iso(utcnow())})
-    return pick_list_view(doc, repo.tasks_of_list(pick_list_id), layout)
 
 
 def task_view(task):

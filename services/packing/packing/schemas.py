@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .boxes import BOX_CODE, SIDES
+from .pick_rules import SHORT_REASONS
 
 Side = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=300), **kw)  # noqa: E731
 Grams = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=0, max=50000), **kw)  # noqa: E731
@@ -67,3 +68,23 @@ class CancelSchema(Schema):
     reason = fields.String(
         load_default="cancelled by merchant", validate=validate.Length(min=1, max=300)
     )
+
+
+class ScanSchema(Schema):
+    """One scan on a pick list: a tote label, a bin, or a unit (qty > 1: one unit scanned,
+    the count confirmed). `scan_id` names the scan so a retry counts nothing twice."""
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    qty = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=999))
+    lot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    scan_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ShortPickSchema(Schema):
+    stop_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    qty = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=999))
+    reason = fields.String(required=True, validate=validate.OneOf(SHORT_REASONS))
+
+
+class ReassignSchema(Schema):
+    packer_id = fields.String(required=True, validate=validate.Length(min=1, max=60))

@@ -8,7 +8,7 @@ from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, FloorRefusal, load
 from gudang_common.store import ServiceStore
 
-from . import catalog, operations, schemas, station
+from . import catalog, floor, operations, picking, schemas, station
 from .floor_metrics import FloorMetrics
 from .store import PackingRepository
 from .walk import Layout
@@ -16,6 +16,8 @@ from .walk import Layout
 pack_schema, cancel_schema = schemas.PackSchema(), schemas.CancelSchema()
 box_schema, box_change_schema = schemas.BoxSchema(), schemas.BoxChangeSchema()
 verify_schema, open_schema = schemas.VerifySchema(), schemas.OpenStationSchema()
+scan_schema, short_schema = schemas.ScanSchema(), schemas.ShortPickSchema()
+reassign_schema = schemas.ReassignSchema()
 
 
 class PackingService(base.BaseService):
@@ -33,14 +35,47 @@ class PackingService(base.BaseService):
         return operations.next_pick_list(self.store, packer_id, size, self._layout())
 
     @rpc(expected_exceptions=EXPECTED)
+    def scan_pick(self, pick_list_id, packer_id, payload):
+        data = load(scan_schema, payload)
+        answer = self._counting_refusals(
+            "pick", packer_id, picking.scan, self.store, pick_list_id, packer_id, data
+        )
+        self.floor.scanned(packer_id, answer)
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def short_pick(self, pick_list_id, packer_id, payload):
+        data = load(short_schema, payload)
+        done = picking.short_pick(self.store, pick_list_id, packer_id, data)
+        self.floor.short_picks.labels(packer_id).inc(data["qty"])
+        return done
+
+    @rpc(expected_exceptions=EXPECTED)
     def confirm_picked(self, pick_list_id, packer_id):
-        return operations.confirm_picked(self.store, pick_list_id, packer_id, self._layout())
+        view = picking.confirm_picked(self.store, pick_list_id, packer_id, self._layout())
+        self.floor.walked(packer_id, view)
+        return view
+
+    @rpc(expected_exceptions=EXPECTED)
+    def floor_view(self, packer_id=None):
+        """The whole floor (for a supervisor), or one packer's own work on it."""
+        return floor.my_work(self.store, packer_id) if packer_id else floor.floor(self.store)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reassign_pick_list(self, pick_list_id, payload):
+        data = load(reassign_schema, payload)
+        return floor.reassign(self.store, pick_list_id, data["packer_id"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_pick_list(self, pick_list_id):
+        return floor.release(self.store, pick_list_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def pack_order(self, order_id, packer_id, payload):
         data = load(pack_schema, payload)
         return self._counting_refusals(
             "pack",
+            packer_id,
             station.pack_order,
             self.store,
             order_id,
@@ -52,20 +87,21 @@ class PackingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def open_station(self, payload):
         data = load(open_schema, payload)
-        return self._counting_refusals("open", station.open_order, self.store, data["code"])
+        return self._counting_refusals("open", None, station.open_order, self.store, data["code"])
 
     @rpc(expected_exceptions=EXPECTED)
     def verify_unit(self, order_id, payload):
         data = load(verify_schema, payload)
         return self._counting_refusals(
-            "verify", station.verify_unit, self.store, order_id, data["code"], data["qty"]
+            "verify", None, station.verify_unit, self.store, order_id, data["code"], data["qty"]
         )
 
-    def _counting_refusals(self, where, action, *args, **kwargs):
+    def _counting_refusals(self, where, packer_id, action, *args, **kwargs):
+        """`action`'s answer; a floor refusal is counted (where, by whom, why) and raised."""
         try:
             return action(*args, **kwargs)
         except FloorRefusal as refusal:
-            self.floor.scan_refused(where, refusal.code)
+            self.floor.scan_refused(where, packer_id or "", refusal.code)
             raise
 
     @rpc(expected_exceptions=EXPECTED)

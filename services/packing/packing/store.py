@@ -10,6 +10,8 @@ from gudang_common.store import Repository
 from .boxes import default_boxes
 from .domain import OPEN_STATUSES
 
+RECENT_SCANS = 200  # answers kept per pick list for retried scans
+
 
 class PackingRepository(Repository):
     OUTBOX_COLLECTIONS = ("tasks",)
@@ -23,6 +25,9 @@ class PackingRepository(Repository):
         # set only while a list is building or open: one small bucket per packer on the
         # embedded store, which would otherwise copy the packer's whole history of lists
         db.pick_lists.create_index([("open_for", ASCENDING)])
+        # the pack station opens an order by its tote; a packer's picked, unpacked orders
+        db.tasks.create_index([("tote", ASCENDING), ("status", ASCENDING)])
+        db.tasks.create_index([("packer_id", ASCENDING), ("status", ASCENDING)])
         # a scanned barcode names one of the merchant's SKUs
         db.products.create_index([("merchant_id", ASCENDING), ("barcode", ASCENDING)])
         # the pack station opens an order by the tote it was picked into or its number
@@ -133,7 +138,7 @@ class PackingRepository(Repository):
 
     def set_list(self, pick_list_id, fields):
         update = {"$set": fields}
-        if fields.get("status") in ("picked", "empty"):
+        if fields.get("status") in ("picked", "empty", "released"):
             update["$unset"] = {"open_for": ""}
         return self.db.pick_lists.find_one_and_update(
             {"_id": pick_list_id}, update, return_document=ReturnDocument.AFTER
@@ -150,6 +155,90 @@ class PackingRepository(Repository):
             query,
             {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))},
             [(event_type, event)],
+        )
+
+    # --- the pick floor (picking.py) -----------------------------------------
+
+    def reallocate_task(self, event):
+        """A new allocation of a short-picked order: it waits to be picked again, once per
+        allocation event (a redelivered first allocation changes nothing)."""
+        return self.db.tasks.find_one_and_update(
+            {
+                "_id": event["order_id"],
+                "status": "short_picked",
+                "allocations": {"$ne": event["event_id"]},
+            },
+            {
+                "$set": {"status": "waiting", "lines": event["lines"], "updated_at": iso(utcnow())},
+                "$unset": {"pick_list_id": "", "packer_id": "", "tote": ""},
+                "$push": {"allocations": event["event_id"]},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def save_progress(self, pick_list_id, version, progress, answer=None):
+        """Store a list's scan progress if nobody stored another since `version` was read;
+        the answer is kept under its scan id so a retried scan gets it back."""
+        update = {"$set": {"progress": progress}, "$inc": {"version": 1}}
+        if answer is not None:
+            update["$push"] = {"recent_scans": {"$each": [answer], "$slice": -RECENT_SCANS}}
+        return self.db.pick_lists.find_one_and_update(
+            {"_id": pick_list_id, "status": "open", "version": version},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def tote_holder(self, tote):
+        return self.db.totes.find_one({"_id": tote})
+
+    def take_tote(self, tote, order_id, pick_list_id, free_from=None):
+        """Bind a tote to an order: a new tote, or one whose order `free_from` is done with it."""
+        doc = {"order_id": order_id, "pick_list_id": pick_list_id, "at": iso(utcnow())}
+        if free_from is None:
+            return self.insert_once("totes", dict(doc, _id=tote))
+        done = self.db.totes.update_one({"_id": tote, "order_id": free_from}, {"$set": doc})
+        return done.matched_count == 1
+
+    def set_task_tote(self, order_id, pick_list_id, tote):
+        return self.db.tasks.find_one_and_update(
+            {"_id": order_id, "pick_list_id": pick_list_id, "status": "picking"},
+            {"$set": {"tote": tote}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def task_in_tote(self, tote, statuses=("picking", "picked")):
+        return self.db.tasks.find_one({"tote": tote, "status": {"$in": list(statuses)}})
+
+    def picked_of(self, packer_id):
+        return list(self.db.tasks.find({"packer_id": packer_id, "status": "picked"}))
+
+    def all_picked(self):
+        return list(self.db.tasks.find({"status": "picked"}).sort("allocated_at", ASCENDING))
+
+    def open_lists(self):
+        return list(self.db.pick_lists.find({"open_for": {"$exists": True}}))
+
+    def hand_list_to(self, pick_list_id, from_packer, to_packer):
+        done = self.db.pick_lists.find_one_and_update(
+            {"_id": pick_list_id, "status": "open", "packer_id": from_packer},
+            {"$set": {"packer_id": to_packer, "open_for": to_packer}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if done is not None:
+            self.db.tasks.update_many(
+                {"pick_list_id": pick_list_id, "status": {"$in": ["picking", "picked"]}},
+                {"$set": {"packer_id": to_packer}},
+            )
+        return done
+
+    def release_tasks(self, pick_list_id):
+        """The list's unpicked orders wait again; their totes are free."""
+        self.db.tasks.update_many(
+            {"pick_list_id": pick_list_id, "status": "picking"},
+            {
+                "$set": {"status": "waiting", "updated_at": iso(utcnow())},
+                "$unset": {"pick_list_id": "", "packer_id": "", "tote": ""},
+            },
         )
 
     def add_cancelled_tombstone(self, order_id, merchant_id, event):
