@@ -76,6 +76,22 @@ def update_with_events(update, events):
     return update
 
 
+def pull_exactly(coll, doc_id, field, key, ids, flag):
+    """Take the entries whose `key` is in `ids` off document `doc_id`'s `field` list and
+    clear its `flag` once the list is empty: the outbox's events once published, a stock
+    document's movements once copied into the ledger.
+
+    One write when the list holds exactly those entries (ids are unique, so its size and
+    every id pin it down; entries appended meanwhile make it miss), else a `$pull` and a
+    flag cleared only if nothing was appended: never an entry taken that was not done."""
+    if ids:
+        whole = {"_id": doc_id, field: {"$size": len(ids)}, f"{field}.{key}": {"$all": ids}}
+        if coll.update_one(whole, {"$set": {field: [], flag: False}}).matched_count:
+            return
+        coll.update_one({"_id": doc_id}, {"$pull": {field: {key: {"$in": ids}}}})
+    coll.update_one({"_id": doc_id, field: {"$size": 0}}, {"$set": {flag: False}})
+
+
 class Repository:
     """Base of each service's repository; subclasses name their outbox collections."""
 
@@ -316,12 +332,7 @@ class OutboxRelay:
                 self.publish_batch(events)
             for doc_id, outbox in docs:
                 done = [event["body"]["event_id"] for event in outbox]
-                if done:
-                    coll.update_one(
-                        {"_id": doc_id}, {"$pull": {OUTBOX: {"body.event_id": {"$in": done}}}}
-                    )
-                # only clear the flag if no worker appended events meanwhile
-                coll.update_one({"_id": doc_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}})
+                pull_exactly(coll, doc_id, OUTBOX, "body.event_id", done, PENDING)
             published += len(events)
         return published
 

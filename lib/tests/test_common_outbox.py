@@ -17,6 +17,7 @@ from gudang_common.store import (
     OutboxRelay,
     insert_with_events,
     open_database,
+    pull_exactly,
     staged,
     update_with_events,
 )
@@ -265,3 +266,24 @@ def test_after_a_cut_mid_batch_each_document_s_events_arrive_once_and_in_order(r
     for n in range(30):
         written = ids[4 * n : 4 * n + 4]
         assert [i for i in first_seen if i in written] == written  # in order per document
+
+
+@pytest.mark.parametrize("appended", [False, True])
+def test_pull_exactly_takes_only_what_was_done(tmp_path, appended):
+    client, db = _db(tmp_path)
+    done = [_event(), _event()]
+    db.promoters.insert_one(
+        insert_with_events({"_id": "prm_1"}, [staged("promoter_registered", e) for e in done])
+    )
+    if appended:  # a worker's write between the relay's read and its pull
+        db.promoters.update_one(
+            {"_id": "prm_1"},
+            update_with_events({"$set": {}}, [staged("promoter_registered", late := _event())]),
+        )
+    ids = [e["event_id"] for e in done]
+    pull_exactly(db.promoters, "prm_1", OUTBOX, "body.event_id", ids, PENDING)
+    doc = db.promoters.find_one({"_id": "prm_1"})
+    left = [e["body"]["event_id"] for e in doc[OUTBOX]]
+    assert left == ([late["event_id"]] if appended else [])
+    assert doc[PENDING] is appended  # the flag stays while anything is left
+    client.close()
