@@ -96,6 +96,7 @@ class Repository:
     """Base of each service's repository; subclasses name their outbox collections."""
 
     OUTBOX_COLLECTIONS = ()
+    pull_exactly = staticmethod(pull_exactly)  # for lists of their own kept like the outbox
 
     def __init__(self, db, wake_relay):
         self.db = db

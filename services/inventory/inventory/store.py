@@ -21,7 +21,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
-from gudang_common.store import Repository, pull_exactly
+from gudang_common.store import Repository
 
 from .domain import stock_id, takeable, units_change
 
@@ -432,7 +432,7 @@ class InventoryRepository(Repository):
         return len(pending)
 
     def _drop_movements(self, sid, ids):
-        pull_exactly(self.db.stock, sid, MOVEMENTS, "movement_id", ids, MOVEMENTS_PENDING)
+        self.pull_exactly(self.db.stock, sid, MOVEMENTS, "movement_id", ids, MOVEMENTS_PENDING)
 
     def moves_in_flight(self, sid):
         """(stock document, movements) of a source whose moved units have not landed yet."""
