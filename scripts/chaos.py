@@ -379,15 +379,37 @@ class Chaos:
         return self.count()
 
     def settle(self):
-        """Wait until every accepted order reached a final state, inspecting returns on the way."""
+        """Wait until every accepted order reached a final state and every inspected return's
+        units are back on the shelf, inspecting returns on the way."""
         deadline = time.monotonic() + self.settle_seconds
         while time.monotonic() < deadline:
             self.inspect_returns()
             with self.lock:
                 pending = set(self.run.accepted.values()) - self.run.reported
-            if not pending and not self.not_final():
+            if not pending and not self.not_final() and not self.not_restocked():
                 return
             time.sleep(1)
+
+    def not_restocked(self):
+        """Inspected returns whose restock has not landed yet: inventory restocks on its own
+        return_inspected event, which travels through the broker after the inspection's answer."""
+        staff, key = self.world.staff["api_key"], self.world.merchant["api_key"]
+        got = persist(
+            lambda: self.api.request("GET", "/warehouse/returns?status=inspected", staff),
+            time.monotonic() + 30,
+        )
+        waiting = set()
+        for ret in got[1]["returns"] if got and got[0] == 200 else []:
+            moves = persist(
+                lambda oid=ret["order_id"]: self.api.request(
+                    "GET", f"/movements?ref={oid}&limit=100", key
+                ),
+                time.monotonic() + 30,
+            )
+            listed = moves[1]["movements"] if moves and moves[0] == 200 else []
+            if not any(m["type"] == "return" for m in listed):
+                waiting.add(ret["return_id"])
+        return waiting
 
     def not_final(self):
         statuses = self.statuses()
@@ -625,7 +647,9 @@ parcel with a late `delivered` that contradicts its final state. Meanwhile the g
 killed with SIGKILL in the middle of intake, then inventory, packing, shipping and billing,
 and shipping once more while courier reports arrive; RabbitMQ closes every AMQP connection of
 the run's vhost twice; {result["slow connections"]} clients hold connections to the gateway open with
-half-sent request bodies. Returned parcels are inspected (all units good) before counting.
+half-sent request bodies. Returned parcels are inspected (all units good) before counting, and
+the count waits until each inspected return's units are back in stock (`GET /movements?ref=`
+shows its `return` movement): the restock follows the inspection through the broker.
 
 {table(result)}
 
@@ -636,8 +660,8 @@ The console shows the ids behind any count that is not 0.
 
 How each measure is counted: *lost*: accepted order ids the gateway no longer lists;
 *duplicated*: orders beyond the first per `external_id`; *stuck*: accepted orders not in a final
-state (delivered, returned, cancelled, rejected) when the run ends (it waits for them up to
-{int(result["settle_seconds"])} s after the last fault);
+state (delivered, returned, cancelled, rejected) when the run ends (it waits for them, and for
+the restock of inspected returns, up to {int(result["settle_seconds"])} s after the last fault);
 *double charges*: wallet entries (`GET /wallet`) of the same kind for the same cause beyond the
 first; *COD credited for a parcel not delivered*: `cod_collected` entries of orders whose final
 state is not delivered; *stock drift vs shipped and returned*: per SKU, |on hand - (received -

@@ -7,8 +7,10 @@ updates, unique indexes, find and aggregate.
 
 The transactional outbox: a repository stores the events a state change causes
 in the same document write (`_outbox` list plus an indexed `_outbox_pending`
-flag). The relay, one green thread per service, publishes them with publisher
-confirms and `mandatory`, then removes exactly the published ones. A crash
+flag). The relay, one green thread per service, publishes the pending events of
+up to 200 documents as one batch on a confirm-mode channel with `mandatory`,
+waits once for the broker's confirms, then removes exactly those events. A
+returned or refused event fails the whole batch, which is published again. A crash
 between the write and the publish loses nothing; a crash between the publish and
 the removal publishes again, which consumers absorb (they are idempotent).
 """
@@ -20,7 +22,8 @@ import time
 from pathlib import Path
 
 import eventlet
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from amqp.exceptions import RecoverableConnectionError
+from kombu import Connection, Producer
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, ReturnDocument
@@ -73,10 +76,27 @@ def update_with_events(update, events):
     return update
 
 
+def pull_exactly(coll, doc_id, field, key, ids, flag):
+    """Take the entries whose `key` is in `ids` off document `doc_id`'s `field` list and
+    clear its `flag` once the list is empty: the outbox's events once published, a stock
+    document's movements once copied into the ledger.
+
+    One write when the list holds exactly those entries (ids are unique, so its size and
+    every id pin it down; entries appended meanwhile make it miss), else a `$pull` and a
+    flag cleared only if nothing was appended: never an entry taken that was not done."""
+    if ids:
+        whole = {"_id": doc_id, field: {"$size": len(ids)}, f"{field}.{key}": {"$all": ids}}
+        if coll.update_one(whole, {"$set": {field: [], flag: False}}).matched_count:
+            return
+        coll.update_one({"_id": doc_id}, {"$pull": {field: {key: {"$in": ids}}}})
+    coll.update_one({"_id": doc_id, field: {"$size": 0}}, {"$set": {flag: False}})
+
+
 class Repository:
     """Base of each service's repository; subclasses name their outbox collections."""
 
     OUTBOX_COLLECTIONS = ()
+    pull_exactly = staticmethod(pull_exactly)  # for lists of their own kept like the outbox
 
     def __init__(self, db, wake_relay):
         self.db = db
@@ -130,23 +150,51 @@ class Repository:
         return True
 
 
+class BatchRefused(RuntimeError):
+    """The broker returned or refused an event of the batch: none of it counts as published."""
+
+
+class ConfirmsMissing(RuntimeError):
+    """The broker did not confirm the whole batch in time: none of it counts as published."""
+
+
+# a connection the broker dropped (a restart, a cut): the next one may well work
+CONNECTION_LOST = (OSError, RecoverableConnectionError)
+
+
 class OutboxRelay:
-    def __init__(self, db, collections, amqp_uri, source, metrics, poll_interval=1.0):
+    """Publishes the outbox's events in batches, one broker confirm wait per batch.
+
+    The events of up to `batch` documents per collection go out on one confirm-mode
+    channel with `mandatory`, in document order (a document's events in the order they
+    were written); the relay then waits once for the broker's acks and only then pulls
+    exactly those events from their documents. A return, a nack, a cut connection or
+    missing confirms fail the whole batch: nothing of it is pulled and it is published
+    again (consumers are idempotent). The connection is kept between batches; one the
+    broker dropped while the relay was idle is replaced at once and the batch sent on
+    the new one, so a cut delays nothing by the relay's back-off."""
+
+    def __init__(
+        self,
+        db,
+        collections,
+        amqp_uri,
+        source,
+        metrics,
+        poll_interval=1.0,
+        confirm_timeout=10.0,
+    ):
         self.db = db
         self.collections = collections
+        self.amqp_uri = amqp_uri
         self.source = source
         self.metrics = metrics
         self.poll_interval = poll_interval
+        self.confirm_timeout = confirm_timeout
         self.exchange = event_exchange(source)
-        self.publisher = Publisher(
-            amqp_uri,
-            use_confirms=True,
-            mandatory=True,
-            serializer="json",
-            declare=[self.exchange],
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5},
-        )
+        self._connection = None
+        self._producer = None
+        self._tag = 0
         self._wake = threading.Event()
         self._running = False
         self.idle = threading.Event()
@@ -181,45 +229,135 @@ class OutboxRelay:
     def stop(self):
         self._running = False
         self._wake.set()
+        self.close()
+
+    def close(self):
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # already broken: nothing left to release
+                log.debug("outbox relay of %s: closing a broken connection", self.source)
+
+    def _channel(self):
+        if self._producer is None:
+            connection = Connection(self.amqp_uri)
+            channel = connection.channel()
+            channel.confirm_select()
+            self._connection = connection
+            self._tag = 0  # the broker numbers a confirm-mode channel's publishes from 1
+            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+            self.exchange(channel).declare()
+        return self._producer
+
+    def publish_batch(self, events):
+        """Publish `events` in order and wait once for the broker to confirm all of them.
+
+        Raises unless the broker took every one: the caller then pulls nothing."""
+        kept = self._producer is not None
+        try:
+            started, refused = self._publish_confirmed(events)
+        except CONNECTION_LOST as exc:
+            if not kept:
+                raise
+            log.info(
+                "outbox relay of %s: kept connection lost (%s), reconnecting", self.source, exc
+            )
+            started, refused = self._publish_confirmed(events)
+        if refused:
+            raise BatchRefused("; ".join(refused))
+        confirmed = time.perf_counter()
+        for event, at in zip(events, started, strict=True):
+            self.metrics.publish_latency.labels(self.source).observe(confirmed - at)
+            self.metrics.events_published.labels(self.source, event["type"]).inc()
+
+    def _publish_confirmed(self, events):
+        """(publish start times, refusals) of `events` sent on one confirm-mode channel; a
+        channel whose confirms are unknown after an error is never used again."""
+        try:
+            producer = self._channel()
+            confirms = _Confirms(self._tag + 1)
+            events_of = producer.channel.events
+            handlers = {"basic_return": confirms.on_return, "basic_ack": confirms.on_ack}
+            handlers["basic_nack"] = confirms.on_nack
+            for name, handler in handlers.items():
+                events_of[name].add(handler)
+            try:
+                started = [self._publish(producer, event) for event in events]
+                self._await(confirms)
+            finally:
+                for name, handler in handlers.items():
+                    events_of[name].discard(handler)
+        except Exception:
+            self.close()
+            raise
+        return started, confirms.refused
+
+    def _publish(self, producer, event):
+        at = time.perf_counter()
+        producer.publish(
+            event["body"],
+            routing_key=event["type"],
+            mandatory=True,
+            delivery_mode=2,
+            message_id=event["body"]["event_id"],
+            headers={"x-gudang-event-type": event["type"]},
+        )
+        self._tag += 1
+        return at
+
+    def _await(self, confirms):
+        deadline = time.monotonic() + self.confirm_timeout
+        while not confirms.all_up_to(self._tag):
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                self._connection.connection.drain_events(timeout=remaining)
+            except TimeoutError:
+                raise ConfirmsMissing(f"no confirms in {self.confirm_timeout}s") from None
 
     def drain(self, batch=200):
+        """Publish every pending event of up to `batch` documents per collection, then pull
+        exactly those from their documents. Returns how many events were published."""
         published = 0
         for name in self.collections:
             coll = self.db[name]
-            for doc in coll.find({PENDING: True}, {OUTBOX: 1}).limit(batch):
-                events = doc.get(OUTBOX) or []
-                done = []
-                for event in events:
-                    started = time.perf_counter()
-                    try:
-                        self.publisher.publish(
-                            event["body"],
-                            exchange=self.exchange,
-                            routing_key=event["type"],
-                            message_id=event["body"]["event_id"],
-                            headers={"x-gudang-event-type": event["type"]},
-                        )
-                    except UndeliverableMessage:
-                        raise RuntimeError(
-                            f"{event['type']} is unroutable: queues not declared"
-                        ) from None
-                    finally:
-                        self.metrics.publish_latency.labels(self.source).observe(
-                            time.perf_counter() - started
-                        )
-                    self.metrics.events_published.labels(self.source, event["type"]).inc()
-                    done.append(event["body"]["event_id"])
-                if done:
-                    coll.update_one(
-                        {"_id": doc["_id"]},
-                        {"$pull": {OUTBOX: {"body.event_id": {"$in": done}}}},
-                    )
-                # only clear the flag if no worker appended events meanwhile
-                coll.update_one(
-                    {"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
-                )
-                published += len(done)
+            docs = [
+                (doc["_id"], doc.get(OUTBOX) or [])
+                for doc in coll.find({PENDING: True}, {OUTBOX: 1}).limit(batch)
+            ]
+            events = [event for _, outbox in docs for event in outbox]
+            if events:
+                # a crash before the confirms arrive leaves every event in its document
+                self.publish_batch(events)
+            for doc_id, outbox in docs:
+                done = [event["body"]["event_id"] for event in outbox]
+                pull_exactly(coll, doc_id, OUTBOX, "body.event_id", done, PENDING)
+            published += len(events)
         return published
+
+
+class _Confirms:
+    """The broker's answers to one batch on a confirm-mode channel, from delivery tag `first`."""
+
+    def __init__(self, first):
+        self.first = first
+        self.acked = set()
+        self.refused = []
+
+    def on_return(self, exc, exchange, routing_key, message):
+        self.refused.append(f"{routing_key} is unroutable: queues not declared")
+
+    def on_ack(self, tag, multiple):
+        self.acked.update(range(self.first, tag + 1) if multiple else (tag,))
+
+    def on_nack(self, tag, multiple):
+        self.refused.append(f"the broker refused delivery tag {tag}")
+        self.on_ack(tag, multiple)
+
+    def all_up_to(self, last):
+        return self.acked.issuperset(range(self.first, last + 1))
 
 
 class ServiceStore(DependencyProvider):

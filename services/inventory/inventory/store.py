@@ -354,7 +354,7 @@ class InventoryRepository(Repository):
             query, update, return_document=ReturnDocument.AFTER
         )
         if done is not None:
-            self.flush_movements(done["_id"])
+            self.flush_movements(done["_id"], done)
         return done
 
     def get_stock(self, sid):
@@ -457,13 +457,15 @@ class InventoryRepository(Repository):
 
     # --- movement ledger ----------------------------------------------------
 
-    def flush_movements(self, sid):
+    def flush_movements(self, sid, doc=None):
         """Copy a stock document's pending movements into `movements` (keyed by movement
         id, so copying twice is harmless) and drop them, except a move's movement, which
-        stays until its units have landed (`transfer_landed`)."""
-        doc = self.db.stock.find_one(
-            {"_id": sid}, {MOVEMENTS: 1, "merchant_id": 1, "sku": 1, "bin": 1, "lot": 1}
-        )
+        stays until its units have landed (`transfer_landed`). `doc` is the document as
+        the write that pushed them returned it, so it is not read again."""
+        if doc is None:
+            doc = self.db.stock.find_one(
+                {"_id": sid}, {MOVEMENTS: 1, "merchant_id": 1, "sku": 1, "bin": 1, "lot": 1}
+            )
         pending = (doc or {}).get(MOVEMENTS) or []
         for mv in pending:
             record = {k: v for k, v in mv.items() if k != "transfer"}
@@ -481,13 +483,7 @@ class InventoryRepository(Repository):
         return len(pending)
 
     def _drop_movements(self, sid, ids):
-        if ids:
-            self.db.stock.update_one(
-                {"_id": sid}, {"$pull": {MOVEMENTS: {"movement_id": {"$in": ids}}}}
-            )
-        self.db.stock.update_one(
-            {"_id": sid, MOVEMENTS: {"$size": 0}}, {"$set": {MOVEMENTS_PENDING: False}}
-        )
+        self.pull_exactly(self.db.stock, sid, MOVEMENTS, "movement_id", ids, MOVEMENTS_PENDING)
 
     def moves_in_flight(self, sid):
         """(stock document, movements) of a source whose moved units have not landed yet."""

@@ -308,7 +308,7 @@ def test_moves_put_away_and_quarantine_and_survive_a_crash_before_landing(repo, 
     assert (level(repo)["on_hand"], level(repo)["quarantined"]) == (4, 1)
     # the process dies right after taking units out, before the ledger copy and landing
     real_flush = repo.flush_movements
-    monkeypatch.setattr(repo, "flush_movements", lambda sid: 0)
+    monkeypatch.setattr(repo, "flush_movements", lambda sid, doc=None: 0)
     monkeypatch.setattr(staff_changes, "land_moves", lambda repo, sid: 0)
     staff_changes.move_stock(repo, move | {"to_bin": BIN_B}, "stf_1")
     monkeypatch.setattr(repo, "flush_movements", real_flush)
