@@ -2,24 +2,55 @@
 
 A posting's `_id` is the key of its cause (`pick_pack:<order_id>`, ...), so a fee is
 charged once per cause however often its event arrives: the second insert fails on
-the key and changes nothing. Balances are sums over postings, never stored.
+the key and changes nothing.
+
+Every posting also carries its owner's running balances (`running`: the merchant's,
+or the promoter's for commission and payouts): the balances after it on every account
+the owner's postings touch, and a sequence number per owner under a unique index. So
+the balance and the posting are one insert, a balance is read from the owner's latest
+posting whatever the length of its history, and two postings racing for the same
+sequence number cannot both land: the loser reads the new latest and tries again.
 """
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.store import Repository
 
+from . import domain
 from .domain import COD_CLEARING, COMMISSION_POSTING_KINDS, check_balanced
 from .invoices import invoice_number
 
 # a promoter's postings that earn (or take back) commission, not those that pay it out
 COMMISSION_KINDS = {"$in": list(COMMISSION_POSTING_KINDS)}
+# a posting that lost the race for its owner's next sequence number this often gives up
+# (the event is redelivered): only a merchant posting hundreds of times at once gets there
+RUNNING_ROUNDS = 200
+
+
+class LedgerBusy(RuntimeError):
+    """Too many postings of one owner raced; the cause is retried (the broker redelivers)."""
 
 
 def wib_day(occurred_at):
     """The WIB calendar day (YYYY-MM-DD) of a stored UTC time."""
     return parse_iso(occurred_at).astimezone(WIB).date().isoformat()
+
+
+def _owner_matched(match, account):
+    """The owner whose running balance of `account` equals its sum over `match`, or None.
+    A merchant's match also finds the commission earned on its fees, which the promoter
+    owns: the merchant's running balances hold all but the commission accounts."""
+    if len(match) != 1:
+        return None
+    ((key, party),) = match.items()
+    if key == "promoter_id":
+        return f"promoter:{party}"
+    commission = account == domain.COMMISSION_EXPENSE or account.startswith("promoter:")
+    if key == "merchant_id" and not commission:
+        return f"merchant:{party}"
+    return None
 
 
 class BillingRepository(Repository):
@@ -42,6 +73,11 @@ class BillingRepository(Repository):
         db.payouts.create_index([("promoter_id", ASCENDING), ("requested_at", DESCENDING)])
         db.payouts.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
         cls._backfill_wib_day(db)
+        cls._backfill_running(db)
+        # before the unique index: postings stored before `running` existed get theirs first
+        db.postings.create_index(
+            [("running.owner", ASCENDING), ("running.seq", ASCENDING)], unique=True, sparse=True
+        )
 
     @classmethod
     def _backfill_wib_day(cls, db):
@@ -55,6 +91,20 @@ class BillingRepository(Repository):
                 {"_id": posting["_id"]}, {"$set": {"wib_day": wib_day(posting["occurred_at"])}}
             )
         db.migrations.update_one({"_id": "postings.wib_day"}, {"$set": {"done": True}}, upsert=True)
+
+    @classmethod
+    def _backfill_running(cls, db):
+        """Give postings stored before running balances existed theirs, once, in the order
+        they were posted (a marker says it was done, so a start does not scan the ledger)."""
+        if db.migrations.find_one({"_id": "postings.running"}) is not None:
+            return
+        last = {}
+        order = [("posted_at", ASCENDING), ("_id", ASCENDING)]
+        for posting in db.postings.find({"running": {"$exists": False}}).sort(order):
+            owner = domain.ledger_owner(posting)
+            last[owner] = domain.running_after(last.get(owner), owner, posting["lines"])
+            db.postings.update_one({"_id": posting["_id"]}, {"$set": {"running": last[owner]}})
+        db.migrations.update_one({"_id": "postings.running"}, {"$set": {"done": True}}, upsert=True)
 
     # --- parties ----------------------------------------------------------
 
@@ -120,17 +170,47 @@ class BillingRepository(Repository):
     # --- ledger -----------------------------------------------------------
 
     def add_posting(self, posting):
-        """Record a posting once; False when its cause was posted already."""
+        """Record a posting once, with its owner's running balances after it, in one
+        insert; False when its cause was posted already."""
         check_balanced(posting["lines"])
         # the WIB day of its cause: the key invoices sum a month by, one day at a time
         posting = dict(posting, wib_day=wib_day(posting["occurred_at"]))
-        return self.insert_once("postings", posting)
+        owner = domain.ledger_owner(posting)
+        for _ in range(RUNNING_ROUNDS):
+            running = domain.running_after(self.latest_running(owner), owner, posting["lines"])
+            try:
+                self.db.postings.insert_one(dict(posting, running=running))
+                return True
+            except DuplicateKeyError:
+                if self.get_posting(posting["_id"]) is not None:
+                    return False  # posted before: the cause's key
+                # another posting of the owner took this sequence number: read again
+        raise LedgerBusy(f"{owner}: {RUNNING_ROUNDS} postings raced {posting['_id']}")
+
+    def latest_running(self, owner):
+        """The running balances of the owner's latest posting (None before its first)."""
+        cursor = self.db.postings.find({"running.owner": owner}, {"running": 1})
+        latest = list(cursor.sort("running.seq", DESCENDING).limit(1))
+        return latest[0]["running"] if latest else None
+
+    def balance(self, owner, account):
+        """`account`'s balance over the owner's postings, read from its latest posting."""
+        return domain.running_balance(self.latest_running(owner), account)
 
     def get_posting(self, posting_id):
         return self.db.postings.find_one({"_id": posting_id})
 
     def account_balance(self, account, match):
-        """Sum of `account`'s lines over the postings that `match` (an indexed filter)."""
+        """Sum of `account`'s lines over the postings that `match`: a running balance when
+        `match` names an owner whose postings carry that account's whole sum, else summed."""
+        owner = _owner_matched(match, account)
+        if owner is not None:
+            return self.balance(owner, account)
+        return self.ledger_sum(account, match)
+
+    def ledger_sum(self, account, match):
+        """Sum of `account`'s lines over the postings that `match` (an indexed filter),
+        summed from the entries themselves: what every running balance must equal."""
         rows = self.db.postings.aggregate(
             [
                 {"$match": dict(match, **{"lines.account": account})},
