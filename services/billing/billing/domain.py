@@ -288,11 +288,18 @@ def running_after(previous, owner, lines):
     balances = {b["account"]: b["balance"] for b in previous["balances"]} if previous else {}
     for line in lines:
         balances[line["account"]] = balances.get(line["account"], 0) + line["amount"]
+    seq = (previous["seq"] if previous else 0) + 1
     return {
         "owner": owner,
-        "seq": (previous["seq"] if previous else 0) + 1,
+        "seq": seq,
+        "key": running_key(owner, seq),
         "balances": [{"account": a, "balance": b} for a, b in sorted(balances.items())],
     }
+
+
+def running_key(owner, seq):
+    """One key for the owner's n-th posting: found by one equality lookup on either store."""
+    return f"{owner}#{seq}"
 
 
 def running_balance(running, account):
