@@ -52,7 +52,7 @@ def main(base, staff_key, shots, inbound_id):
 
         page.fill("#apikey", staff_key)
         page.click("#signin")
-        page.wait_for_selector("#work:not(.hidden)")
+        page.wait_for_selector("#pick:not(.hidden)")
         page.click("#next")
         page.wait_for_selector("#stops .stop")
         page.screenshot(path=str(shots / "tablet-pick-list.png"))

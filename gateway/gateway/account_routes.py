@@ -1,13 +1,24 @@
 """Gateway routes of signing in: sessions, passwords and a merchant's or promoter's API keys."""
 
+import uuid
+
 from eventlet import tpool
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound, Unauthorized, ValidationFailed, load
+from gudang_common.events import new_event
+from gudang_common.ids import new_id
 from gudang_common.web import http, json_body, json_response
 
 from . import accounts
-from .schemas import ApiKeySchema, PasswordChangeSchema, SignInSchema
+from .schemas import (
+    ApiKeySchema,
+    MerchantSchema,
+    PasswordChangeSchema,
+    PromoterSchema,
+    SignInSchema,
+    StaffSchema,
+)
 from .store import MAX_LIVE_KEYS, api_key_view
 
 API = "/api/v1"
@@ -15,6 +26,7 @@ SIGNED_IN = ("merchant", "promoter")  # staff sign in with keys the admin hands 
 
 sign_in_schema, password_change_schema = SignInSchema(), PasswordChangeSchema()
 api_key_schema = ApiKeySchema()
+promoter_schema, merchant_schema, staff_schema = PromoterSchema(), MerchantSchema(), StaffSchema()
 
 
 def _off_the_hub(fn, *args):
@@ -24,6 +36,11 @@ def _off_the_hub(fn, *args):
 
 def _refused_password(problem):
     return ValidationFailed(f"password refused: {problem}", {"password": [problem]})
+
+
+def _referral_code(name):
+    letters = "".join(c for c in name.upper() if c.isalpha())[:4] or "GDG"
+    return f"{letters}-{uuid.uuid4().hex[:6].upper()}"
 
 
 def _no_store(response):
@@ -192,3 +209,82 @@ class AccountRoutes:
                 {"key_id": ["Set a password or create another key first."]},
             )
         return api_key_view(dict(doc, revoked_at=now))
+
+    # Sign-up answers the same (201, a new account and its key) whether or not the email
+    # is known: a 409 would tell anyone who is a customer. The new key opens only the new
+    # account; an existing one is neither changed nor reachable through sign-up.
+
+    def _register(self, role, doc, **facts):
+        """Store a new promoter or merchant (in `<role>s`) with its `<role>_registered` event,
+        in the same write; False when its id or a unique field is taken."""
+        event_type = f"{role}_registered"
+        event = new_event(event_type, name=doc["name"], **facts)
+        doc = dict(doc, created_at=iso(utcnow()))
+        return self.store.add_account(f"{role}s", doc, event_type, event)
+
+    @http("POST", f"{API}/promoters")
+    def register_promoter(self, request):
+        data = self._password_hashed(load(promoter_schema, json_body(request)))
+        promoter_id = new_id("prm")
+        for _ in range(5):
+            # the code's unique index decides: another promoter may have drawn the same one
+            code = _referral_code(data["name"])
+            doc = dict(data, _id=promoter_id, referral_code=code)
+            if self._register("promoter", doc, promoter_id=promoter_id, referral_code=code):
+                break
+        else:
+            raise Conflict("no free referral code; try again")
+        api_key = self.store.add_api_key("promoter", promoter_id)
+        return 201, {"promoter_id": promoter_id, "referral_code": code, "api_key": api_key}
+
+    @http("POST", f"{API}/merchants")
+    def register_merchant(self, request):
+        data = self._password_hashed(load(merchant_schema, json_body(request)))
+        promoter_id, refused = self._referrer(data)
+        merchant_id = new_id("mer")
+        doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
+        self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id)
+        api_key = self.store.add_api_key("merchant", merchant_id)
+        answer = {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
+        return 201, answer | {"referral_refused": refused}
+
+    def _referrer(self, data):
+        """(promoter_id, None), or (None, "self_referral") for a merchant signing up with its
+        own promoter's email or phone. The gateway decides: it holds both accounts' contact
+        details, which billing never needs to see; the merchant still signs up, unreferred.
+        A referral is made at sign-up only: no route links a code later."""
+        if not data.get("referral_code"):
+            return None, None
+        promoter = self.store.promoter_by_code(data["referral_code"].strip().upper())
+        if promoter is None:
+            raise ValidationFailed(
+                "unknown referral code", {"referral_code": ["No promoter has this code."]}
+            )
+        if accounts.is_self_referral(promoter, data):
+            return None, "self_referral"
+        return promoter["_id"], None
+
+    @http("GET", f"{API}/merchants/me")
+    def merchant_me(self, request):
+        caller = self._auth(request, "merchant")
+        doc = self.store.get_account("merchants", caller.id)
+        return {k: doc.get(k) for k in ("name", "email", "phone", "promoter_id", "created_at")} | {
+            "merchant_id": caller.id
+        }
+
+    @http("POST", f"{API}/staff")
+    def register_staff(self, request):
+        self._auth(request, "admin")
+        data = load(staff_schema, json_body(request))
+        staff_id = new_id("stf")
+        self.store.add_account("staff", dict(data, _id=staff_id, created_at=iso(utcnow())))
+        return 201, {
+            "staff_id": staff_id,
+            "api_key": self.store.add_api_key("staff", staff_id, data["role"]),
+            "role": data["role"],
+        }
+
+    @http("GET", f"{API}/promoters/me/earnings")
+    def promoter_earnings(self, request):
+        caller = self._auth(request, "promoter")
+        return self._rpc(self.billing, "promoter_earnings", caller.id)

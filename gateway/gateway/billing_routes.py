@@ -1,10 +1,12 @@
-"""Gateway routes that front billing's money operations: rate card versions, invoices, the
-bank accounts on file, merchants' withdrawals and promoters' payouts."""
+"""Gateway routes that front billing's money operations: the wallet, top-ups and credit limits,
+rate card versions, storage billing, invoices, the bank accounts on file, merchants'
+withdrawals and promoters' payouts."""
 
 import base64
 
 from werkzeug.wrappers import Response
 
+from gudang_common.errors import NotFound
 from gudang_common.web import http, json_body
 
 API = "/api/v1"
@@ -154,6 +156,41 @@ class BillingRoutes:
         caller = self._auth(request, "admin", "finance")
         payload = json_body(request, required=step != "approve")
         return self._rpc(self.billing, "payout_step", payout_id, step, payload, caller.id)
+
+    @http("GET", f"{API}/wallet")
+    def wallet(self, request):
+        caller = self._auth(request, "merchant")
+        return self._rpc(
+            self.billing, "wallet", caller.id, self._limit(request, default=50, most=1000)
+        )
+
+    @http("POST", f"{API}/admin/storage-billing")
+    def run_storage_billing(self, request):
+        """Bill a day's storage now (the billing service also does it after each WIB midnight)."""
+        self._auth(request, "admin", "finance")
+        day = json_body(request, required=False).get("day")
+        return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
+
+    @http("PUT", f"{API}/admin/merchants/<merchant_id>/credit-limit")
+    def set_credit_limit(self, request, merchant_id):
+        """How far below zero the merchant's wallet may go before its new orders wait."""
+        caller = self._auth(request, "admin", "finance")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        payload = json_body(request)
+        return self._rpc(self.billing, "set_credit_limit", merchant_id, payload, caller.id)
+
+    @http("POST", f"{API}/merchants/<merchant_id>/topups")
+    def record_topup(self, request, merchant_id):
+        caller = self._auth(request, "admin", "finance")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.billing, "record_topup", merchant_id, payload)),
+        )
 
 
 def _download(content, mimetype, filename):

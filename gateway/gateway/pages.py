@@ -27,6 +27,11 @@ STATIC_TYPES = {
     "favicon.svg": "image/svg+xml",
     "strings.json": "application/json",
     "tablet.js": "text/javascript",
+    # the tablet's screens, one file each, loaded after tablet.js
+    "tablet-receive.js": "text/javascript",
+    "tablet-pick.js": "text/javascript",
+    "tablet-pack.js": "text/javascript",
+    "tablet-handover.js": "text/javascript",
     # the API docs page (/api/docs): Swagger UI 5 (swagger-ui-dist as drf-spectacular-sidecar
     # 2026.10.1 ships it), vendored with its license (Apache-2.0); 4.x cannot show OpenAPI 3.1
     "api-docs.js": "text/javascript",

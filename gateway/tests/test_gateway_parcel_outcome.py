@@ -4,7 +4,7 @@ import mongomock
 import pytest
 
 from gateway.notify import DELIVERABLE
-from gateway.service import order_view
+from gateway.order_routes import order_view
 from gateway.store import GatewayRepository
 from gateway.tracking import order_move
 from gudang_common.events import new_event

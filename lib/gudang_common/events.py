@@ -108,6 +108,12 @@ class SkuRegistered(MerchantEventSchema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     barcode = fields.String(required=True)
+    # one unit's weight and size (the pack station suggests a box from them); absent from
+    # events written before they were carried
+    weight_g = fields.Integer(strict=True)
+    length_cm = fields.Integer(strict=True)
+    width_cm = fields.Integer(strict=True)
+    height_cm = fields.Integer(strict=True)
 
 
 class StockReceived(MerchantEventSchema):

@@ -29,6 +29,7 @@ SUBSCRIPTIONS = [
     ("gateway", "inventory", "stock_low"),
     ("gateway", "inventory", "sku_registered"),
     ("packing", "inventory", "order_allocated"),
+    ("packing", "inventory", "sku_registered"),
     ("shipping", "gateway", "order_received"),
     ("shipping", "packing", "order_packed"),
     ("billing", "gateway", "promoter_registered"),

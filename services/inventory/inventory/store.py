@@ -140,6 +140,7 @@ class InventoryRepository(Repository):
             sku=data["sku"],
             name=data["name"],
             barcode=data["barcode"],
+            **{k: data[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")},
         )
         if not self.insert_once("skus", doc, [("sku_registered", event)]):
             raise Conflict(f"SKU {data['sku']} already exists", {"sku": ["Already registered."]})

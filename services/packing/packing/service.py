@@ -7,7 +7,7 @@ from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, load
 from gudang_common.store import ServiceStore
 
-from . import operations
+from . import catalog, operations
 from .schemas import CancelSchema, PackSchema
 from .store import PackingRepository
 
@@ -39,3 +39,7 @@ class PackingService(base.BaseService):
     @domain_event_handler("inventory", "order_allocated")
     def on_order_allocated(self, event):
         operations.accept_allocation(self.store, event)
+
+    @domain_event_handler("inventory", "sku_registered")
+    def on_sku_registered(self, event):
+        catalog.remember_sku(self.store, event)

@@ -1,4 +1,5 @@
-"""Packing's repository: pack tasks (one per allocated order) and pick lists."""
+"""Packing's repository: pack tasks (one per allocated order), pick lists and the products
+the floor scans."""
 
 from pymongo import ASCENDING, ReturnDocument
 
@@ -20,6 +21,8 @@ class PackingRepository(Repository):
         # set only while a list is building or open: one small bucket per packer on the
         # embedded store, which would otherwise copy the packer's whole history of lists
         db.pick_lists.create_index([("open_for", ASCENDING)])
+        # a scanned barcode names one of the merchant's SKUs
+        db.products.create_index([("merchant_id", ASCENDING), ("barcode", ASCENDING)])
 
     @classmethod
     def gauges(cls, db, config):
@@ -31,6 +34,15 @@ class PackingRepository(Repository):
         return [
             ("gudang_packing_backlog", "Orders waiting in each packing stage", ("status",), backlog)
         ]
+
+    def add_product(self, doc):
+        return self.insert_once("products", doc)
+
+    def get_product(self, merchant_id, sku):
+        return self.db.products.find_one({"_id": f"{merchant_id}:{sku}"})
+
+    def product_by_barcode(self, merchant_id, barcode):
+        return self.db.products.find_one({"merchant_id": merchant_id, "barcode": barcode})
 
     def add_task(self, doc):
         return self.insert_once("tasks", doc)

@@ -1,22 +1,13 @@
 """Packing: pick lists from waiting orders, the pick walk, pack and cancel rules."""
 
-import mongomock
 import pytest
 
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
 from packing import operations
 from packing.domain import pick_walk
-from packing.store import PackingRepository
 
 PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10, "box": None}
-
-
-@pytest.fixture
-def repo():
-    db = mongomock.MongoClient()["packing"]
-    PackingRepository.ensure_indexes(db)
-    return PackingRepository(db, lambda: None)
 
 
 def allocated(repo, n, lines=None):
