@@ -100,8 +100,12 @@ class BillingService(base.BaseService):
         return withdrawals.take_step(self.store, withdrawal_id, step, data, by)
 
     @rpc(expected_exceptions=EXPECTED)
-    def promoter_earnings(self, promoter_id, limit=50):
-        return operations.promoter_earnings(self.store, promoter_id, limit)
+    def promoter_earnings(self, promoter_id, limit=50, merchant_id=None, month=None):
+        return operations.promoter_earnings(self.store, promoter_id, limit, merchant_id, month)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def promoter_commission(self, promoter_id, fee_posting_id):
+        return operations.promoter_commission(self.store, promoter_id, fee_posting_id)
 
     # --- commission money out -------------------------------------------------
 

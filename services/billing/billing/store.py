@@ -349,7 +349,7 @@ class BillingRepository(Repository):
         return list(self.db.postings.find(match, {"lines": 1, "merchant_id": 1, "reverses": 1}))
 
     def commission_totals(self, promoter_id, account):
-        """{(merchant_id, fee_type): amount} credited to the promoter's account."""
+        """{(merchant_id, fee_type, wib_day): amount} credited to the promoter's account."""
         rows = self.db.postings.aggregate(
             [
                 {
@@ -363,13 +363,20 @@ class BillingRepository(Repository):
                 {"$match": {"lines.account": account}},
                 {
                     "$group": {
-                        "_id": {"merchant_id": "$merchant_id", "fee_type": "$fee_type"},
+                        "_id": {
+                            "merchant_id": "$merchant_id",
+                            "fee_type": "$fee_type",
+                            "day": "$wib_day",
+                        },
                         "total": {"$sum": "$lines.amount"},
                     }
                 },
             ]
         )
-        return {(r["_id"]["merchant_id"], r["_id"]["fee_type"]): r["total"] for r in rows}
+        return {
+            (r["_id"]["merchant_id"], r["_id"]["fee_type"], r["_id"]["day"]): r["total"]
+            for r in rows
+        }
 
     def account_totals(self):
         rows = self.db.postings.aggregate(
