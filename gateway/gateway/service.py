@@ -32,6 +32,7 @@ from . import (
     notify,
     order_routes,
     page_routes,
+    promoter_pages,
     ratelimit,
     warehouse_routes,
     webhook_routes,
@@ -60,6 +61,7 @@ class GatewayService(
     warehouse_routes.WarehouseRoutes,
     webhook_routes.WebhookRoutes,
     page_routes.PageRoutes,
+    promoter_pages.PromoterPageRoutes,
     base.BaseService,
 ):
     name = "gateway"
