@@ -282,12 +282,23 @@ def ledger_owner(posting):
     return f"merchant:{posting['merchant_id']}"
 
 
+def owner_accounts(owner):
+    """The accounts whose running balance an owner's postings carry: the merchant's wallet
+    and its withdrawals not paid yet, the promoter's commission and its payouts not paid."""
+    party, party_id = owner.split(":", 1)
+    if party == "promoter":
+        return (promoter_account(party_id), PAYOUT_PENDING)
+    return (wallet_account(party_id), WITHDRAWAL_PENDING)
+
+
 def running_after(previous, owner, lines):
     """The owner's running balances after a posting: `previous` (the running balances its
-    last posting carried, or None) plus the posting's lines, one sequence number on."""
+    last posting carried, or None) plus the posting's lines on the owner's accounts, one
+    sequence number on."""
     balances = {b["account"]: b["balance"] for b in previous["balances"]} if previous else {}
     for line in lines:
-        balances[line["account"]] = balances.get(line["account"], 0) + line["amount"]
+        if line["account"] in owner_accounts(owner):
+            balances[line["account"]] = balances.get(line["account"], 0) + line["amount"]
     seq = (previous["seq"] if previous else 0) + 1
     return {
         "owner": owner,

@@ -5,8 +5,9 @@ charged once per cause however often its event arrives: the second insert fails 
 the key and changes nothing.
 
 Every posting also carries its owner's running balances (`running`: the merchant's,
-or the promoter's for commission and payouts): the balances after it on every account
-the owner's postings touch, and the owner's sequence number, whose key
+or the promoter's for commission and payouts): the balances after it of the owner's
+own accounts (the wallet and its withdrawals pending; the commission payable and its
+payouts pending), and the owner's sequence number, whose key
 (`<owner>#<n>`) is unique. So the balance and the posting are one insert, and two
 postings racing for the same number cannot both land: the loser reads the new latest
 and tries again. The latest is found without reading the owner's history: a head
@@ -44,18 +45,15 @@ def wib_day(occurred_at):
 
 
 def _owner_matched(match, account):
-    """The owner whose running balance of `account` equals its sum over `match`, or None.
-    A merchant's match also finds the commission earned on its fees, which the promoter
-    owns: the merchant's running balances hold all but the commission accounts."""
+    """The owner whose running balance of `account` equals its sum over `match`, or None:
+    `match` names the merchant or promoter alone and `account` is one of its own."""
     if len(match) != 1:
         return None
     ((key, party),) = match.items()
-    if key == "promoter_id":
-        return f"promoter:{party}"
-    commission = account == domain.COMMISSION_EXPENSE or account.startswith("promoter:")
-    if key == "merchant_id" and not commission:
-        return f"merchant:{party}"
-    return None
+    owner = {"merchant_id": "merchant", "promoter_id": "promoter"}.get(key)
+    if owner is None or account not in domain.owner_accounts(f"{owner}:{party}"):
+        return None
+    return f"{owner}:{party}"
 
 
 OPEN_REQUESTS = ("requested", "approved")
