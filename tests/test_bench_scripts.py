@@ -40,3 +40,14 @@ def test_store_benchmark_runs_every_store_at_a_tiny_size():
         res = results[(name, 200)]
         assert "error" not in res, (name, res)
         assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
+
+
+def test_walk_benchmark_runs_on_a_small_floor():
+    from scripts import bench_walk
+
+    results = bench_walk.main(["--aisles=4", "--bins=8", "--orders=40", "--batch=5"])
+    assert set(results) == set(bench_walk.WAYS)
+    for way, r in results.items():
+        assert 0 < r["batched_m"] < r["order_by_order_m"], way
+    shortest = results["shortest"]["batched_m"]
+    assert shortest <= min(results[w]["batched_m"] for w in ("s_shape", "nearest_neighbour"))

@@ -334,7 +334,10 @@ ROUTES = {
     ),
     ("GET", "/bins"): Op("Every bin", (S, ADMIN)),
     ("PATCH", "/bins/{code}"): Op(
-        "Renumber a bin", (S, ADMIN), body=BinUpdateSchema, errors=(400, 404)
+        "Renumber a bin or place it on the floor plan",
+        (S, ADMIN),
+        body=BinUpdateSchema,
+        errors=(400, 404),
     ),
     ("POST", "/warehouse/inbounds/{inbound_id}/receive"): Op(
         "Receive an inbound",

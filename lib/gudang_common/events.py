@@ -61,6 +61,10 @@ class AllocatedLineSchema(OrderLineSchema):
     # lot-tracked SKUs: which lot to pick (FEFO decided it), and its expiry date
     lot = fields.String(load_default=None, allow_none=True)
     expiry = fields.String(load_default=None, allow_none=True)
+    # the bin's floor coordinates in metres where ops set them; null: packing places the
+    # bin by its code (packing/walk.py)
+    x_m = fields.Float(load_default=None, allow_none=True)
+    y_m = fields.Float(load_default=None, allow_none=True)
 
 
 class PackageSchema(Schema):

@@ -4,7 +4,8 @@ planning, the quarantine arithmetic, receipts and inspections, stock levels, low
 import re
 from datetime import date
 
-BIN_CODE = re.compile(r"^[A-Z]{1,3}-\d{2}-\d{2}-\d{1,2}-\d{2}$")  # zone-aisle-rack-level-bin
+from gudang_common.bins import BIN_CODE  # noqa: F401  (zone-aisle-rack-level-bin)
+
 CODE128 = re.compile(r"^[\x20-\x7e]{1,48}$")
 QUARANTINE = "QUARANTINE"  # the location of damaged units: counted, never sellable
 QUARANTINE_SEQUENCE = 10**9  # never walked by pickers

@@ -73,7 +73,7 @@ class InventoryService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def update_bin(self, code, payload):
-        return self.store.update_bin(code, load(bin_update_schema, payload)["pick_sequence"])
+        return self.store.update_bin(code, load(bin_update_schema, payload))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_bins(self):

@@ -53,6 +53,11 @@ def _public(doc, drop=("_id",)):
     return {k: v for k, v in doc.items() if k not in drop and not k.startswith("_")}
 
 
+def _bin_view(doc):
+    # bins made before floor coordinates existed answer as not placed
+    return {"x_m": None, "y_m": None} | _public(doc)
+
+
 class InventoryRepository(Repository):
     OUTBOX_COLLECTIONS = ("inbounds", "allocations", "skus", "returns")
 
@@ -200,26 +205,34 @@ class InventoryRepository(Repository):
         doc = dict(data, _id=data["code"], created_at=iso(utcnow()))
         if not self.insert_once("bins", doc):
             raise Conflict(f"bin {data['code']} already exists", {"code": ["Already exists."]})
-        return _public(doc)
+        return _bin_view(doc)
 
-    def update_bin(self, code, pick_sequence):
-        """Renumber a bin. Stock documents keep a copy of the sequence (allocation sorts by
-        it without reading bins); sending the same change again repairs a partial update."""
+    def update_bin(self, code, changes):
+        """Renumber a bin and/or set its floor coordinates. Stock documents keep a copy of
+        the sequence (allocation sorts by it without reading bins); sending the same change
+        again repairs a partial update."""
         doc = self.write_with_events(
-            "bins",
-            {"_id": code},
-            {"$set": {"pick_sequence": pick_sequence, "updated_at": iso(utcnow())}},
+            "bins", {"_id": code}, {"$set": dict(changes, updated_at=iso(utcnow()))}
         )
         if doc is None:
             raise NotFound(f"bin {code} not found", {"code": ["Unknown bin."]})
-        self.db.stock.update_many({"bin": code}, {"$set": {"pick_sequence": pick_sequence}})
-        return _public(doc)
+        if "pick_sequence" in changes:
+            sequence = {"pick_sequence": changes["pick_sequence"]}
+            self.db.stock.update_many({"bin": code}, {"$set": sequence})
+        return _bin_view(doc)
+
+    def bin_coordinates(self, codes):
+        """The floor coordinates ops set, (x_m, y_m) per bin code; bins without are left out."""
+        found = self.db.bins.find(
+            {"_id": {"$in": sorted(codes)}, "x_m": {"$ne": None}}, {"x_m": 1, "y_m": 1}
+        )
+        return {doc["_id"]: (doc["x_m"], doc["y_m"]) for doc in found}
 
     def get_bin(self, code):
         return self.db.bins.find_one({"_id": code})
 
     def list_bins(self):
-        return [_public(d) for d in self.db.bins.find({}).sort("pick_sequence", ASCENDING)]
+        return [_bin_view(d) for d in self.db.bins.find({}).sort("pick_sequence", ASCENDING)]
 
     def first_bin(self):
         docs = list(self.db.bins.find({}).sort("pick_sequence", ASCENDING).limit(1))

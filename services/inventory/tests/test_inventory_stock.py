@@ -4,7 +4,7 @@ low stock, tenant isolation and the movement ledger, on the embedded store."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from inventory_samples import embedded_repository, sample_sku
+from inventory_samples import embedded_repository, ledger_matches, sample_sku
 from inventory_samples import order_received as order
 from marshmallow import ValidationError
 
@@ -14,7 +14,7 @@ from gudang_common.events import new_event
 from gudang_common.store import OUTBOX
 from inventory import allocation, ledger, receiving, reports, returns, staff_changes
 from inventory.domain import QUARANTINE, is_expired
-from inventory.schemas import InboundSchema, ReceiveSchema, SkuSchema
+from inventory.schemas import BinSchema, BinUpdateSchema, InboundSchema, ReceiveSchema, SkuSchema
 
 BIN_A, BIN_B = "A-01-01-1-01", "B-01-01-1-01"
 
@@ -58,17 +58,6 @@ def receive(repo, lines, merchant="mer_a", receive_lines=None):
 
 def level(repo, sku="SKU-1", merchant="mer_a"):
     return {lvl["sku"]: lvl for lvl in reports.stock_levels(repo, merchant)}[sku]
-
-
-def ledger_matches(repo):
-    """On-hand and reserved of every stock document equal the sum of its movements."""
-    repo.flush_pending_movements()
-    for doc in repo.db.stock.find({}):
-        moves = repo.movements_of_stock(doc["_id"])
-        assert doc["on_hand"] == sum(m["qty"] for m in moves), doc["_id"]
-        assert doc["reserved"] == sum(m["reserved"] for m in moves), doc["_id"]
-        assert doc["on_hand"] >= 0 and doc["reserved"] >= 0 and doc["available"] >= 0
-    return True
 
 
 def days(n):
@@ -449,11 +438,53 @@ def test_renumbering_a_bin_changes_where_orders_are_picked_from(repo):
     add_sku(repo)
     receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_A}])
     receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_B}])
-    repo.update_bin(BIN_B, 0)  # B is now walked first
+    repo.update_bin(BIN_B, {"pick_sequence": 0})  # B is now walked first
     allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 1}]))
     assert repo.get_allocation("ord_0001")["lines"][0]["bin"] == BIN_B
     with pytest.raises(NotFound):
-        repo.update_bin("Z-09-09-9-09", 1)
+        repo.update_bin("Z-09-09-9-09", {"pick_sequence": 1})
+
+
+def test_ops_place_a_bin_on_the_floor_and_the_allocated_lines_say_where(repo):
+    add_sku(repo)
+    receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_A}])
+    receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_B}])
+    placed = repo.update_bin(BIN_B, BinUpdateSchema().load({"x_m": 12.5, "y_m": 4}))
+    assert (placed["x_m"], placed["y_m"], placed["pick_sequence"]) == (12.5, 4.0, 2)
+    allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 3}]))
+    event = repo.get_allocation("ord_0001")["_outbox"][-1]["body"]
+    where = {line["bin"]: (line["x_m"], line["y_m"]) for line in event["lines"]}
+    # an unplaced bin goes without: packing places it by its code
+    assert where == {BIN_A: (None, None), BIN_B: (12.5, 4.0)}
+    repo.update_bin(BIN_B, BinUpdateSchema().load({"x_m": None, "y_m": None}))
+    assert repo.bin_coordinates({BIN_A, BIN_B}) == {}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"x_m": 3.0}, "y_m"),  # one coordinate without the other
+        ({"x_m": None, "y_m": 2}, "x_m"),
+        ({"x_m": "3", "y_m": 2}, "x_m"),  # text is not a number
+        ({"x_m": True, "y_m": 2}, "x_m"),
+        ({"x_m": -1, "y_m": 2}, "x_m"),
+        ({"x_m": 1, "y_m": 10_001}, "y_m"),
+        ({}, "pick_sequence"),  # nothing to change
+    ],
+)
+def test_a_bin_update_names_the_coordinate_that_is_wrong(body, field):
+    with pytest.raises(ValidationError) as err:
+        BinUpdateSchema().load(body)
+    assert list(err.value.messages) == [field]
+
+
+def test_a_new_bin_may_come_with_its_coordinates_or_without():
+    bare = BinSchema().load({"code": BIN_A, "pick_sequence": 1})
+    assert (bare["x_m"], bare["y_m"]) == (None, None)
+    placed = BinSchema().load({"code": BIN_A, "pick_sequence": 1, "x_m": 0, "y_m": 1.5})
+    assert (placed["x_m"], placed["y_m"]) == (0, 1.5)
+    with pytest.raises(ValidationError):
+        BinSchema().load({"code": BIN_A, "pick_sequence": 1, "y_m": 1.5})
 
 
 def test_a_concurrent_duplicate_order_that_comes_up_short_keeps_the_winners_reservation(

@@ -7,6 +7,7 @@ from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
 
 from .domain import CANCELLABLE, pick_walk
+from .walk import DEFAULT_LAYOUT, walking_distance_m
 
 
 def accept_allocation(repo, event):
@@ -23,7 +24,8 @@ def accept_allocation(repo, event):
     )
 
 
-def pick_list_view(doc, tasks):
+def pick_list_view(doc, tasks, layout=DEFAULT_LAYOUT):
+    stops = pick_walk([t for t in tasks if t["status"] != "cancelled"], layout)
     return {
         "pick_list_id": doc["_id"],
         "packer_id": doc["packer_id"],
@@ -33,29 +35,30 @@ def pick_list_view(doc, tasks):
             {"order_id": t["_id"], "external_id": t.get("external_id"), "status": t["status"]}
             for t in sorted(tasks, key=lambda t: t["allocated_at"])
         ],
-        "stops": pick_walk([t for t in tasks if t["status"] != "cancelled"]),
+        "stops": stops,
+        "walking_distance_m": walking_distance_m(stops, layout),
     }
 
 
-def _finish_building(repo, doc):
+def _finish_building(repo, doc, layout):
     tasks = repo.tasks_of_list(doc["_id"])
     if not tasks:
         repo.set_list(doc["_id"], {"status": "empty"})
         return None
     doc = repo.set_list(doc["_id"], {"status": "open", "order_ids": [t["_id"] for t in tasks]})
-    return pick_list_view(doc, tasks)
+    return pick_list_view(doc, tasks, layout)
 
 
-def next_pick_list(repo, packer_id, size):
+def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
     """The packer's open pick list, or a new one of up to `size` oldest waiting orders."""
     current = repo.open_list_of(packer_id)
     if current is not None:
         if current["status"] == "building":  # a crash interrupted building it
-            view = _finish_building(repo, current)
+            view = _finish_building(repo, current, layout)
             if view:
                 return view
         else:
-            return pick_list_view(current, repo.tasks_of_list(current["_id"]))
+            return pick_list_view(current, repo.tasks_of_list(current["_id"]), layout)
     pick_list_id = f"pl_{uuid.uuid4().hex[:20]}"
     # the list exists before any order points to it, so a crash leaves nothing orphaned
     repo.add_list(
@@ -72,10 +75,10 @@ def next_pick_list(repo, packer_id, size):
             break
         if repo.claim(order_id, pick_list_id, packer_id) is not None:
             claimed += 1
-    return _finish_building(repo, repo.get_list(pick_list_id))
+    return _finish_building(repo, repo.get_list(pick_list_id), layout)
 
 
-def confirm_picked(repo, pick_list_id, packer_id):
+def confirm_picked(repo, pick_list_id, packer_id, layout=DEFAULT_LAYOUT):
     doc = repo.get_list(pick_list_id)
     if doc is None or doc["packer_id"] != packer_id:
         raise NotFound(
@@ -102,7 +105,7 @@ def confirm_picked(repo, pick_list_id, packer_id):
         )
     if doc["status"] != "picked":
         doc = repo.set_list(pick_list_id, {"status": "picked", "picked_at": iso(utcnow())})
-    return pick_list_view(doc, repo.tasks_of_list(pick_list_id))
+    return pick_list_view(doc, repo.tasks_of_list(pick_list_id), layout)
 
 
 def task_view(task):

@@ -10,6 +10,7 @@ from gudang_common.store import ServiceStore
 from . import catalog, operations
 from .schemas import CancelSchema, PackSchema
 from .store import PackingRepository
+from .walk import Layout
 
 pack_schema, cancel_schema = PackSchema(), CancelSchema()
 
@@ -18,14 +19,18 @@ class PackingService(base.BaseService):
     name = "packing"
     store = ServiceStore(PackingRepository)
 
+    def _layout(self):
+        """The floor plan pick lists are walked on (WALK_* config)."""
+        return Layout.from_config(self.config)
+
     @rpc(expected_exceptions=EXPECTED)
     def next_pick_list(self, packer_id, size=None):
         size = int(size or self.config.get("PICK_LIST_SIZE", 10))
-        return operations.next_pick_list(self.store, packer_id, size)
+        return operations.next_pick_list(self.store, packer_id, size, self._layout())
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm_picked(self, pick_list_id, packer_id):
-        return operations.confirm_picked(self.store, pick_list_id, packer_id)
+        return operations.confirm_picked(self.store, pick_list_id, packer_id, self._layout())
 
     @rpc(expected_exceptions=EXPECTED)
     def pack_order(self, order_id, packer_id, payload):

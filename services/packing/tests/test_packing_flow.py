@@ -127,3 +127,19 @@ def test_a_picked_list_is_done_and_the_next_one_takes_the_next_orders(repo):
     second = operations.next_pick_list(repo, "stf_1", size=1)
     assert second["pick_list_id"] != first["pick_list_id"]
     assert [o["order_id"] for o in second["orders"]] == ["ord_1"]
+
+
+def test_a_pick_list_walks_its_stops_in_route_order_and_says_how_far(repo):
+    # hand-set sequences that would send the picker to the far aisle first
+    allocated(repo, 1, [{"sku": "FAR", "qty": 1, "bin": "A-05-01-1-01", "pick_sequence": 1}])
+    allocated(repo, 2, [{"sku": "NEAR", "qty": 2, "bin": "A-01-01-1-01", "pick_sequence": 9}])
+    # the default floor: the pack station 3 m in front of aisle 1, aisles 3 m apart
+    pick_list = operations.next_pick_list(repo, "stf_1", size=10)
+    assert [(s["sku"], s["qty"], s["x_m"]) for s in pick_list["stops"]] == [
+        ("NEAR", 2, 0.0),
+        ("FAR", 1, 12.0),
+    ]
+    # 3 + 1.25 in, 1.25 + 12 + 1.25 across the front, 1.25 + 12 + 3 home
+    assert pick_list["walking_distance_m"] == 35.0
+    done = operations.confirm_picked(repo, pick_list["pick_list_id"], "stf_1")
+    assert done["walking_distance_m"] == 35.0
