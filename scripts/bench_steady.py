@@ -55,6 +55,7 @@ from scripts.simulate import (  # noqa: E402
     DELIVERED_STEPS,
     PACKAGE,
     Api,
+    check_units,
     deliver,
     order_body,
     register_world,
@@ -240,6 +241,7 @@ def packer(run, api, staff_key, couriers, stop, idle_seconds):
                 if entry["status"] == "cancelled":
                     continue
                 order_id = entry["order_id"]
+                check_units(api, staff_key, order_id)
                 packed = api.ok("POST", f"/warehouse/orders/{order_id}/pack", staff_key, PACKAGE)
                 awb = packed.get("awb") or run.events.get(order_id, {}).get("_awb")
                 if awb:

@@ -59,6 +59,25 @@ def persist(call, deadline, stop=None):
     return None
 
 
+def checked_at_station(api, staff, order_id, stop=None):
+    """Scan the order's units again at the pack station through the faults: the station
+    keeps what was checked, so after a lost answer the order is opened again to see."""
+    deadline = time.monotonic() + 30
+    body, path = {"code": order_id}, f"/warehouse/orders/{order_id}/verify"
+    while time.monotonic() < deadline:
+        opened = persist(
+            lambda: api.request("POST", "/warehouse/pack-station/open", staff, body), deadline, stop
+        )
+        if not opened or opened[0] != 200:
+            return False
+        todo = [i for i in opened[1]["items"] if i["verified"] < i["qty"]]
+        if not todo:
+            return True
+        scan = {"code": todo[0]["sku"], "qty": todo[0]["qty"] - todo[0]["verified"]}
+        persist(lambda scan=scan: api.request("POST", path, staff, scan), deadline, stop)
+    return False
+
+
 def _stamp(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -171,6 +190,7 @@ class Chaos:
             for order in pick_list["orders"]:
                 if order["status"] == "cancelled":
                     continue
+                checked_at_station(api, staff, order["order_id"], self.stop)
                 path = f"/warehouse/orders/{order['order_id']}/pack"
                 answer = persist(
                     lambda path=path: api.request("POST", path, staff, PACKAGE),

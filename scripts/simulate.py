@@ -212,8 +212,19 @@ def place_order(api, world, n, **kw):
 PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10}
 
 
+def check_units(api, staff_key, order_id):
+    """At the pack station: scan every unit of the order again, by SKU code with its count
+    (what is checked already stays checked, so a repeat changes nothing)."""
+    opened = api.ok("POST", "/warehouse/pack-station/open", staff_key, {"code": order_id})
+    for item in opened["items"]:
+        if item["verified"] < item["qty"]:
+            body = {"code": item["sku"], "qty": item["qty"] - item["verified"]}
+            api.ok("POST", f"/warehouse/orders/{order_id}/verify", staff_key, body)
+
+
 def work_pick_lists(api, staff_key, until_empty=True):
-    """Act as a packer: take pick lists, confirm the pick, pack each order. Returns packed order ids."""
+    """Act as a packer: take pick lists, confirm the pick, check each order's units and pack
+    it. Returns packed order ids."""
     packed = []
     while True:
         pick_list = api.ok("GET", "/warehouse/pick-lists/next", staff_key)["pick_list"]
@@ -223,6 +234,7 @@ def work_pick_lists(api, staff_key, until_empty=True):
         for order in pick_list["orders"]:
             if order["status"] == "cancelled":
                 continue
+            check_units(api, staff_key, order["order_id"])
             api.ok("POST", f"/warehouse/orders/{order['order_id']}/pack", staff_key, PACKAGE)
             packed.append(order["order_id"])
         if not until_empty:

@@ -66,7 +66,8 @@ def test_a_promoter_signs_in_on_a_phone_and_asks_for_a_payout(api, referred, tmp
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
 
-    assert "/signin" in report["signed_out"]["url"] and report["sign_in"] == 201
+    assert "/signin" in report["signed_out"]["url"] and report["signed_out"]["status"] == 200
+    assert report["id"]["url"].split("?")[0] == f"{base}/promoter"  # where signing in led
     page = report["id"]["text"]
     code = world.promoter["referral_code"]
     mine = name_of(api, world.merchant)

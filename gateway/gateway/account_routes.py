@@ -76,6 +76,15 @@ class AccountRoutes:
         """One answer for an unknown email, a wrong password and an account with no password,
         each after one argon2 verification."""
         data = load(sign_in_schema, json_body(request))
+        account = self._check_password(request, data)
+        session, cookie = self._open_session(request, data["role"], account["_id"])
+        response = json_response(201, accounts.session_view(session))
+        response.headers.add("Set-Cookie", cookie)
+        return _no_store(response)
+
+    def _check_password(self, request, data):
+        """The account `data` (SignInSchema-loaded) signs in to, else 401 (429 when the
+        sign-in limit is spent); the JSON route and the sign-in page both come here."""
         self.limits.sign_in(request, data["email"])
         collection = f"{data['role']}s"
         found = [
@@ -98,14 +107,14 @@ class AccountRoutes:
             self.store.set_password_hash(
                 collection, account["_id"], new_hash, expected=account["password_hash"]
             )
-        token, session = accounts.new_session(data["role"], account["_id"], utcnow())
+        return account
+
+    def _open_session(self, request, role, account_id):
+        """(the stored session, the Set-Cookie value that hands its token to the browser)."""
+        token, session = accounts.new_session(role, account_id, utcnow())
         self.store.add_session(session)
-        response = json_response(201, accounts.session_view(session))
         max_age = accounts.SESSION_ABSOLUTE.total_seconds()
-        response.headers.add(
-            "Set-Cookie", accounts.session_cookie(token, self._https(request), max_age)
-        )
-        return _no_store(response)
+        return session, accounts.session_cookie(token, self._https(request), max_age)
 
     def _session(self, request):
         caller = self._auth(request, *SIGNED_IN)
@@ -127,10 +136,14 @@ class AccountRoutes:
     @http("DELETE", f"{API}/sessions/current")
     def sign_out(self, request):
         caller = self._session(request)
-        self.store.end_session(caller.session_id)
         response = json_response(200, {"signed_out": True})
-        response.headers.add("Set-Cookie", accounts.session_cookie("", self._https(request), 0))
+        response.headers.add("Set-Cookie", self._close_session(request, caller.session_id))
         return _no_store(response)
+
+    def _close_session(self, request, session_id):
+        """End a session; the Set-Cookie value that clears its cookie."""
+        self.store.end_session(session_id)
+        return accounts.session_cookie("", self._https(request), 0)
 
     # --- passwords ------------------------------------------------------------
 
@@ -181,18 +194,24 @@ class AccountRoutes:
     def create_api_key(self, request):
         caller = self._auth(request, *SIGNED_IN)
         data = load(api_key_schema, json_body(request))
+        return 201, self._new_api_key(caller, data["name"])
+
+    def _new_api_key(self, caller, name):
+        """A new named key for the caller: its view and the key itself, shown this once."""
         if self.store.live_key_count(caller.id) >= MAX_LIVE_KEYS:
             raise Conflict(
                 f"at most {MAX_LIVE_KEYS} live keys", {"name": ["Revoke a key you no longer use."]}
             )
-        api_key, doc = self.store.create_api_key(caller.role, caller.id, data["name"].strip())
-        return 201, api_key_view(doc) | {"api_key": api_key}
+        api_key, doc = self.store.create_api_key(caller.role, caller.id, name.strip())
+        return api_key_view(doc) | {"api_key": api_key}
 
     @http("DELETE", f"{API}/api-keys/<key_id>")
     def revoke_api_key(self, request, key_id):
         """Revoked at once. The last live key of an account with no password stays: without
         it the account could never be reached again (409)."""
-        caller = self._auth(request, *SIGNED_IN)
+        return self._revoke_api_key(self._auth(request, *SIGNED_IN), key_id)
+
+    def _revoke_api_key(self, caller, key_id):
         doc = self.store.api_key_of(caller.id, key_id)
         if doc is None or doc["role"] != caller.role:
             raise NotFound("unknown API key", {"key_id": ["Unknown API key."]})
@@ -239,14 +258,19 @@ class AccountRoutes:
 
     @http("POST", f"{API}/merchants")
     def register_merchant(self, request):
-        data = self._password_hashed(load(merchant_schema, json_body(request)))
+        return 201, self._new_merchant(load(merchant_schema, json_body(request)))
+
+    def _new_merchant(self, data, with_key=True):
+        """Sign a merchant up from MerchantSchema-loaded `data`: the route, and the sign-up
+        page (with_key=False: a seller on the web makes a key when a tool needs one)."""
+        data = self._password_hashed(data)
         promoter_id, refused = self._referrer(data)
         merchant_id = new_id("mer")
         doc = dict(data, _id=merchant_id, promoter_id=promoter_id)
         self._register("merchant", doc, merchant_id=merchant_id, promoter_id=promoter_id)
-        api_key = self.store.add_api_key("merchant", merchant_id)
+        api_key = self.store.add_api_key("merchant", merchant_id) if with_key else None
         answer = {"merchant_id": merchant_id, "api_key": api_key, "promoter_id": promoter_id}
-        return 201, answer | {"referral_refused": refused}
+        return answer | {"referral_refused": refused}
 
     def _referrer(self, data):
         """(promoter_id, None), or (None, "self_referral") for a merchant signing up with its

@@ -39,7 +39,15 @@ from inventory.schemas import (
     SkuUpdateSchema,
     SlowMovingQuerySchema,
 )
-from packing.schemas import CancelSchema, PackSchema
+from packing.schemas import (
+    BoxChangeSchema,
+    BoxSchema,
+    CancelSchema,
+    OpenStationSchema,
+    PackSchema,
+    VerifySchema,
+)
+from shipping.schemas import HandoverScanSchema
 
 from . import accounts, imports
 from .payments import VaPaidSchema
@@ -385,13 +393,36 @@ ROUTES = {
         (S,),
         body=PackSchema,
         ok={200: "packed, with its AWB", 202: "packed; the AWB is being booked"},
+        errors=(400, 404, 409, 422),
+    ),
+    ("GET", "/warehouse/boxes"): Op("The box catalog", (S, ADMIN)),
+    ("POST", "/warehouse/boxes"): Op(
+        "Add a box to the catalog",
+        (S, ADMIN),
+        body=BoxSchema,
+        ok={201: "the box"},
+        errors=(400, 409),
+    ),
+    ("PATCH", "/warehouse/boxes/{code}"): Op(
+        "Change or retire a box", (S, ADMIN), body=BoxChangeSchema, errors=(400, 404)
+    ),
+    ("POST", "/warehouse/pack-station/open"): Op(
+        "Open a picked order at the pack station",
+        (S,),
+        body=OpenStationSchema,
         errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/orders/{order_id}/verify"): Op(
+        "Check a unit by scanning it at packing",
+        (S,),
+        body=VerifySchema,
+        errors=(400, 404, 409, 422),
     ),
     ("GET", "/warehouse/orders/{order_id}/label.pdf"): Op(
         "An order's courier label", (S,), content=PDF, errors=(404,)
     ),
     ("POST", "/warehouse/manifests"): Op(
-        "Close a courier's pickup manifest",
+        "Open a courier's pickup manifest",
         (S,),
         body=ManifestRequest,
         ok={201: "the manifest"},
@@ -399,6 +430,18 @@ ROUTES = {
         idempotent=True,
     ),
     ("GET", "/warehouse/manifests/{manifest_id}"): Op("A manifest", (S,), errors=(404,)),
+    ("POST", "/warehouse/manifests/{manifest_id}/scans"): Op(
+        "Scan a parcel onto the courier's pickup",
+        (S,),
+        body=HandoverScanSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/manifests/{manifest_id}/close"): Op(
+        "Close a pickup: scanned parcels handed over",
+        (S,),
+        body_required=False,
+        errors=(404, 422),
+    ),
     ("GET", "/warehouse/manifests/{manifest_id}.pdf"): Op(
         "A manifest as PDF", (S,), content=PDF, errors=(404,)
     ),

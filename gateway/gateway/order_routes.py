@@ -155,13 +155,17 @@ class OrderRoutes:
         fmt = request.args.get("format") or request.form.get("format") or "auto"
         flag = request.args.get("dry_run") or request.form.get("dry_run") or ""
         dry_run = flag.lower() in {"1", "true", "yes"}
-        parsed = imports.parse(upload.stream, fmt, pause=eventlet.sleep)
-        known = self._known_skus(caller.id, parsed.skus())
+        return self._import_file(caller.id, upload.stream, fmt, dry_run)
+
+    def _import_file(self, merchant_id, stream, fmt, dry_run):
+        """The import report of an order file (the API's and the dashboard's)."""
+        parsed = imports.parse(stream, fmt, pause=eventlet.sleep)
+        known = self._known_skus(merchant_id, parsed.skus())
         return imports.apply(
             parsed,
-            check=lambda data: self._check_order(caller.id, data, known),
-            existing=lambda data: self.store.order_by_external_id(caller.id, data["external_id"]),
-            create=None if dry_run else lambda data: self._receive_order(caller.id, data),
+            check=lambda data: self._check_order(merchant_id, data, known),
+            existing=lambda data: self.store.order_by_external_id(merchant_id, data["external_id"]),
+            create=None if dry_run else lambda data: self._receive_order(merchant_id, data),
             pause=eventlet.sleep,
         )
 

@@ -102,6 +102,14 @@ def static_response(request, name):
     return Response(found.body, content_type=found.mimetype + charset, headers=headers)
 
 
+def rupiah(amount):
+    """Rp 1.250.000, as Indonesians write money (in both languages)."""
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {abs(int(amount)):,}".replace(",", ".")
+
+
 @functools.cache
 def environment():
     env = Environment(
@@ -113,6 +121,8 @@ def environment():
     )
     env.globals["static"] = lambda name: static_file(name).url
     env.filters["when"] = i18n.when
+    env.filters["rupiah"] = rupiah
+    env.filters["msg"] = i18n.message
     return env
 
 

@@ -15,7 +15,7 @@ from werkzeug.utils import redirect
 from gudang_common.errors import Forbidden, GudangError, Unauthorized, ValidationFailed
 from gudang_common.web import http
 
-from . import accounts, i18n, pages
+from . import accounts, dashboard, i18n
 
 ENTRIES = 50  # the newest commissions the page lists (all, or a merchant's, or a month's)
 
@@ -67,13 +67,17 @@ def sum_rows(earnings, lang):
 
 
 class PromoterPageRoutes:
-    """Mixed into GatewayService (which provides _auth, _rpc, _lang, store and billing)."""
+    """Mixed into GatewayService (which provides _auth, _rpc, store, billing and the
+    dashboard's _page: the language asked or remembered, no-store)."""
+
+    def _page_lang(self, request):
+        return dashboard.page_lang(request.args, request.cookies)[0]
 
     def _promoter_or_signin(self, request):
         try:
             return self._auth(request, "promoter"), None
         except (Unauthorized, Forbidden):
-            lang = self._lang(request)
+            lang = self._page_lang(request)
             return None, redirect(f"/signin?lang={lang}&next={quote(request.path)}", code=303)
 
     @http("GET", "/promoter")
@@ -87,16 +91,16 @@ class PromoterPageRoutes:
         return self._promoter_view(request, caller, notice)
 
     def _promoter_view(self, request, caller, notice, status=200):
-        lang, args = self._lang(request), request.args
+        lang, args = self._page_lang(request), request.args
         merchant, month = args.get("merchant") or None, args.get("month") or None
         earnings = self._rpc(self.billing, "promoter_earnings", caller.id, ENTRIES, merchant, month)
         names = {m["merchant_id"]: m["merchant_name"] for m in earnings["per_merchant"]}
         session = self.store.live_session(request.cookies.get(accounts.SESSION_COOKIE, ""))
-        return pages.render(
+        return self._page(
+            request,
             "promoter.html",
-            lang,
             status,
-            request.path,
+            lang,
             view=earnings,
             names=names,
             payouts=self._rpc(self.billing, "list_payouts", caller.id, None, 20)["payouts"],
@@ -121,7 +125,7 @@ class PromoterPageRoutes:
             problem = next(iter(exc.fields.values()), [exc.message])[0]
             notice = {"kind": "error", "text": "promoter.payout.refused", "detail": problem}
             return self._promoter_view(request, caller, notice, exc.status)
-        return redirect(f"/promoter?lang={self._lang(request)}&done=payout", code=303)
+        return redirect(f"/promoter?lang={self._page_lang(request)}&done=payout", code=303)
 
     @http("GET", "/promoter/fees/<path:fee_posting_id>")
     def promoter_fee_page(self, request, fee_posting_id):
@@ -129,18 +133,18 @@ class PromoterPageRoutes:
         caller, signin = self._promoter_or_signin(request)
         if signin:
             return signin
-        lang, status = self._lang(request), 200
+        lang, status = self._page_lang(request), 200
         try:
             seen = self._rpc(self.billing, "promoter_commission", caller.id, fee_posting_id)
         except GudangError as exc:
             if exc.status != 404:
                 raise
             seen, status = None, 404
-        return pages.render(
+        return self._page(
+            request,
             "promoter_fee.html",
-            lang,
             status,
-            request.path,
+            lang,
             fee=seen,
             money=lambda amount: rupiah(amount, lang),
         )

@@ -27,6 +27,7 @@ from gudang_common.web import json_response
 from . import (
     account_routes,
     billing_routes,
+    dashboard_routes,
     i18n,
     inventory_routes,
     notify,
@@ -62,6 +63,7 @@ class GatewayService(
     webhook_routes.WebhookRoutes,
     page_routes.PageRoutes,
     promoter_pages.PromoterPageRoutes,
+    dashboard_routes.DashboardRoutes,
     base.BaseService,
 ):
     name = "gateway"

@@ -4,6 +4,7 @@ against, and orders with their tracking timeline (the read model)."""
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from pymongo import ASCENDING, DESCENDING
 
@@ -48,6 +49,7 @@ def api_key_view(doc):
     }
 
 
+UPLOAD_KEPT = timedelta(days=1)  # an order file previewed, not yet confirmed
 MAX_LIVE_KEYS = 20  # a principal's live keys: enough for every shop tool, bounded
 
 
@@ -75,6 +77,13 @@ class GatewayRepository(Repository):
         db.orders.create_index([("merchant_id", ASCENDING), ("received_at", DESCENDING)])
         db.orders.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
+        # the dashboard's order list filtered by status or by channel, newest first
+        for field in ("status", "channel"):
+            db.orders.create_index(
+                [("merchant_id", ASCENDING), (field, ASCENDING), ("received_at", DESCENDING)]
+            )
+        # files waiting between their preview and the merchant's confirmation
+        db.import_uploads.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING)])
         notify.ensure_indexes(db)
 
     @classmethod
@@ -357,6 +366,77 @@ class GatewayRepository(Repository):
             query["status"] = status
         docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
         return list(docs.sort("received_at", DESCENDING).limit(limit))
+
+    def orders_page(self, merchant_id, filters, after=None, limit=20):
+        """One page of the merchant's orders, newest first: (orders, cursor of the next page
+        or None). `filters`: status, channel, external_id (its beginning), since and until
+        (ISO UTC, until excluded). `after`: the cursor a previous page gave.
+
+        One query on (merchant_id, status|channel, received_at) or (merchant_id,
+        received_at); the cursor is the last order's (received_at, _id), so a page costs
+        the same however deep it is and an order arriving meanwhile shifts nothing."""
+        query = {"merchant_id": merchant_id}
+        for key in ("status", "channel"):
+            if filters.get(key):
+                query[key] = filters[key]
+        if filters.get("external_id"):
+            query["external_id"] = {"$regex": "^" + re.escape(filters["external_id"])}
+        received = {}
+        if filters.get("since"):
+            received["$gte"] = filters["since"]
+        if filters.get("until"):
+            received["$lt"] = filters["until"]
+        if received:
+            query["received_at"] = received
+        if after is not None:
+            at, order_id = after
+            query["$or"] = [
+                {"received_at": {"$lt": at}},
+                {"received_at": at, "_id": {"$lt": order_id}},
+            ]
+        docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
+        docs = list(docs.sort([("received_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, ((docs[-1]["received_at"], docs[-1]["_id"]) if more else None)
+
+    def count_orders(self, merchant_id, status):
+        return self.db.orders.count_documents({"merchant_id": merchant_id, "status": status})
+
+    # --- order files between preview and confirmation (the dashboard) -----
+
+    def keep_upload(self, doc, chunks):
+        """Store an uploaded file as `chunks` (bytes, each well under a document's 16 MiB)
+        under doc["_id"]; the merchant's uploads older than a day go."""
+        self.drop_uploads(doc["merchant_id"], iso(utcnow() - UPLOAD_KEPT))
+        count = 0
+        for count, chunk in enumerate(chunks, start=1):
+            self.db.import_chunks.insert_one({"_id": f"{doc['_id']}:{count}", "data": chunk})
+        self.db.import_uploads.insert_one(dict(doc, chunks=count))
+
+    def take_upload(self, merchant_id, upload_id):
+        """The upload, taken: a second confirmation finds nothing (one atomic delete)."""
+        return self.db.import_uploads.find_one_and_delete(
+            {"_id": upload_id, "merchant_id": merchant_id}
+        )
+
+    def upload_chunks(self, upload):
+        for n in range(1, upload["chunks"] + 1):
+            yield self.db.import_chunks.find_one({"_id": f"{upload['_id']}:{n}"})["data"]
+
+    def drop_uploads(self, merchant_id, before):
+        """Forget the merchant's uploads made before `before` (ISO UTC)."""
+        old = self.db.import_uploads.find(
+            {"merchant_id": merchant_id, "created_at": {"$lt": before}}
+        )
+        for upload in list(old):
+            self.drop_upload(upload)
+
+    def drop_upload(self, upload):
+        """Forget an upload's pieces (and the upload, when it was not taken)."""
+        ids = [f"{upload['_id']}:{n}" for n in range(1, upload["chunks"] + 1)]
+        self.db.import_chunks.delete_many({"_id": {"$in": ids}})
+        self.db.import_uploads.delete_one({"_id": upload["_id"]})
 
     def apply_event(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only (a corrected

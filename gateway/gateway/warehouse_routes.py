@@ -17,6 +17,7 @@ from .awb_wait import wait_for_awb
 
 API = "/api/v1"
 TABLET_HTML = (Path(__file__).parent / "static" / "tablet.html").read_bytes()
+STAFF, OPS = ("staff",), ("staff", "admin")
 
 
 class WarehouseRoutes:
@@ -60,6 +61,36 @@ class WarehouseRoutes:
         body.update(awb=None, message="AWB is being booked; fetch the order again shortly.")
         return 202, body
 
+    # --- the pack station and its box catalog ---------------------------------------
+    # ops (staff or the admin key) keep the box catalog; packers use the station
+
+    def _floor(self, request, roles, proxy, method, *args, with_body=True):
+        """A floor route answered by one RPC, with the request's JSON body last."""
+        self._auth(request, *roles)
+        return self._rpc(proxy, method, *args, *([json_body(request)] if with_body else []))
+
+    @http("GET", f"{API}/warehouse/boxes")
+    def list_boxes(self, request):
+        return self._floor(request, OPS, self.packing, "list_boxes", with_body=False)
+
+    @http("POST", f"{API}/warehouse/boxes")
+    def add_box(self, request):
+        return 201, self._floor(request, OPS, self.packing, "add_box")
+
+    @http("PATCH", f"{API}/warehouse/boxes/<code>")
+    def change_box(self, request, code):
+        return self._floor(request, OPS, self.packing, "change_box", code)
+
+    @http("POST", f"{API}/warehouse/pack-station/open")
+    def open_pack_station(self, request):
+        """A scanned tote, order id or order number opens the picked order at the station."""
+        return self._floor(request, STAFF, self.packing, "open_station")
+
+    @http("POST", f"{API}/warehouse/orders/<order_id>/verify")
+    def verify_unit(self, request, order_id):
+        """One unit scanned again at the station; the progress is kept on the server."""
+        return self._floor(request, STAFF, self.packing, "verify_unit", order_id)
+
     @http("GET", f"{API}/warehouse/orders/<order_id>/label.pdf")
     def warehouse_label(self, request, order_id):
         """The label to print after packing; the same URL reprints it."""
@@ -85,6 +116,17 @@ class WarehouseRoutes:
     def get_manifest(self, request, manifest_id):
         self._auth(request, "staff")
         return self._rpc(self.shipping, "get_manifest", manifest_id)
+
+    @http("POST", f"{API}/warehouse/manifests/<manifest_id>/scans")
+    def scan_for_manifest(self, request, manifest_id):
+        """A parcel's AWB label scanned as the courier takes it."""
+        return self._floor(request, STAFF, self.shipping, "scan_for_manifest", manifest_id)
+
+    @http("POST", f"{API}/warehouse/manifests/<manifest_id>/close")
+    def close_manifest(self, request, manifest_id):
+        """The courier leaves with the scanned parcels; the others wait for the next pickup."""
+        caller = self._auth(request, "staff")
+        return self._rpc(self.shipping, "close_manifest", manifest_id, caller.id)
 
     @http("GET", f"{API}/warehouse/manifests/<manifest_id>.pdf")
     def manifest_pdf(self, request, manifest_id):

@@ -5,8 +5,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import i18n, promoter_pages
+from gateway import promoter_pages
 from gateway.auth import Caller
+from gateway.dashboard_routes import DashboardRoutes
 from gudang_common.errors import Conflict, Unauthorized, ValidationFailed
 
 EARNINGS = {
@@ -40,7 +41,7 @@ class Store:
         return {"csrf_token": "csrf-123"} if token == "tok" else None
 
 
-class Routes(promoter_pages.PromoterPageRoutes):
+class Routes(promoter_pages.PromoterPageRoutes, DashboardRoutes):
     billing, store = "billing", Store()
 
     def __init__(self, caller=Caller("promoter", "prm_1", "ses_1"), refuse=None):
@@ -51,8 +52,8 @@ class Routes(promoter_pages.PromoterPageRoutes):
             raise Unauthorized("signed out")
         return self.caller
 
-    def _lang(self, request):
-        return i18n.lang_of(request.args.get("lang"))
+    def _https(self, request):
+        return False
 
     def _rpc(self, proxy, method, *args, timeout=None):
         self.calls.append((method, args))

@@ -74,6 +74,13 @@ class PackageSchema(Schema):
     height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
 
 
+class PackedPackageSchema(PackageSchema):
+    # the carton from packing's box catalog (null: the packer's own carton, sizes typed)
+    # and its packaging fee in rupiah at the time of packing, which billing charges
+    box = fields.String(load_default=None, allow_none=True)
+    packaging_fee = Rupiah(load_default=0)
+
+
 class ReceivedLineSchema(Schema):
     sku = fields.String(required=True)
     qty_good = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
@@ -174,7 +181,7 @@ class OrderPicked(MerchantEventSchema):
 class OrderPacked(MerchantEventSchema):
     order_id = fields.String(required=True)
     packer_id = fields.String(required=True)
-    package = fields.Nested(PackageSchema, required=True)
+    package = fields.Nested(PackedPackageSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
 
 
@@ -308,7 +315,9 @@ CATALOG = [
         "order_packed",
         "packing",
         OrderPacked,
-        "The order is packed, weighed and measured; stock leaves on hand.",
+        "The order is packed, weighed and measured; stock leaves on hand. `package.box` names"
+        " the carton from packing's box catalog and `package.packaging_fee` its fee, charged"
+        " by billing as it travels here.",
     ),
     (
         "order_cancelled",
@@ -322,7 +331,14 @@ CATALOG = [
         ParcelBooked,
         "The courier gave an AWB; the shipping cost is known.",
     ),
-    ("parcel_dispatched", "shipping", ParcelStatusChanged, "The courier picked the parcel up."),
+    (
+        "parcel_dispatched",
+        "shipping",
+        ParcelStatusChanged,
+        "The courier picked the parcel up: its report says so, or the pickup manifest the"
+        " parcel's AWB was scanned onto was closed (`courier_status` picked_up, at the closing"
+        " time).",
+    ),
     (
         "parcel_in_transit",
         "shipping",

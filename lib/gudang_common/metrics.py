@@ -96,6 +96,9 @@ class ServiceMetrics:
     def counter(self, name, doc, labels):
         return Counter(name, doc, labels, registry=self.registry)
 
+    def histogram(self, name, doc, labels, buckets):
+        return Histogram(name, doc, labels, buckets=buckets, registry=self.registry)
+
     def render(self):
         return generate_latest(self.registry)
 

@@ -19,7 +19,30 @@
   window.Tablet = Tablet;
 
   Tablet.screen = (name, handlers) => { screens[name] = handlers; };
-  Tablet.say = (text, kind) => { const m = $("message"); m.textContent = text || ""; m.className = kind || ""; };
+  // `text` may be a function: it is called again when the language changes, so a message
+  // on screen is always in the packer's language
+  let said = null;
+  Tablet.say = (text, kind) => {
+    said = typeof text === "function" ? { text, kind } : null;
+    const m = $("message"); m.textContent = (said ? text() : text) || ""; m.className = kind || "";
+  };
+
+  // A refusal in the packer's language: the server's stable `code` (and the fields it names)
+  // mapped through strings.json, never the server's English message.
+  Tablet.problem = (e) => {
+    if (e.local) return e.message;
+    const has = (k) => Boolean(T["tablet." + k]);
+    if (!e.code) return Tablet.t("err.NETWORK");
+    const text = has("err." + e.code) ? Tablet.t("err." + e.code) : `${Tablet.t("err.other")} (${e.code})`;
+    if (e.code !== "VALIDATION_ERROR" && e.code !== "UNVERIFIED_UNITS") return text;
+    const names = Object.keys(e.fields || {}).map((f) => {
+      if (f.startsWith("items.")) return f.slice(6);
+      const last = f.split(".").pop();
+      return has("field." + last) ? Tablet.t("field." + last) : f;
+    });
+    return names.length ? `${text} ${names.join(", ")}` : text;
+  };
+  Tablet.sayProblem = (e) => Tablet.say(() => Tablet.problem(e), "error");
 
   // Open a screen; `arg` is what the screen opening it hands over (e.g. the orders just picked).
   Tablet.tab = (name, arg) => {
@@ -65,13 +88,14 @@
     const url = URL.createObjectURL(await resp.blob());
     const win = window.open(url, "_blank");
     setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
-    if (!win) throw new Error(popupMessage || Tablet.t("popup"));
+    if (!win) throw Object.assign(new Error(popupMessage || Tablet.t("popup")), { local: true });
   };
 
   function applyLang() {
     document.documentElement.lang = Tablet.lang;
     document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = Tablet.t(el.dataset.t); });
     Object.values(screens).forEach((s) => { if (s.lang) s.lang(); });
+    if (said) Tablet.say(said.text, said.kind);
     $("lang").textContent = Tablet.lang === "id" ? "English" : "Bahasa Indonesia";
   }
   function show(signedIn) {

@@ -145,7 +145,7 @@ def charge_pick_pack(repo, cards, event):
     card = _card_for(cards, event)
     fee = domain.pick_pack_fee(card, event["lines"])
     _charge_fee(repo, card, merchant, "pick_pack", fee, event, event["order_id"])
-    box = domain.packaging_fee(card, (event.get("package") or {}).get("box"))
+    box = domain.packaging_fee(card, event.get("package"))
     _charge_fee(repo, card, merchant, "packaging", box, event, event["order_id"])
 
 

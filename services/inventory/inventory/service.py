@@ -88,7 +88,7 @@ class InventoryService(base.BaseService):
         doc = self.store.get_inbound(inbound_id)
         if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
             raise NotFound(f"inbound {inbound_id} not found", {"inbound_id": ["Unknown inbound."]})
-        return receiving.inbound_view(doc)
+        return receiving.inbound_view(doc, self.store)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_inbounds(self, merchant_id):

@@ -131,6 +131,8 @@ def pack(repo, order_id, packer_id, package):
             {"order_id": [f"Order is {task['status']}."]},
         )
     dims = {k: package[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")}
+    # the carton and its fee travel with the event: billing charges the fee the box had
+    dims.update(box=package.get("box"), packaging_fee=package.get("packaging_fee", 0))
     event = new_event(
         "order_packed",
         merchant_id=task["merchant_id"],
@@ -140,7 +142,7 @@ def pack(repo, order_id, packer_id, package):
         lines=task["lines"],
     )
     fields = {
-        "package": dict(dims, box=package.get("box")),
+        "package": dims,
         "packer_id": packer_id,
         "packed_at": event["occurred_at"],
     }

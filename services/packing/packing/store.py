@@ -2,10 +2,12 @@
 the floor scans."""
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.store import Repository
 
+from .boxes import default_boxes
 from .domain import OPEN_STATUSES
 
 
@@ -23,6 +25,21 @@ class PackingRepository(Repository):
         db.pick_lists.create_index([("open_for", ASCENDING)])
         # a scanned barcode names one of the merchant's SKUs
         db.products.create_index([("merchant_id", ASCENDING), ("barcode", ASCENDING)])
+        # the pack station opens an order by the tote it was picked into or its number
+        db.tasks.create_index([("tote", ASCENDING)])
+        db.tasks.create_index([("external_id", ASCENDING)])
+        cls._ship_default_boxes(db)
+
+    @staticmethod
+    def _ship_default_boxes(db):
+        """A new warehouse starts with the usual cartons; ops' changes are never undone."""
+        if db.boxes.find_one({}, {"_id": 1}) is not None:
+            return
+        for box in default_boxes():
+            try:
+                db.boxes.insert_one(dict(box, _id=box["code"]))
+            except DuplicateKeyError:  # another instance shipped it first
+                continue
 
     @classmethod
     def gauges(cls, db, config):
@@ -43,6 +60,39 @@ class PackingRepository(Repository):
 
     def product_by_barcode(self, merchant_id, barcode):
         return self.db.products.find_one({"merchant_id": merchant_id, "barcode": barcode})
+
+    # --- the box catalog and the pack station ---------------------------------------
+
+    def all_boxes(self):
+        return list(self.db.boxes.find({}).sort([("_id", ASCENDING)]))
+
+    def get_box(self, code):
+        return self.db.boxes.find_one({"_id": code})
+
+    def add_box(self, doc):
+        return self.insert_once("boxes", doc)
+
+    def change_box(self, code, changes):
+        if not changes:
+            return self.get_box(code)
+        return self.db.boxes.find_one_and_update(
+            {"_id": code}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        )
+
+    def picked_task_in_tote(self, tote):
+        return self.db.tasks.find_one({"tote": tote, "status": "picked"})
+
+    def picked_tasks_by_external_id(self, external_id):
+        return list(self.db.tasks.find({"external_id": external_id, "status": "picked"}).limit(5))
+
+    def set_verified(self, order_id, seq, rows):
+        """Store the units checked so far, unless another scan was stored since `seq`."""
+        current = {"$in": [None, 0]} if not seq else seq
+        return self.db.tasks.find_one_and_update(
+            {"_id": order_id, "status": "picked", "verify_seq": current},
+            {"$set": {"verified": rows, "verify_seq": (seq or 0) + 1}},
+            return_document=ReturnDocument.AFTER,
+        )
 
     def add_task(self, doc):
         return self.insert_once("tasks", doc)
