@@ -101,14 +101,17 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
 
     `card` is the version in force when the cause happened; both postings name it.
     The commission is tried even when the fee was posted before: a crash between
-    the two inserts is healed by the redelivery.
+    the two inserts is healed by the redelivery, on the fee as it was posted.
     """
     if amount <= 0:
         return
     fee_id = f"{fee_type}:{key or ref}"
     lines = domain.fee_lines(merchant["_id"], fee_type, amount)
     version = card.version
-    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version)
+    if not _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version):
+        amount = _fee_posted_before(repo, fee_id, merchant)
+        if amount is None:
+            return
     promoter_id = merchant.get("promoter_id")
     earned = domain.commission(card, amount)
     if earned > 0 and domain.earns_commission(merchant, _when(event)):
@@ -124,6 +127,22 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
             promoter_id=promoter_id,
             rate_card_version=version,
         )
+
+
+def _fee_posted_before(repo, fee_id, merchant):
+    """The amount of the fee already posted under `fee_id`, which the commission is
+    earned on; None when that key holds another merchant's fee (cause ids are unique
+    across merchants, so only a broken event does that: it earns nothing)."""
+    posted = repo.get_posting(fee_id)
+    if posted["merchant_id"] != merchant["_id"]:
+        log.warning(
+            "%s is %s's fee, not %s's: no commission",
+            fee_id,
+            posted["merchant_id"],
+            merchant["_id"],
+        )
+        return None
+    return -domain.amount_on(posted["lines"], domain.wallet_account(merchant["_id"]))
 
 
 def _card_for(cards, event):
