@@ -75,6 +75,7 @@ def platform_env(vhost, **extra):
         "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": SECRET,
+        "GUDANG_PAYMENT_CALLBACK_TOKEN": "bench-payment-callback-token",
         "LOG_LEVEL": "WARNING",
     }
     return env | extra

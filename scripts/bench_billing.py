@@ -16,6 +16,10 @@ process runs on without MONGO_URI.
    (the peak is reset just before, through /proc/self/clear_refs), after a first
    query has built the embedded store's in-memory query index, as a running
    service has.
+3. The wallet balance: read (as `GET /wallet` and every hold review read it: the
+   running balance on the merchant's latest posting) for a merchant with about 1,000
+   wallet entries and for the one with 300,000, and, for comparison, summed over all
+   its entries (`ledger_sum`, what every read cost before running balances).
 
     .venv/bin/python -m scripts.bench_billing                  # 100,000 orders
     .venv/bin/python -m scripts.bench_billing --orders 10000
@@ -99,6 +103,17 @@ def fee_postings(repo, book, orders):
     return repo.db.postings.count_documents({}) - before, elapsed
 
 
+def with_running(repo, postings, last):
+    """Each posting with its owner's running balances, as add_posting writes them
+    (`last`: the owners' latest, carried from one batch of postings to the next)."""
+    for posting in postings:
+        owner = domain.ledger_owner(posting)
+        if owner not in last:
+            last[owner] = repo.latest_running(owner)
+        last[owner] = domain.running_after(last[owner], owner, posting["lines"])
+        yield dict(posting, running=last[owner])
+
+
 def month_of_postings(merchant_id, promoter_id, orders):
     """The postings `orders` packed and booked orders leave in October (WIB)."""
     span = 30 * 24 * 3600 - 3600
@@ -146,8 +161,9 @@ def month_of_postings(merchant_id, promoter_id, orders):
                 }
 
 
-def load(db, docs):
-    batch = []
+def load(repo, docs, last):
+    db, batch = repo.db, []
+    docs = with_running(repo, docs, last)
     for doc in docs:
         batch.append(doc)
         if len(batch) == BATCH:
@@ -155,6 +171,22 @@ def load(db, docs):
             batch = []
     if batch:
         db.postings.insert_many(batch)
+    for owner, running in last.items():
+        db.ledger_heads.update_one({"_id": owner}, {"$max": {"seq": running["seq"]}}, upsert=True)
+
+
+def balance_reads(repo, merchant_id, reads=200):
+    """(ms per running-balance read, ms of one sum over every entry, wallet entries)."""
+    wallet, match = domain.wallet_account(merchant_id), {"merchant_id": merchant_id}
+    started = time.perf_counter()
+    for _ in range(reads):
+        balance = repo.account_balance(wallet, match)
+    running_ms = (time.perf_counter() - started) * 1000 / reads
+    started = time.perf_counter()
+    assert repo.ledger_sum(wallet, match) == balance
+    summed_ms = (time.perf_counter() - started) * 1000
+    entries = repo.latest_running(f"merchant:{merchant_id}")["seq"]
+    return running_ms, summed_ms, entries
 
 
 def main():
@@ -184,9 +216,11 @@ def main():
 
         register(repo, "mer_big", "pro_1")
         register(repo, "mer_other", "pro_1")
-        started = time.perf_counter()
-        load(db, month_of_postings("mer_big", "pro_1", args.orders))
-        load(db, month_of_postings("mer_other", "pro_1", args.orders // 10))
+        register(repo, "mer_small", "pro_1")
+        started, last = time.perf_counter(), {}
+        load(repo, month_of_postings("mer_big", "pro_1", args.orders), last)
+        load(repo, month_of_postings("mer_other", "pro_1", args.orders // 10), last)
+        load(repo, month_of_postings("mer_small", "pro_1", 334), last)  # 1,002 wallet entries
         print(
             f"loaded {db.postings.count_documents({}):,} postings "
             f"in {time.perf_counter() - started:.0f} s"
@@ -215,6 +249,13 @@ def main():
             f"{baseline:.0f} MiB); total due Rp {invoice['total_due']:,} ({invoice['number']}); "
             f"first query after loading (the store's index build): {warmup:.1f} s"
         )
+        for merchant_id in ("mer_small", "mer_big"):
+            running_ms, summed_ms, entries = balance_reads(repo, merchant_id)
+            print(
+                f"wallet balance of a merchant with {entries:,} entries: "
+                f"{running_ms:.2f} ms per read (running balance); "
+                f"summing every entry instead: {summed_ms:,.0f} ms"
+            )
     finally:
         client.close()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -695,6 +695,7 @@ def main(argv=None):
         "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
         "GUDANG_ADMIN_KEY": admin_key,
         "GUDANG_COURIER_SECRET": secret,
+        "GUDANG_PAYMENT_CALLBACK_TOKEN": secret,
         "EVENT_RETRY_DELAY_SECONDS": "0.05",
     }
     ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}

@@ -10,6 +10,7 @@ from scripts.supervisor import SERVICES, Platform
 
 ADMIN_KEY = "test-admin-key"
 COURIER_SECRET = "test-courier-secret"
+PAYMENT_TOKEN = "test-payment-callback-token"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,7 @@ def platform_env(vhost):
         "AMQP_URI": amqp_uri_for(vhost),
         "GUDANG_ADMIN_KEY": ADMIN_KEY,
         "GUDANG_COURIER_SECRET": COURIER_SECRET,
+        "GUDANG_PAYMENT_CALLBACK_TOKEN": PAYMENT_TOKEN,
         "EVENT_RETRY_DELAY_SECONDS": "0.05",
         "WEBHOOK_RETRY_BASE_SECONDS": "0.2",
         # the merchant-webhook tests' receiver listens on loopback

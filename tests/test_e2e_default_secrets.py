@@ -52,6 +52,7 @@ def test_the_gateway_refuses_the_shipped_admin_key(vhost, tmp_path):
     assert proc.returncode != 0
     assert "refuses to start with default secrets" in output
     assert "GUDANG_ADMIN_KEY" in output and "GUDANG_COURIER_SECRET" in output
+    assert "GUDANG_PAYMENT_CALLBACK_TOKEN" in output
 
 
 def test_development_mode_starts_with_them(vhost, tmp_path):

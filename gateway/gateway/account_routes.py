@@ -295,7 +295,8 @@ class AccountRoutes:
         caller = self._auth(request, "merchant")
         doc = self.store.get_account("merchants", caller.id)
         return {k: doc.get(k) for k in ("name", "email", "phone", "promoter_id", "created_at")} | {
-            "merchant_id": caller.id
+            "merchant_id": caller.id,
+            "virtual_account": self._virtual_account(caller.id),
         }
 
     @http("POST", f"{API}/staff")

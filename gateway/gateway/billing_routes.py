@@ -1,13 +1,18 @@
 """Gateway routes that front billing's money operations: the wallet, top-ups and credit limits,
 rate card versions, storage billing, invoices, the bank accounts on file, merchants'
-withdrawals and promoters' payouts."""
+withdrawals and promoters' payouts, and the payment provider's virtual-account callback."""
 
 import base64
 
 from werkzeug.wrappers import Response
 
-from gudang_common.errors import NotFound
+from gudang_common.clock import iso, utcnow
+from gudang_common.errors import Conflict, NotFound, load
 from gudang_common.web import http, json_body
+
+from . import payments
+
+va_paid_schema = payments.VaPaidSchema()
 
 API = "/api/v1"
 
@@ -190,6 +195,66 @@ class BillingRoutes:
             caller,
             lambda: (201, self._rpc(self.billing, "record_topup", merchant_id, payload)),
         )
+
+    # --- top-ups paid into a virtual account -----------------------------------
+
+    @http("POST", f"{API}/payments/webhook")
+    def payment_webhook(self, request):
+        """The provider's "virtual account paid" callback: a top-up, once per payment id."""
+        payments.check_callback_token(
+            self.config.get("PAYMENT_CALLBACK_TOKEN", ""), request.headers.get("x-callback-token")
+        )
+        paid = load(va_paid_schema, json_body(request))
+        merchant_id = self.store.merchant_of_virtual_account(paid["account_number"])
+        if merchant_id is None or paid["bank_code"] != self._va_bank:
+            raise NotFound(
+                "unknown virtual account",
+                {"account_number": ["No merchant's virtual account at this bank."]},
+            )
+        _same_payment(self.store.record_provider_payment(_payment_doc(paid, merchant_id)), paid)
+        topup = {
+            "amount": paid["amount"],
+            "reference": payments.topup_reference(paid["payment_id"]),
+        }
+        credited = self._rpc(self.billing, "record_topup", merchant_id, topup)
+        return {
+            "status": "credited",
+            "payment_id": paid["payment_id"],
+            "account_number": paid["account_number"],
+            "amount": credited["amount"],
+            "currency": credited["currency"],
+        }
+
+    @property
+    def _va_bank(self):
+        return self.config.get("PAYMENT_VA_BANK") or "BNI"
+
+    def _virtual_account(self, merchant_id):
+        """The bank and number the merchant tops its wallet up through."""
+        prefix = str(self.config.get("PAYMENT_VA_PREFIX") or "8808")
+        number = self.store.virtual_account_of(merchant_id, prefix)
+        return {"bank_code": self._va_bank, "account_number": number}
+
+
+def _payment_doc(paid, merchant_id):
+    return {
+        "_id": paid["payment_id"],
+        "merchant_id": merchant_id,
+        "account_number": paid["account_number"],
+        "amount": paid["amount"],
+        "paid_at": iso(paid["transaction_timestamp"]),
+        "received_at": iso(utcnow()),
+    }
+
+
+def _same_payment(first, paid):
+    """A repeat of a payment id must be the same payment: 409 naming what differs."""
+    for field in ("account_number", "amount"):
+        if first[field] != paid[field]:
+            raise Conflict(
+                f"payment {paid['payment_id']} was reported with another {field}",
+                {field: [f"Payment {paid['payment_id']} was {first[field]}."]},
+            )
 
 
 def _download(content, mimetype, filename):

@@ -53,6 +53,7 @@ from packing.schemas import (
 from shipping.schemas import HandoverScanSchema
 
 from . import accounts, imports
+from .payments import VaPaidSchema
 from .schemas import (
     ApiKeySchema,
     MerchantSchema,
@@ -182,6 +183,7 @@ class Op:
     body_required: bool = True
     idempotent: bool = False  # takes an Idempotency-Key (the route runs through _once)
     signed: bool = False  # X-Gudang-Signature: HMAC of the raw body (courier webhooks)
+    callback_token: bool = False  # x-callback-token: the payment provider's token
 
 
 M, P, S, ADMIN, FIN = "merchant", "promoter", "staff", "admin", "finance"
@@ -517,6 +519,13 @@ ROUTES = {
         errors=(400, 404, 409, 422),
         idempotent=True,
     ),
+    ("POST", "/payments/webhook"): Op(
+        "The payment provider's virtual-account-paid callback: a top-up once per payment id",
+        body=VaPaidSchema,
+        ok={200: "`{status: credited, payment_id, account_number, amount, currency}`"},
+        errors=(400, 401, 404, 409),
+        callback_token=True,
+    ),
     ("PUT", "/admin/merchants/{merchant_id}/credit-limit"): Op(
         "Set how far below zero a merchant's wallet may go before it is held",
         MONEY,
@@ -628,13 +637,24 @@ IDEMPOTENCY_KEY = {
     "while the first runs, a 409",
     "schema": {"type": "string", "minLength": 1, "maxLength": 100},
 }
-SIGNATURE = {
-    "in": "header",
-    "name": "X-Gudang-Signature",
-    "required": True,
-    "description": "sha256=<hex HMAC-SHA256 of the raw body with GUDANG_COURIER_SECRET>",
-    "schema": {"type": "string"},
-}
+
+
+def _required_header(name, description):
+    return {
+        "in": "header",
+        "name": name,
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+SIGNATURE = _required_header(
+    "X-Gudang-Signature", "sha256=<hex HMAC-SHA256 of the raw body with GUDANG_COURIER_SECRET>"
+)
+CALLBACK_TOKEN = _required_header(
+    "x-callback-token", "the payment provider's callback token (GUDANG_PAYMENT_CALLBACK_TOKEN)"
+)
 
 
 def _operation(method, path, op):
@@ -649,7 +669,8 @@ def _operation(method, path, op):
         "parameters": _path_params(path)
         + [{"in": "query", "schema": q} for q in op.query]
         + [IDEMPOTENCY_KEY] * op.idempotent
-        + [SIGNATURE] * op.signed,
+        + [SIGNATURE] * op.signed
+        + [CALLBACK_TOKEN] * op.callback_token,
         "responses": {},
     }
     if op.who:

@@ -27,6 +27,7 @@ STATIC_TYPES = {
     "favicon.svg": "image/svg+xml",
     "strings.json": "application/json",
     "tablet.js": "text/javascript",
+    "promoter.js": "text/javascript",  # the promoter page's copy buttons
     # the tablet's screens, one file each, loaded after tablet.js
     "tablet-receive.js": "text/javascript",
     "tablet-pick.js": "text/javascript",

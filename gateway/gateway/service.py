@@ -34,6 +34,7 @@ from . import (
     notify,
     order_routes,
     page_routes,
+    promoter_pages,
     ratelimit,
     warehouse_routes,
     webhook_routes,
@@ -62,6 +63,7 @@ class GatewayService(
     warehouse_routes.WarehouseRoutes,
     webhook_routes.WebhookRoutes,
     page_routes.PageRoutes,
+    promoter_pages.PromoterPageRoutes,
     dashboard_routes.DashboardRoutes,
     base.BaseService,
 ):

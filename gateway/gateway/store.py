@@ -12,7 +12,7 @@ from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
-from . import accounts, notify
+from . import accounts, notify, payments
 from .tracking import (
     IN_FLIGHT,
     NOT_PACKED,
@@ -283,6 +283,35 @@ class GatewayRepository(Repository):
 
     def promoter_by_code(self, code):
         return self.db.promoters.find_one({"referral_code": code})
+
+    # --- virtual accounts and the payments reported into them ----------------
+
+    def virtual_account_of(self, merchant_id, prefix):
+        """The merchant's virtual account number, drawn the first time it is asked for:
+        `virtual_accounts` (keyed by number) decides a clash, and the merchant keeps the
+        first number it holds there (a concurrent draw finds it on the re-read)."""
+        for attempt in range(20):
+            merchant = self.get_account("merchants", merchant_id)
+            if merchant.get("virtual_account"):
+                return merchant["virtual_account"]
+            number = payments.va_number(prefix, merchant_id, attempt)
+            self.insert_once("virtual_accounts", {"_id": number, "merchant_id": merchant_id})
+            if self.merchant_of_virtual_account(number) == merchant_id:
+                self.db.merchants.update_one(
+                    {"_id": merchant_id, "virtual_account": {"$exists": False}},
+                    {"$set": {"virtual_account": number}},
+                )
+        raise RuntimeError(f"no free virtual account number for {merchant_id}")
+
+    def merchant_of_virtual_account(self, number):
+        found = self.db.virtual_accounts.find_one({"_id": number})
+        return found["merchant_id"] if found else None
+
+    def record_provider_payment(self, doc):
+        """The provider's payment as first reported (keyed by its payment id): the record
+        a repeat is checked against."""
+        self.insert_once("provider_payments", doc)
+        return self.db.provider_payments.find_one({"_id": doc["_id"]})
 
     # --- SKU catalog ------------------------------------------------------
 

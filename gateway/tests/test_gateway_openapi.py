@@ -119,4 +119,5 @@ def test_headers_the_routes_read_are_described(spec):
     assert headers(("POST", "/inbounds")) == {"Idempotency-Key": False}
     assert headers(("POST", "/merchants/{merchant_id}/topups")) == {"Idempotency-Key": False}
     assert headers(("POST", "/couriers/{courier}/webhook")) == {"X-Gudang-Signature": True}
+    assert headers(("POST", "/payments/webhook")) == {"x-callback-token": True}
     assert headers(("POST", "/orders")) == {}

@@ -18,6 +18,7 @@ DEVELOPMENT = "development"
 SHIPPED = {
     "ADMIN_API_KEY": ("GUDANG_ADMIN_KEY", "dev-admin-key"),
     "COURIER_WEBHOOK_SECRET": ("GUDANG_COURIER_SECRET", "dev-courier-secret"),
+    "PAYMENT_CALLBACK_TOKEN": ("GUDANG_PAYMENT_CALLBACK_TOKEN", "dev-payment-callback-token"),
 }
 PLACEHOLDER = "change-me"  # deploy/k8s ships these until the operator replaces them
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}

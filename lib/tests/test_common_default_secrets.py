@@ -7,6 +7,7 @@ from gudang_common.default_secrets import DefaultSecrets, check, default_secrets
 OWN = {
     "ADMIN_API_KEY": "k3y-of-our-own",
     "COURIER_WEBHOOK_SECRET": "s3cret-of-our-own",
+    "PAYMENT_CALLBACK_TOKEN": "t0ken-of-our-own",
     "AMQP_URI": "pyamqp://gudang:long-password@rabbitmq:5672/",
 }
 
@@ -22,6 +23,10 @@ def no_env(monkeypatch):
         ({"ADMIN_API_KEY": "dev-admin-key"}, "GUDANG_ADMIN_KEY"),
         ({"COURIER_WEBHOOK_SECRET": "dev-courier-secret"}, "GUDANG_COURIER_SECRET"),
         ({"ADMIN_API_KEY": "change-me-admin-key"}, "GUDANG_ADMIN_KEY"),
+        (
+            {"PAYMENT_CALLBACK_TOKEN": "dev-payment-callback-token"},
+            "GUDANG_PAYMENT_CALLBACK_TOKEN",
+        ),
         ({"AMQP_URI": "pyamqp://guest:guest@rabbitmq:5672/"}, "guest"),
     ],
 )

@@ -282,6 +282,51 @@ def ppn_lines(merchant_id, amount):
     return _lines(wallet_account(merchant_id), PPN_PAYABLE, amount)
 
 
+def ledger_owner(posting):
+    """Whose running balances a posting moves: the promoter's for commission and payouts
+    (a commission posting names the merchant it was earned on too), else the merchant's."""
+    if posting.get("promoter_id"):
+        return f"promoter:{posting['promoter_id']}"
+    return f"merchant:{posting['merchant_id']}"
+
+
+def owner_accounts(owner):
+    """The accounts whose running balance an owner's postings carry: the merchant's wallet
+    and its withdrawals not paid yet, the promoter's commission and its payouts not paid."""
+    party, party_id = owner.split(":", 1)
+    if party == "promoter":
+        return (promoter_account(party_id), PAYOUT_PENDING)
+    return (wallet_account(party_id), WITHDRAWAL_PENDING)
+
+
+def running_after(previous, owner, lines):
+    """The owner's running balances after a posting: `previous` (the running balances its
+    last posting carried, or None) plus the posting's lines on the owner's accounts, one
+    sequence number on."""
+    balances = {b["account"]: b["balance"] for b in previous["balances"]} if previous else {}
+    for line in lines:
+        if line["account"] in owner_accounts(owner):
+            balances[line["account"]] = balances.get(line["account"], 0) + line["amount"]
+    seq = (previous["seq"] if previous else 0) + 1
+    return {
+        "owner": owner,
+        "seq": seq,
+        "key": running_key(owner, seq),
+        "balances": [{"account": a, "balance": b} for a, b in sorted(balances.items())],
+    }
+
+
+def running_key(owner, seq):
+    """One key for the owner's n-th posting: found by one equality lookup on either store."""
+    return f"{owner}#{seq}"
+
+
+def running_balance(running, account):
+    """`account`'s balance in a posting's running balances (0 before its first posting)."""
+    found = (b["balance"] for b in (running or {}).get("balances", ()) if b["account"] == account)
+    return next(found, 0)
+
+
 def reversal_lines(lines):
     """The lines that undo a posting: every amount negated (a correction, never an edit)."""
     return [{"account": line["account"], "amount": -line["amount"]} for line in lines]

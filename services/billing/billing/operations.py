@@ -102,14 +102,17 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
 
     `card` is the version in force when the cause happened; both postings name it.
     The commission is tried even when the fee was posted before: a crash between
-    the two inserts is healed by the redelivery.
+    the two inserts is healed by the redelivery, on the fee as it was posted.
     """
     if amount <= 0:
         return
     fee_id = f"{fee_type}:{key or ref}"
     lines = domain.fee_lines(merchant["_id"], fee_type, amount)
     version = card.version
-    _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version)
+    if not _post(repo, fee_id, fee_type, merchant, lines, event, ref, fee_type, None, version):
+        amount = _fee_posted_before(repo, fee_id, merchant)
+        if amount is None:
+            return
     promoter_id = merchant.get("promoter_id")
     earned = domain.commission(card, amount)
     if earned > 0 and domain.earns_commission(merchant, _when(event)):
@@ -125,6 +128,22 @@ def _charge_fee(repo, card, merchant, fee_type, amount, event, ref, key=None):
             promoter_id=promoter_id,
             rate_card_version=version,
         )
+
+
+def _fee_posted_before(repo, fee_id, merchant):
+    """The amount of the fee already posted under `fee_id`, which the commission is
+    earned on; None when that key holds another merchant's fee (cause ids are unique
+    across merchants, so only a broken event does that: it earns nothing)."""
+    posted = repo.get_posting(fee_id)
+    if posted["merchant_id"] != merchant["_id"]:
+        log.warning(
+            "%s is %s's fee, not %s's: no commission",
+            fee_id,
+            posted["merchant_id"],
+            merchant["_id"],
+        )
+        return None
+    return -domain.amount_on(posted["lines"], domain.wallet_account(merchant["_id"]))
 
 
 def _card_for(cards, event):
@@ -633,20 +652,21 @@ def wallet(repo, merchant_id, limit=50, cursor=None):
     }
 
 
-def promoter_earnings(repo, promoter_id, limit=50):
-    """What a promoter earned: in total, per referred merchant, per fee type, and lately."""
+def promoter_earnings(repo, promoter_id, limit=50, merchant_id=None, month=None):
+    """What a promoter earned: in total, per referred merchant, per fee type, per WIB
+    month, and lately (the entries: all, or one merchant's, or one month's)."""
     account = domain.promoter_account(promoter_id)
-    limit = _limit(limit)
+    match = _earning(promoter_id, merchant_id, month)
     totals = repo.commission_totals(promoter_id, account)
     per_merchant = {m["_id"]: 0 for m in repo.merchants_referred_by(promoter_id)}
-    per_fee = dict.fromkeys(domain.FEE_TYPES, 0)
-    for (merchant_id, fee_type), amount in totals.items():
-        per_merchant[merchant_id] = per_merchant.get(merchant_id, 0) + amount
+    per_fee, per_month = dict.fromkeys(domain.FEE_TYPES, 0), {}
+    for (mid, fee_type, day), amount in totals.items():
+        per_merchant[mid] = per_merchant.get(mid, 0) + amount
         per_fee[fee_type] = per_fee.get(fee_type, 0) + amount
-    names = {mid: m.get("name") for mid, m in repo.get_merchants(per_merchant).items()}
+        per_month[day[:7]] = per_month.get(day[:7], 0) + amount
     promoter = repo.get_promoter(promoter_id) or {}
     pending_ids, pending = commission_pending(repo, promoter_id)
-    entries = _commission_entries(repo, promoter_id, account, limit, pending_ids)
+    payable = repo.account_balance(account, {"promoter_id": promoter_id})
     return {
         "promoter_id": promoter_id,
         "name": promoter.get("name"),
@@ -654,20 +674,49 @@ def promoter_earnings(repo, promoter_id, limit=50):
         "currency": domain.CURRENCY,
         "total": sum(totals.values()),
         "pending": pending,
-        "available": domain.available_to_pay_out(
-            repo.account_balance(account, {"promoter_id": promoter_id}), pending
-        ),
-        "per_merchant": sorted(
-            (
-                {"merchant_id": mid, "merchant_name": names.get(mid), "amount": amount}
-                for mid, amount in per_merchant.items()
-            ),
-            key=lambda row: (-row["amount"], row["merchant_id"]),
-        ),
-        "per_fee": [
-            {"fee_type": fee_type, "amount": amount} for fee_type, amount in per_fee.items()
+        "available": domain.available_to_pay_out(payable, pending),
+        "per_merchant": _per_merchant(repo, per_merchant),
+        "per_fee": [{"fee_type": fee, "amount": amount} for fee, amount in per_fee.items()],
+        "per_month": [
+            {"month": m, "amount": a} for m, a in sorted(per_month.items(), reverse=True)
         ],
-        "entries": entries,
+        "entries": _commission_entries(repo, account, match, _limit(limit), pending_ids),
+    }
+
+
+def _per_merchant(repo, amounts):
+    """Each referred merchant by name (nothing else of it) and what it earned the promoter."""
+    names = {mid: m.get("name") for mid, m in repo.get_merchants(amounts).items()}
+    rows = (
+        {"merchant_id": mid, "merchant_name": names.get(mid), "amount": amount}
+        for mid, amount in amounts.items()
+    )
+    return sorted(rows, key=lambda row: (-row["amount"], row["merchant_id"]))
+
+
+def promoter_commission(repo, promoter_id, fee_posting_id):
+    """One fee that earned the promoter commission, as far as the promoter may see it: its
+    type, reference, time and rate card version, the merchant's name, the commission and
+    whether it was reversed; never the fee's amount. Another promoter's is not found."""
+    commission = repo.get_posting(f"{fee_posting_id}:commission")
+    if commission is None or commission["promoter_id"] != promoter_id:
+        raise NotFound("no such commission", {"fee_posting_id": ["Not a fee that earned you."]})
+    reversal = repo.get_posting(f"{commission['_id']}:reversed")
+    pending_ids, _ = commission_pending(repo, promoter_id)
+    merchant = repo.get_merchant(commission["merchant_id"]) or {}
+    account = domain.promoter_account(promoter_id)
+    return {
+        "fee_posting_id": fee_posting_id,
+        "fee_type": commission["fee_type"],
+        "merchant_id": commission["merchant_id"],
+        "merchant_name": merchant.get("name"),
+        "ref": commission["ref"],
+        "occurred_at": commission["occurred_at"],
+        "rate_card_version": commission.get("rate_card_version"),
+        "amount": domain.amount_on(commission["lines"], account),
+        "reversed_at": reversal["occurred_at"] if reversal else None,
+        "status": "pending" if commission["_id"] in pending_ids else "available",
+        "currency": domain.CURRENCY,
     }
 
 
@@ -686,7 +735,7 @@ def commission_pending(repo, promoter_id):
     return {p["_id"] for p in pending}, total
 
 
-def _commission_entries(repo, promoter_id, account, limit, pending_ids):
+def _commission_entries(repo, account, match, limit, pending_ids):
     """The promoter's newest commissions, each with the fee posting that earned it."""
     return [
         {
@@ -699,12 +748,22 @@ def _commission_entries(repo, promoter_id, account, limit, pending_ids):
             "ref": p["ref"],
             "occurred_at": p["occurred_at"],
         }
-        for p in repo.postings_on(account, _earning(promoter_id), limit)[0]
+        for p in repo.postings_on(account, match, limit)[0]
     ]
 
 
-def _earning(promoter_id):
-    return {"promoter_id": promoter_id, "kind": {"$in": list(domain.COMMISSION_POSTING_KINDS)}}
+def _earning(promoter_id, merchant_id=None, month=None):
+    """The filter of a promoter's commission postings: of one merchant, of one WIB month."""
+    match = {"promoter_id": promoter_id, "kind": {"$in": list(domain.COMMISSION_POSTING_KINDS)}}
+    if merchant_id is not None:
+        match["merchant_id"] = merchant_id
+    if month is not None:
+        try:
+            start, end = _month_bounds(*invoices.parse_month(month))
+        except (TypeError, ValueError):
+            raise ValidationFailed("month must be YYYY-MM", {"month": ["Not YYYY-MM."]}) from None
+        match["occurred_at"] = {"$gte": start, "$lt": end}
+    return match
 
 
 def record_topup(repo, merchant_id, data):

@@ -10,7 +10,6 @@ from gudang_common.clock import today_wib
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
-from gudang_common.store import ServiceStore
 
 from . import operations, payouts, withdrawals
 from .domain import (
@@ -30,7 +29,7 @@ from .schemas import (
     WithdrawalRejectSchema,
     WithdrawalSchema,
 )
-from .store import BillingRepository
+from .store import BillingRepository, BillingStore
 
 topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
 credit_limit_schema = CreditLimitSchema()
@@ -44,7 +43,7 @@ STEP_SCHEMAS = {
 
 class BillingService(base.BaseService):
     name = "billing"
-    store = ServiceStore(BillingRepository)
+    store = BillingStore(BillingRepository)
     inventory = BoundedRpcProxy("inventory")
 
     @property
@@ -101,8 +100,12 @@ class BillingService(base.BaseService):
         return withdrawals.take_step(self.store, withdrawal_id, step, data, by)
 
     @rpc(expected_exceptions=EXPECTED)
-    def promoter_earnings(self, promoter_id, limit=50):
-        return operations.promoter_earnings(self.store, promoter_id, limit)
+    def promoter_earnings(self, promoter_id, limit=50, merchant_id=None, month=None):
+        return operations.promoter_earnings(self.store, promoter_id, limit, merchant_id, month)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def promoter_commission(self, promoter_id, fee_posting_id):
+        return operations.promoter_commission(self.store, promoter_id, fee_posting_id)
 
     # --- commission money out -------------------------------------------------
 

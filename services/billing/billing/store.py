@@ -2,15 +2,30 @@
 
 A posting's `_id` is the key of its cause (`pick_pack:<order_id>`, ...), so a fee is
 charged once per cause however often its event arrives: the second insert fails on
-the key and changes nothing. Balances are sums over postings, never stored.
+the key and changes nothing.
+
+Every posting also carries its owner's running balances (`running`: the merchant's,
+or the promoter's for commission and payouts): the balances after it of the owner's
+own accounts (the wallet and its withdrawals pending; the commission payable and its
+payouts pending), and the owner's sequence number, whose key
+(`<owner>#<n>`) is unique. So the balance and the posting are one insert, and two
+postings racing for the same number cannot both land: the loser reads the new latest
+and tries again. The latest is found without reading the owner's history: a head
+document remembers the last number (a hint written after the posting, so a crash in
+between only leaves it behind), and the next numbers are looked up by key until one
+is missing.
 """
 
+from datetime import timedelta
+
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
 from gudang_common.pagination import index_keys, newest_first, page
-from gudang_common.store import Repository
+from gudang_common.store import Repository, ServiceStore
 
+from . import domain
 from .domain import COD_CLEARING, COMMISSION_POSTING_KINDS, check_balanced
 from .invoices import invoice_number
 
@@ -19,6 +34,13 @@ ENTRY_LIST = newest_first("occurred_at", "posted_at")
 INVOICE_LIST = newest_first("month")
 REQUEST_LIST = newest_first("requested_at")
 COMMISSION_KINDS = {"$in": list(COMMISSION_POSTING_KINDS)}
+# a posting that lost the race for its owner's next sequence number this often gives up
+# (the event is redelivered): only a merchant posting hundreds of times at once gets there
+RUNNING_ROUNDS = 200
+
+
+class LedgerBusy(RuntimeError):
+    """Too many postings of one owner raced; the cause is retried (the broker redelivers)."""
 
 
 def wib_day(occurred_at):
@@ -26,8 +48,70 @@ def wib_day(occurred_at):
     return parse_iso(occurred_at).astimezone(WIB).date().isoformat()
 
 
+def _owner_matched(match, account):
+    """The owner whose running balance of `account` equals its sum over `match`, or None:
+    `match` names the merchant or promoter alone and `account` is one of its own."""
+    if len(match) != 1:
+        return None
+    ((key, party),) = match.items()
+    owner = {"merchant_id": "merchant", "promoter_id": "promoter"}.get(key)
+    if owner is None or account not in domain.owner_accounts(f"{owner}:{party}"):
+        return None
+    return f"{owner}:{party}"
+
+
+OPEN_REQUESTS = ("requested", "approved")
+
+
+def cod_awaiting_settlement(db, days, now=None):
+    """Rupiah of COD credited (less reversed) by postings of the last `days` days."""
+    since = iso((now or utcnow()) - timedelta(days=days))
+    rows = db.postings.aggregate(
+        [
+            {"$match": {"lines.account": COD_CLEARING, "occurred_at": {"$gt": since}}},
+            {"$unwind": "$lines"},
+            {"$match": {"lines.account": COD_CLEARING}},
+            {"$group": {"_id": None, "total": {"$sum": "$lines.amount"}}},
+        ]
+    )
+    return -next(iter(rows), {"total": 0})["total"]
+
+
+def _open_request_gauges(db, collection, what):
+    """Count and rupiah of the withdrawals or payouts asked for and not paid or rejected,
+    per status, over the (status, requested_at) index."""
+
+    def by_status():
+        rows = db[collection].aggregate(
+            [
+                {"$match": {"status": {"$in": list(OPEN_REQUESTS)}}},
+                {"$group": {"_id": "$status", "count": {"$sum": 1}, "rupiah": {"$sum": "$amount"}}},
+            ]
+        )
+        found = {r["_id"]: r for r in rows}
+        return [(s, found.get(s, {"count": 0, "rupiah": 0})) for s in OPEN_REQUESTS]
+
+    name = f"gudang_billing_{collection}_pending"
+    return [
+        (
+            name,
+            f"{what} not paid yet",
+            ("status",),
+            lambda: [((s,), r["count"]) for s, r in by_status()],
+        ),
+        (
+            f"{name}_rupiah",
+            f"{what} not paid yet, in rupiah",
+            ("status",),
+            lambda: [((s,), r["rupiah"]) for s, r in by_status()],
+        ),
+    ]  # withdrawals and payouts not paid nor rejected
+
+
 class BillingRepository(Repository):
     OUTBOX_COLLECTIONS = ("holds",)
+    # called with (fee_type, rupiah) for each fee posted, not for a repeat (BillingStore)
+    on_fee_posted = None
 
     @classmethod
     def ensure_indexes(cls, db):
@@ -50,7 +134,34 @@ class BillingRepository(Repository):
             [("merchant_id", ASCENDING), ("lines.account", ASCENDING), *ENTRY_LIST]
         )
         db.postings.create_index([("promoter_id", ASCENDING), *ENTRY_LIST])
+        db.holds.create_index([("on_hold", ASCENDING)])
+        # COD credited lately, everyone's (the gauge of COD awaiting settlement)
+        db.postings.create_index([("lines.account", ASCENDING), ("occurred_at", ASCENDING)])
         cls._backfill_wib_day(db)
+        cls._backfill_running(db)
+        # before the unique index: postings stored before `running` existed get theirs first
+        db.postings.create_index([("running.key", ASCENDING)], unique=True, sparse=True)
+
+    @classmethod
+    def gauges(cls, db, config):
+        """The money ops watch, counted at scrape time over indexed fields."""
+        days = int(config.get("COD_SETTLEMENT_DAYS") or domain.COD_SETTLEMENT_DAYS)
+        return [
+            (
+                "gudang_billing_merchants_on_hold",
+                "Merchants whose wallet is below their credit limit (orders held)",
+                (),
+                lambda: [((), db.holds.count_documents({"on_hold": True}))],
+            ),
+            (
+                "gudang_billing_cod_awaiting_settlement_rupiah",
+                "COD credited to wallets within the settlement period: not settled by couriers",
+                (),
+                lambda: [((), cod_awaiting_settlement(db, days))],
+            ),
+            *_open_request_gauges(db, "withdrawals", "Merchants' withdrawals"),
+            *_open_request_gauges(db, "payouts", "Promoters' payouts"),
+        ]
 
     @classmethod
     def _backfill_wib_day(cls, db):
@@ -64,6 +175,24 @@ class BillingRepository(Repository):
                 {"_id": posting["_id"]}, {"$set": {"wib_day": wib_day(posting["occurred_at"])}}
             )
         db.migrations.update_one({"_id": "postings.wib_day"}, {"$set": {"done": True}}, upsert=True)
+
+    @classmethod
+    def _backfill_running(cls, db):
+        """Give postings stored before running balances existed theirs, once, in the order
+        they were posted (a marker says it was done, so a start does not scan the ledger)."""
+        if db.migrations.find_one({"_id": "postings.running"}) is not None:
+            return
+        last = {}
+        order = [("posted_at", ASCENDING), ("_id", ASCENDING)]
+        for posting in db.postings.find({"running": {"$exists": False}}).sort(order):
+            owner = domain.ledger_owner(posting)
+            last[owner] = domain.running_after(last.get(owner), owner, posting["lines"])
+            db.postings.update_one({"_id": posting["_id"]}, {"$set": {"running": last[owner]}})
+        for owner, running in last.items():
+            db.ledger_heads.update_one(
+                {"_id": owner}, {"$max": {"seq": running["seq"]}}, upsert=True
+            )
+        db.migrations.update_one({"_id": "postings.running"}, {"$set": {"done": True}}, upsert=True)
 
     # --- parties ----------------------------------------------------------
 
@@ -129,17 +258,71 @@ class BillingRepository(Repository):
     # --- ledger -----------------------------------------------------------
 
     def add_posting(self, posting):
-        """Record a posting once; False when its cause was posted already."""
+        """Record a posting once, with its owner's running balances after it, in one
+        insert; False when its cause was posted already."""
         check_balanced(posting["lines"])
         # the WIB day of its cause: the key invoices sum a month by, one day at a time
         posting = dict(posting, wib_day=wib_day(posting["occurred_at"]))
-        return self.insert_once("postings", posting)
+        owner = domain.ledger_owner(posting)
+        for _ in range(RUNNING_ROUNDS):
+            running = domain.running_after(self.latest_running(owner), owner, posting["lines"])
+            try:
+                self.db.postings.insert_one(dict(posting, running=running))
+            except DuplicateKeyError:
+                if self.get_posting(posting["_id"]) is not None:
+                    return False  # posted before: the cause's key
+                continue  # another posting of the owner took this sequence number: read again
+            self._count_fee(posting)
+            self._move_head(owner, running["seq"])
+            return True
+        raise LedgerBusy(f"{owner}: {RUNNING_ROUNDS} postings raced {posting['_id']}")
+
+    def _count_fee(self, posting):
+        if self.on_fee_posted is not None and posting["kind"] in domain.FEE_TYPES:
+            rupiah = domain.amount_on(posting["lines"], domain.revenue_account(posting["kind"]))
+            self.on_fee_posted(posting["kind"], rupiah)
+
+    def _move_head(self, owner, seq):
+        """The hint of the owner's last number moves on (never back)."""
+        try:
+            self.db.ledger_heads.update_one({"_id": owner}, {"$max": {"seq": seq}}, upsert=True)
+        except DuplicateKeyError:  # two first postings upserted at once: the other made it
+            self.db.ledger_heads.update_one({"_id": owner}, {"$max": {"seq": seq}})
+
+    def latest_running(self, owner):
+        """The running balances of the owner's latest posting (None before its first):
+        from the head's number on, by key, until the next number is not there."""
+        head = self.db.ledger_heads.find_one({"_id": owner})
+        seq = head["seq"] if head else 0
+        latest = self._running_at(owner, seq) if seq else None
+        while True:
+            following = self._running_at(owner, seq + 1)
+            if following is None:
+                return latest
+            latest, seq = following, seq + 1
+
+    def _running_at(self, owner, seq):
+        found = self.db.postings.find_one({"running.key": domain.running_key(owner, seq)})
+        return found["running"] if found else None
+
+    def balance(self, owner, account):
+        """`account`'s balance over the owner's postings, read from its latest posting."""
+        return domain.running_balance(self.latest_running(owner), account)
 
     def get_posting(self, posting_id):
         return self.db.postings.find_one({"_id": posting_id})
 
     def account_balance(self, account, match):
-        """Sum of `account`'s lines over the postings that `match` (an indexed filter)."""
+        """Sum of `account`'s lines over the postings that `match`: a running balance when
+        `match` names an owner whose postings carry that account's whole sum, else summed."""
+        owner = _owner_matched(match, account)
+        if owner is not None:
+            return self.balance(owner, account)
+        return self.ledger_sum(account, match)
+
+    def ledger_sum(self, account, match):
+        """Sum of `account`'s lines over the postings that `match` (an indexed filter),
+        summed from the entries themselves: what every running balance must equal."""
         rows = self.db.postings.aggregate(
             [
                 {"$match": dict(match, **{"lines.account": account})},
@@ -173,7 +356,7 @@ class BillingRepository(Repository):
         return list(self.db.postings.find(match, {"lines": 1, "merchant_id": 1, "reverses": 1}))
 
     def commission_totals(self, promoter_id, account):
-        """{(merchant_id, fee_type): amount} credited to the promoter's account."""
+        """{(merchant_id, fee_type, wib_day): amount} credited to the promoter's account."""
         rows = self.db.postings.aggregate(
             [
                 {
@@ -187,13 +370,20 @@ class BillingRepository(Repository):
                 {"$match": {"lines.account": account}},
                 {
                     "$group": {
-                        "_id": {"merchant_id": "$merchant_id", "fee_type": "$fee_type"},
+                        "_id": {
+                            "merchant_id": "$merchant_id",
+                            "fee_type": "$fee_type",
+                            "day": "$wib_day",
+                        },
                         "total": {"$sum": "$lines.amount"},
                     }
                 },
             ]
         )
-        return {(r["_id"]["merchant_id"], r["_id"]["fee_type"]): r["total"] for r in rows}
+        return {
+            (r["_id"]["merchant_id"], r["_id"]["fee_type"], r["_id"]["day"]): r["total"]
+            for r in rows
+        }
 
     def account_totals(self):
         rows = self.db.postings.aggregate(
@@ -441,3 +631,25 @@ class BillingRepository(Repository):
             {"$set": fields},
             return_document=ReturnDocument.AFTER,
         )
+
+
+class BillingStore(ServiceStore):
+    """The service store, and a counter of the fees posted (per container's registry)."""
+
+    def setup(self):
+        super().setup()
+        self.fees = self.metrics.counter(
+            "gudang_billing_fees_posted", "Fees posted to the ledger", ("fee_type",)
+        )
+        self.fee_rupiah = self.metrics.counter(
+            "gudang_billing_fees_posted_rupiah", "Rupiah of the fees posted", ("fee_type",)
+        )
+
+    def count_fee(self, fee_type, rupiah):
+        self.fees.labels(fee_type).inc()
+        self.fee_rupiah.labels(fee_type).inc(rupiah)
+
+    def get_dependency(self, worker_ctx):
+        repo = super().get_dependency(worker_ctx)
+        repo.on_fee_posted = self.count_fee
+        return repo

@@ -11,18 +11,23 @@ CARD = domain.RateCard()
 SIGN_UP = "2026-01-31T10:00:00.000Z"
 
 
-@pytest.fixture
-def repo():
+def referred(sign_up=None):
+    """An in-memory ledger: pro_1, and mer_1 it referred (signed up at `sign_up`, or now)."""
     db = mongomock.MongoClient()["t"]
     BillingRepository.ensure_indexes(db)
-    repo = BillingRepository(db, lambda: None)
+    ledger = BillingRepository(db, lambda: None)
     operations.register_promoter(
-        repo,
+        ledger,
         new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
     )
     event = new_event("merchant_registered", merchant_id="mer_1", name="Siti", promoter_id="pro_1")
-    operations.register_merchant(repo, dict(event, occurred_at=SIGN_UP))
-    return repo
+    operations.register_merchant(ledger, dict(event, occurred_at=sign_up or event["occurred_at"]))
+    return ledger
+
+
+@pytest.fixture
+def repo():
+    return referred(SIGN_UP)
 
 
 def receipt(receipt_id, units, when):

@@ -150,6 +150,21 @@ def test_a_commission_lost_in_a_crash_is_posted_on_redelivery(world):
     assert balance(world, "mer_1") == -3000
 
 
+def test_a_healed_commission_follows_the_fee_as_posted(world):
+    """The commission lost in a crash is earned on the fee that was posted, even when the
+    redelivered event says otherwise; another merchant's fee under the same key earns
+    nothing (cause ids are unique across merchants: only a broken event collides)."""
+    operations.charge_pick_pack(world, CARD, order_packed(qty=1))  # fee 3,000
+    world.db.postings.delete_one({"_id": "pick_pack:ord_1:commission"})
+    operations.charge_pick_pack(world, CARD, order_packed(qty=5))  # says 5,000
+    commission = postings(world)["pick_pack:ord_1:commission"]
+    assert domain.amount_on(commission["lines"], "promoter:pro_1:payable") == 300
+    world.db.postings.delete_one({"_id": "pick_pack:ord_1:commission"})
+    world.db.merchants.update_one({"_id": "mer_2"}, {"$set": {"promoter_id": "pro_1"}})
+    operations.charge_pick_pack(world, CARD, order_packed(merchant_id="mer_2", qty=1))
+    assert "pick_pack:ord_1:commission" not in postings(world)
+
+
 def test_no_promoter_no_commission(world):
     operations.charge_pick_pack(world, CARD, order_packed(merchant_id="mer_2"))
     assert set(postings(world)) == {"pick_pack:ord_1"}

@@ -1,10 +1,9 @@
 """Commission money out against an in-memory store: payouts, their guard and their steps."""
 
-import mongomock
 import pytest
+from test_billing_commission import referred
 
 from billing import domain, operations, payouts
-from billing.store import BillingRepository
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from gudang_common.events import new_event
 
@@ -16,15 +15,7 @@ BANK = {"bank": "BNI", "account_number": "0987654321", "account_name": "Budi San
 @pytest.fixture
 def repo():
     """pro_1 referred mer_1, whose 1,000,000 inbound fee earned 100,000, paid by a top-up."""
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    repo = BillingRepository(db, lambda: None)
-    operations.register_promoter(
-        repo,
-        new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
-    )
-    event = new_event("merchant_registered", merchant_id="mer_1", name="Siti", promoter_id="pro_1")
-    operations.register_merchant(repo, event)
+    repo = referred()
     received = new_event(
         "stock_received",
         merchant_id="mer_1",
