@@ -8,6 +8,7 @@ from gateway.service import order_view
 from gateway.store import GatewayRepository
 from gateway.tracking import order_move
 from gudang_common.events import new_event
+from tests.sample_events import outcome_corrected
 
 PARCEL = {"order_id": "ord_1", "awb": "JN000000000001", "courier": "jne"}
 
@@ -42,17 +43,7 @@ def parcel_event(event_type, at, status, **extra):
 
 
 def corrected(correction, outcome, decided_at="2025-01-03T08:00:00.000Z"):
-    return new_event(
-        "parcel_outcome_corrected",
-        merchant_id="mer_1",
-        **PARCEL,
-        correction=correction,
-        previous_outcome="returned" if outcome == "delivered" else "delivered",
-        outcome=outcome,
-        courier_status="delivered" if outcome == "delivered" else "returned",
-        decided_at=decided_at,
-        cod_amount=123000,
-    )
+    return outcome_corrected(correction, outcome, decided_at=decided_at)
 
 
 def order(repo):
