@@ -11,20 +11,15 @@ from datetime import UTC, datetime
 import eventlet
 import mongomock
 import pytest
-from test_billing_ledger import (
-    CARD,
-    LONG_AGO,
-    order_packed,
-    parcel_booked,
-    parcel_delivered,
-    stock_received,
-)
+from billing_samples import LONG_AGO
+from test_billing_ledger import CARD
 
 from billing import domain, invoices, operations
 from billing.store import BillingRepository
 from gudang_common.errors import NotFound, ValidationFailed
 from gudang_common.events import new_event
 from gudang_common.store import open_database
+from tests.sample_events import order_packed, parcel_booked, parcel_delivered, stock_received
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 ISSUER = "Gudang"
