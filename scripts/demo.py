@@ -141,30 +141,18 @@ def seed_demo(
         os.chmod(tmp, 0o600)
         tmp.replace(path)
 
-    if "promoter" not in state:
-        data = api.post("/promoters", PROMOTER, None, "promoter")
-        state["promoter"] = {
-            "name": PROMOTER["name"],
-            **_need(data, ("promoter_id", "referral_code", "api_key"), "promoter"),
-        }
-        save()
-        log(f"  promoter {PROMOTER['name']} (referral code {state['promoter']['referral_code']})")
+    def sign_up(role: str, route: str, body: dict, key: str | None, fields: tuple) -> None:
+        """Sign `role` up once: its ids and key are kept in the state file."""
+        if role not in state:
+            data = api.post(route, body, key, role)
+            state[role] = {"name": body["name"], **_need(data, fields, role)}
+            save()
+            log(f"  {role:<8} {body['name']}")
 
-    if "merchant" not in state:
-        body = {**MERCHANT, "referral_code": state["promoter"]["referral_code"]}
-        data = api.post("/merchants", body, None, "merchant")
-        state["merchant"] = {
-            "name": MERCHANT["name"],
-            **_need(data, ("merchant_id", "api_key"), "merchant"),
-        }
-        save()
-        log(f"  merchant {MERCHANT['name']}")
-
-    if "staff" not in state:
-        data = api.post("/staff", PACKER, admin_key, "staff")
-        state["staff"] = {"name": PACKER["name"], **_need(data, ("staff_id", "api_key"), "staff")}
-        save()
-        log(f"  staff    {PACKER['name']}")
+    sign_up("promoter", "/promoters", PROMOTER, None, ("promoter_id", "referral_code", "api_key"))
+    referral = {"referral_code": state["promoter"]["referral_code"]}
+    sign_up("merchant", "/merchants", MERCHANT | referral, None, ("merchant_id", "api_key"))
+    sign_up("staff", "/staff", PACKER, admin_key, ("staff_id", "api_key"))
 
     if not state.get("deposit"):
         # a merchant deposits before its first fees: a wallet below its credit limit
