@@ -18,7 +18,7 @@ from billing import domain, invoices, operations
 from billing.store import BillingRepository
 from gudang_common.errors import NotFound, ValidationFailed
 from gudang_common.events import new_event
-from gudang_common.store import open_database
+from tests.embedded_store import embedded_repository
 from tests.sample_events import order_packed, parcel_booked, parcel_delivered, stock_received
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -290,12 +290,8 @@ def test_the_pdf_opens_and_its_totals_equal_the_csv(world, tmp_path):
 
 @pytest.fixture
 def embedded(tmp_path):
-    client, db = open_database({"DATA_DIR": str(tmp_path)}, "billing")
-    BillingRepository.ensure_indexes(db)
-    try:
-        yield BillingRepository(db, lambda: None)
-    finally:
-        client.close()
+    with embedded_repository(BillingRepository, "billing", tmp_path) as repo:
+        yield repo
 
 
 def yielding(repo):

@@ -4,7 +4,7 @@ low stock, tenant isolation and the movement ledger, on the embedded store."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from inventory_samples import embedded_repository, sample_sku
+from inventory_samples import embedded_repository, ledger_matches, sample_sku
 from inventory_samples import order_received as order
 from marshmallow import ValidationError
 
@@ -59,17 +59,6 @@ def receive(repo, lines, merchant="mer_a", receive_lines=None):
 
 def level(repo, sku="SKU-1", merchant="mer_a"):
     return {lvl["sku"]: lvl for lvl in reports.stock_levels(repo, merchant)}[sku]
-
-
-def ledger_matches(repo):
-    """On-hand and reserved of every stock document equal the sum of its movements."""
-    repo.flush_pending_movements()
-    for doc in repo.db.stock.find({}):
-        moves = repo.movements_of_stock(doc["_id"])
-        assert doc["on_hand"] == sum(m["qty"] for m in moves), doc["_id"]
-        assert doc["reserved"] == sum(m["reserved"] for m in moves), doc["_id"]
-        assert doc["on_hand"] >= 0 and doc["reserved"] >= 0 and doc["available"] >= 0
-    return True
 
 
 def days(n):
