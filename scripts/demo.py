@@ -174,21 +174,18 @@ def seed_demo(
     staff_key = state["staff"]["api_key"]
     merchant_key = state["merchant"]["api_key"]
 
-    done_bins = state.setdefault("bins", [])
-    for b in BINS:
-        if b["code"] not in done_bins:
-            api.post("/bins", b, staff_key, f"bin-{b['code']}", ok_conflict=True)
-            done_bins.append(b["code"])
-            save()
-    log(f"  bins     {', '.join(done_bins)}")
+    def create_each(kind: str, route: str, items: list, code: str, key: str) -> None:
+        """POST each item once (a 409 means an earlier run made it); the codes are saved."""
+        done = state.setdefault(kind, [])
+        for item in items:
+            if item[code] not in done:
+                api.post(route, item, key, f"{kind[:-1]}-{item[code]}", ok_conflict=True)
+                done.append(item[code])
+                save()
+        log(f"  {kind:<8} {', '.join(done)}")
 
-    done_skus = state.setdefault("skus", [])
-    for sku in SKUS:
-        if sku["sku"] not in done_skus:
-            api.post("/skus", sku, merchant_key, f"sku-{sku['sku']}", ok_conflict=True)
-            done_skus.append(sku["sku"])
-            save()
-    log(f"  skus     {', '.join(done_skus)}")
+    create_each("bins", "/bins", BINS, "code", staff_key)
+    create_each("skus", "/skus", SKUS, "sku", merchant_key)
 
     if "inbound_id" not in state:
         lines = [{"sku": sku, "qty": qty} for sku, qty in STOCK.items()]
