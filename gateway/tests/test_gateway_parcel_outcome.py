@@ -1,11 +1,9 @@
 """The order's read model and parcel outcomes: corrections shown, late outcome events ignored."""
 
-import mongomock
 import pytest
 
 from gateway.notify import DELIVERABLE
 from gateway.service import order_view
-from gateway.store import GatewayRepository
 from gateway.tracking import order_move
 from gudang_common.events import new_event
 from tests.sample_events import outcome_corrected
@@ -14,10 +12,8 @@ PARCEL = {"order_id": "ord_1", "awb": "JN000000000001", "courier": "jne"}
 
 
 @pytest.fixture
-def repo():
-    db = mongomock.MongoClient()["t"]
-    GatewayRepository.ensure_indexes(db)
-    db.orders.insert_one(
+def repo(repo):
+    repo.db.orders.insert_one(
         {
             "_id": "ord_1",
             "merchant_id": "mer_1",
@@ -33,7 +29,7 @@ def repo():
             "seen": [],
         }
     )
-    return GatewayRepository(db, lambda: None)
+    return repo
 
 
 def parcel_event(event_type, at, status, **extra):

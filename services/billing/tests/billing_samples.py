@@ -1,18 +1,15 @@
 """An in-memory billing repository and the promoter and merchants billing's tests start from."""
 
-import mongomock
-
 from billing import operations
 from billing.store import BillingRepository
 from gudang_common.events import new_event
+from tests import repositories
 
 LONG_AGO = "2026-01-01T00:00:00.000Z"
 
 
 def memory_repository():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    return BillingRepository(db, lambda: None)
+    return repositories.memory_repository(BillingRepository)
 
 
 def register_promoter(repo, promoter_id="pro_1"):

@@ -9,16 +9,15 @@ import subprocess
 from datetime import UTC, datetime
 
 import eventlet
-import mongomock
 import pytest
-from billing_samples import LONG_AGO
+from billing_samples import LONG_AGO, memory_repository
 from test_billing_ledger import CARD
 
 from billing import domain, invoices, operations
 from billing.store import BillingRepository
 from gudang_common.errors import NotFound, ValidationFailed
 from gudang_common.events import new_event
-from tests.embedded_store import embedded_repository
+from tests.repositories import embedded_repository
 from tests.sample_events import order_packed, parcel_booked, parcel_delivered, stock_received
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -70,9 +69,7 @@ def test_invoice_number_and_months():
 
 @pytest.fixture
 def repo():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    return BillingRepository(db, lambda: None)
+    return memory_repository()
 
 
 def register(repo, merchant_id, promoter_id=None, when=LONG_AGO):

@@ -3,7 +3,7 @@
 from gudang_common.events import new_event
 from inventory.store import InventoryRepository
 from scripts.simulate import RECIPIENT  # noqa: F401  (the inventory tests' buyer)
-from tests import embedded_store
+from tests import repositories
 
 
 def sample_sku(sku, **extra):
@@ -22,7 +22,7 @@ def sample_sku(sku, **extra):
 
 def embedded_repository(data_dir):
     """The repository on the embedded store the service runs on, in `data_dir`."""
-    return embedded_store.embedded_repository(InventoryRepository, "inventory", data_dir)
+    return repositories.embedded_repository(InventoryRepository, "inventory", data_dir)
 
 
 def ledger_matches(repo):

@@ -1,9 +1,19 @@
-"""A service's repository on the embedded store the services run on, for unit tests that
-need its real behaviour (transactions, concurrent writers) rather than mongomock's."""
+"""A service's repository for unit tests: in memory (mongomock), or on the embedded store
+the services run on where a test needs its real behaviour (transactions, concurrent
+writers)."""
 
 from contextlib import contextmanager
 
+import mongomock
+
 from gudang_common.store import open_database
+
+
+def memory_repository(repository_class):
+    """`repository_class` on an empty in-memory database, its indexes built."""
+    db = mongomock.MongoClient()["t"]
+    repository_class.ensure_indexes(db)
+    return repository_class(db, lambda: None)
 
 
 @contextmanager
