@@ -28,43 +28,33 @@ def order_packed(merchant_id="mer_1", order_id="ord_1", qty=3):
     )
 
 
+def parcel_event(event_type, merchant_id="mer_1", order_id="ord_1", **fields):
+    """An event about the parcel: it names the order, the AWB and the courier."""
+    parcel = {"merchant_id": merchant_id, "order_id": order_id, "awb": AWB, "courier": "jne"}
+    return new_event(event_type, **(parcel | fields))
+
+
 def parcel_booked(merchant_id="mer_1", order_id="ord_1", cost=33000, cod=0, weight_g=3000):
-    return new_event(
-        "parcel_booked",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb=AWB,
-        courier="jne",
-        chargeable_weight_g=weight_g,
-        shipping_cost=cost,
-        cod_amount=cod,
-    )
+    booked = {"chargeable_weight_g": weight_g, "shipping_cost": cost, "cod_amount": cod}
+    return parcel_event("parcel_booked", merchant_id, order_id, **booked)
 
 
 def parcel_delivered(merchant_id="mer_1", order_id="ord_1", cod=123450):
-    return new_event(
-        "parcel_delivered",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb=AWB,
-        courier="jne",
-        courier_status="delivered",
-        cod_amount=cod,
+    return parcel_event(
+        "parcel_delivered", merchant_id, order_id, courier_status="delivered", cod_amount=cod
     )
 
 
 def outcome_corrected(correction, outcome, cod=123000, merchant_id="mer_1", **parcel):
     """The courier's reports decided `outcome` ("delivered" or "returned") after all;
     `parcel` overrides order_id, awb, decided_at."""
-    parcel = {"order_id": "ord_1", "awb": AWB, "decided_at": "2025-01-03T08:00:00.000Z"} | parcel
-    return new_event(
+    return parcel_event(
         "parcel_outcome_corrected",
-        merchant_id=merchant_id,
-        courier="jne",
+        merchant_id,
+        **({"decided_at": "2025-01-03T08:00:00.000Z"} | parcel),
         correction=correction,
         previous_outcome="returned" if outcome == "delivered" else "delivered",
         outcome=outcome,
         courier_status=outcome,
         cod_amount=cod,
-        **parcel,
     )
