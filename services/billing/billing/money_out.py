@@ -15,9 +15,14 @@ from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 
 from . import domain
+from .schemas import WithdrawalPaidSchema, WithdrawalRejectSchema
 
 MAX_LIMIT = 1000
-STEP_FIELDS = {"approve": (), "pay": ("transfer_reference",), "reject": ("reason",)}
+# step -> the schema of its payload (approving takes none); a repeat must match its fields
+STEP_SCHEMAS = {"approve": None, "pay": WithdrawalPaidSchema(), "reject": WithdrawalRejectSchema()}
+STEP_FIELDS = {
+    step: tuple(schema.fields) if schema else () for step, schema in STEP_SCHEMAS.items()
+}
 POSTING_SUFFIXES = {"request": "", "pay": "_paid", "reject": "_returned"}
 
 

@@ -21,13 +21,12 @@ from .domain import (
     RateCard,
 )
 from .invoices import month_due
+from .money_out import STEP_SCHEMAS
 from .schemas import (
     BankAccountSchema,
     CreditLimitSchema,
     RateCardSchema,
     TopupSchema,
-    WithdrawalPaidSchema,
-    WithdrawalRejectSchema,
     WithdrawalSchema,
 )
 from .store import BillingRepository
@@ -35,11 +34,6 @@ from .store import BillingRepository
 topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
 credit_limit_schema = CreditLimitSchema()
 bank_account_schema, withdrawal_schema = BankAccountSchema(), WithdrawalSchema()
-STEP_SCHEMAS = {
-    "approve": None,
-    "pay": WithdrawalPaidSchema(),
-    "reject": WithdrawalRejectSchema(),
-}
 
 
 class BillingService(base.BaseService):
