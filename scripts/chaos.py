@@ -20,7 +20,6 @@ The end-to-end suite runs a short version (tests/test_e2e_chaos.py).
 import argparse
 import socket
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -32,9 +31,9 @@ from pathlib import Path
 
 import requests
 
-from scripts.rabbit import cut_connections, drop_vhost, make_vhost, queue_depth
+from scripts.rabbit import cut_connections, queue_depth
 from scripts.simulate import PACKAGE, Api, courier_update, order_body, register_world
-from scripts.supervisor import SERVICE_NAMES, SERVICES, Platform
+from scripts.supervisor import SERVICE_NAMES, private_platform
 
 FINAL = ("delivered", "returned", "cancelled", "rejected")
 COD = 50_000
@@ -622,34 +621,30 @@ def main(argv=None):
         parser.error("--orders must be from 1 to 190 (the order list answers 200 per status)")
     sys.stdout.reconfigure(line_buffering=True)
 
-    vhost = make_vhost("gudang-chaos")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-chaos-"))
     admin_key, secret = f"chaos-admin-{uuid.uuid4().hex}", f"chaos-courier-{uuid.uuid4().hex}"
-    env = {
-        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
-        "GUDANG_ADMIN_KEY": admin_key,
-        "GUDANG_COURIER_SECRET": secret,
-        "EVENT_RETRY_DELAY_SECONDS": "0.05",
-    }
-    ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
-    print(f"logs in {tmp / 'log'}")
-    try:
-        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
-            plat.start_all()
-            chaos = Chaos(
-                plat,
-                Api(plat.url("gateway")),
-                admin_key,
-                secret,
-                vhost,
-                orders=args.orders,
-                slow_connections=args.slow_connections,
-                slow_seconds=args.slow_seconds,
-                settle_seconds=args.settle_seconds,
-            )
-            result = chaos.execute()
-    finally:
-        drop_vhost(vhost)
+
+    def env_of(vhost):
+        return {
+            "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
+            "GUDANG_ADMIN_KEY": admin_key,
+            "GUDANG_COURIER_SECRET": secret,
+            "EVENT_RETRY_DELAY_SECONDS": "0.05",
+        }
+
+    with private_platform("gudang-chaos", env_of, args.port_offset) as (plat, vhost):
+        print(f"logs in {plat.log_dir}")
+        chaos = Chaos(
+            plat,
+            Api(plat.url("gateway")),
+            admin_key,
+            secret,
+            vhost,
+            orders=args.orders,
+            slow_connections=args.slow_connections,
+            slow_seconds=args.slow_seconds,
+            settle_seconds=args.settle_seconds,
+        )
+        result = chaos.execute()
     print(table(result))
     bad = failures(result)
     for key in ("lost ids", "stuck ids", "wrong COD ids", "client errors"):
