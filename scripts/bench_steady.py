@@ -52,8 +52,10 @@ from scripts.simulate import (  # noqa: E402
     DELIVERED_STEPS,
     PACKAGE,
     Api,
+    check_units,
     deliver,
     order_body,
+    pick_by_scan,
     register_world,
 )
 from scripts.supervisor import SERVICES, private_platform  # noqa: E402
@@ -232,11 +234,14 @@ def packer(run, api, staff_key, couriers, stop, idle_seconds):
             for entry in pick_list["orders"]:
                 if entry["order_id"] in run.orders:
                     run.orders[entry["order_id"]].pick_list_at = now
+            if not pick_by_scan(api, staff_key, pick_list):
+                continue  # read the list again: what was scanned stays counted
             api.ok("POST", f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked", staff_key)
             for entry in pick_list["orders"]:
-                if entry["status"] == "cancelled":
+                if entry["status"] != "picking":
                     continue
                 order_id = entry["order_id"]
+                check_units(api, staff_key, order_id)
                 packed = api.ok("POST", f"/warehouse/orders/{order_id}/pack", staff_key, PACKAGE)
                 awb = packed.get("awb") or run.events.get(order_id, {}).get("_awb")
                 if awb:

@@ -32,7 +32,14 @@ from pathlib import Path
 import requests
 
 from scripts.rabbit import cut_connections, queue_depth
-from scripts.simulate import PACKAGE, Api, courier_update, order_body, register_world
+from scripts.simulate import (
+    PACKAGE,
+    Api,
+    courier_update,
+    order_body,
+    pick_by_scan,
+    register_world,
+)
 from scripts.supervisor import SERVICE_NAMES, private_platform
 
 FINAL = ("delivered", "returned", "cancelled", "rejected")
@@ -57,6 +64,25 @@ def persist(call, deadline, stop=None):
             return status, payload
         time.sleep(0.2)
     return None
+
+
+def checked_at_station(api, staff, order_id, stop=None):
+    """Scan the order's units again at the pack station through the faults: the station
+    keeps what was checked, so after a lost answer the order is opened again to see."""
+    deadline = time.monotonic() + 30
+    body, path = {"code": order_id}, f"/warehouse/orders/{order_id}/verify"
+    while time.monotonic() < deadline:
+        opened = persist(
+            lambda: api.request("POST", "/warehouse/pack-station/open", staff, body), deadline, stop
+        )
+        if not opened or opened[0] != 200:
+            return False
+        todo = [i for i in opened[1]["items"] if i["verified"] < i["qty"]]
+        if not todo:
+            return True
+        scan = {"code": todo[0]["sku"], "qty": todo[0]["qty"] - todo[0]["verified"]}
+        persist(lambda scan=scan: api.request("POST", path, staff, scan), deadline, stop)
+    return False
 
 
 def _stamp(dt):
@@ -153,6 +179,13 @@ class Chaos:
             if not pick_list:
                 time.sleep(0.3)
                 continue
+            try:
+                scanned = pick_by_scan(api, staff, pick_list)
+            except requests.RequestException:
+                scanned = False
+            if not scanned:  # read the list again: what was scanned stays counted
+                time.sleep(0.3)
+                continue
             path = f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked"
             picked = persist(
                 lambda path=path: api.request("POST", path, staff), time.monotonic() + 30
@@ -160,8 +193,9 @@ class Chaos:
             if not picked:
                 continue
             for order in pick_list["orders"]:
-                if order["status"] == "cancelled":
+                if order["status"] != "picking":
                     continue
+                checked_at_station(api, staff, order["order_id"], self.stop)
                 path = f"/warehouse/orders/{order['order_id']}/pack"
                 answer = persist(
                     lambda path=path: api.request("POST", path, staff, PACKAGE),

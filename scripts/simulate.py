@@ -212,17 +212,59 @@ def place_order(api, world, n, **kw):
 PACKAGE = {"weight_g": 700, "length_cm": 30, "width_cm": 20, "height_cm": 10}
 
 
+def check_units(api, staff_key, order_id):
+    """At the pack station: scan every unit of the order again, by SKU code with its count
+    (what is checked already stays checked, so a repeat changes nothing)."""
+    opened = api.ok("POST", "/warehouse/pack-station/open", staff_key, {"code": order_id})
+    for item in opened["items"]:
+        if item["verified"] < item["qty"]:
+            body = {"code": item["sku"], "qty": item["qty"] - item["verified"]}
+            api.ok("POST", f"/warehouse/orders/{order_id}/verify", staff_key, body)
+
+
+def scan_on(api, staff_key, pick_list_id, code, qty=1):
+    """One scan on a pick list, as the tablet sends it: (status, answer)."""
+    body = {"code": code, "qty": qty, "scan_id": uuid.uuid4().hex}
+    return api.request("POST", f"/warehouse/pick-lists/{pick_list_id}/scans", staff_key, body)
+
+
+def pick_by_scan(api, staff_key, pick_list, scan=scan_on):
+    """Act as the packer's scanner on a list as last read: a free tote per order still
+    without one, then each stop's bin and its units (one scanned, the count confirmed).
+    False when a request failed: read the list again and run it again (what was scanned
+    stays counted on the server). `scan` sends one scan (a benchmark times it)."""
+    list_id = pick_list["pick_list_id"]
+    need = sum(1 for o in pick_list["orders"] if o["status"] == "picking" and not o.get("tote"))
+    for _ in range(need * 5):  # a tote another packer holds is refused: take another
+        if need == 0:
+            break
+        status, answer = scan(api, staff_key, list_id, f"TOTE-{uuid.uuid4().int % 10**6:06d}")
+        if status == 200:
+            need -= 1
+        elif not (status == 409 and answer["error"]["code"] == "TOTE_BUSY"):
+            return False
+    for stop in (s for s in pick_list["stops"] if s["remaining"]):
+        for code, qty in ((stop["bin"], 1), (stop["sku"], stop["remaining"])):
+            status, _ = scan(api, staff_key, list_id, code, qty)
+            if status != 200:
+                return False
+    return True
+
+
 def work_pick_lists(api, staff_key, until_empty=True):
-    """Act as a packer: take pick lists, confirm the pick, pack each order. Returns packed order ids."""
+    """Act as a packer: take pick lists, confirm the pick, check each order's units and pack
+    it. Returns packed order ids."""
     packed = []
     while True:
         pick_list = api.ok("GET", "/warehouse/pick-lists/next", staff_key)["pick_list"]
         if not pick_list:
             return packed
+        assert pick_by_scan(api, staff_key, pick_list), "a scan failed"
         api.ok("POST", f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked", staff_key)
         for order in pick_list["orders"]:
-            if order["status"] == "cancelled":
+            if order["status"] != "picking":
                 continue
+            check_units(api, staff_key, order["order_id"])
             api.ok("POST", f"/warehouse/orders/{order['order_id']}/pack", staff_key, PACKAGE)
             packed.append(order["order_id"])
         if not until_empty:

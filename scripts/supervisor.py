@@ -490,6 +490,7 @@ def _banner(platform: Platform, demo: dict | None, prometheus=None) -> str:
         f"  API (gateway)        http://localhost:{platform.port('gateway')}/api/v1",
         f"  API reference        {rel(platform.root / 'docs' / 'api.md')}",
         f"  Packer tablet        {platform.url('gateway')}/tablet  (sign in with the packer's key)",
+        f"  Merchant dashboard   {platform.url('gateway')}/dashboard  (sign up at /signup)",
     ]
     for i, name in enumerate(SERVICES):
         label = "  Metrics              " if i == 0 else " " * 23

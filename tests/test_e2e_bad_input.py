@@ -253,6 +253,12 @@ def json_routes(world, inbound_id, order_id):
         ("POST", "/warehouse/moves", s, {"merchant_id": world.merchant["merchant_id"], "sku": sku, "from_bin": "A-01-01-1-01", "to_bin": "QUARANTINE", "qty": 1}),
         ("POST", "/warehouse/orders/ord_nope/pack", s, {"weight_g": 1, "length_cm": 1, "width_cm": 1, "height_cm": 1}),
         ("POST", "/warehouse/manifests", s, {"courier": "jne"}),
+        ("POST", "/warehouse/manifests/mf_nope/scans", s, {"awb": "JN000000000001"}),
+        ("POST", "/warehouse/boxes", s, {"code": "FZ-BOX", "length_cm": 10, "width_cm": 10, "height_cm": 10, "weight_g": 50, "packaging_fee": 1000}),
+        ("PATCH", "/warehouse/boxes/BOX-S", s, {"packaging_fee": 1500, "active": True}),
+        ("POST", "/warehouse/pack-station/open", s, {"code": order_id}),
+        ("POST", f"/warehouse/orders/{order_id}/verify", s, {"code": sku, "qty": 1}),
+        ("POST", f"/warehouse/orders/{order_id}/pack", s, {"box": "BOX-S", "weight_g": 100}),
         ("POST", "/couriers/jne/webhook", None, {"awb": "JN000000000001", "status": "delivered", "occurred_at": "2026-11-23T10:00:00Z"}),
     ]  # fmt: skip
 

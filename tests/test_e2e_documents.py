@@ -70,6 +70,8 @@ def test_the_label_scans_as_the_awb_and_shows_city_cod_and_order_number(
     assert run("zbarimg", "--raw", "-q", png.name, cwd=tmp_path).split() == [order["awb"]]
     text = run("pdftotext", "label.pdf", "-", cwd=tmp_path)
     assert order["recipient"]["city"].upper() in text
+    assert f"{order['recipient']['city'].upper()} {order['recipient']['postal_code']}" in text
+    assert "JNE" in text and "BERAT" in text and " kg" in text  # courier and weight
     assert "COD Rp 125.000" in text
     assert order["external_id"] in text
     assert api.ok("GET", "/merchants/me", world.merchant["api_key"])["name"] in text  # sender

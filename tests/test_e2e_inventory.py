@@ -197,6 +197,19 @@ def test_a_returned_parcel_is_inspected_and_its_good_units_are_sellable_again(ap
     assert [r["status"] for r in returns if r["order_id"] == order_id] == ["inspected"]
 
 
+def test_ops_place_a_bin_on_the_floor_plan_and_clear_it(api, world):
+    staff = world.staff["api_key"]
+    placed = api.ok("PATCH", f"/bins/{BIN_2}", staff, {"x_m": 6, "y_m": 1.25})
+    assert (placed["x_m"], placed["y_m"], placed["pick_sequence"]) == (6, 1.25, 2)
+    status, error = api.request("PATCH", f"/bins/{BIN_2}", staff, {"x_m": 6})
+    assert status == 400 and list(error["error"]["fields"]) == ["y_m"]
+    status, error = api.request("PATCH", f"/bins/{BIN_2}", staff, {})
+    assert status == 400 and list(error["error"]["fields"]) == ["pick_sequence"]
+    api.ok("PATCH", f"/bins/{BIN_2}", staff, {"x_m": None, "y_m": None})
+    bins = {b["code"]: b for b in api.ok("GET", "/bins", staff)["bins"]}
+    assert (bins[BIN_2]["x_m"], bins[BIN_2]["y_m"]) == (None, None)
+
+
 def test_staff_adjust_count_and_move_with_reasons_and_the_ledger_adds_up(api, world):
     key, staff = world.merchant["api_key"], world.staff["api_key"]
     mid, sku = world.merchant["merchant_id"], world.skus[0]

@@ -76,6 +76,30 @@ def test_every_step_is_posted_signed_and_retried_until_accepted(api, receiver):
     assert all(d["attempts"] == 2 for d in deliveries)
 
 
+def test_a_merchant_subscribed_to_stock_low_hears_when_a_sku_runs_low(api, receiver):
+    url, received = receiver
+    world = register_world(api, ADMIN_KEY, skus=1, units=5)
+    key, sku = world.merchant["api_key"], world.skus[0]
+    hook = api.ok("POST", "/webhooks", key, {"url": url, "events": ["stock_low"]})
+    assert hook["events"] == ["stock_low"]
+    api.ok("PATCH", f"/skus/{sku}", key, {"low_stock_threshold": 4})
+    place_order(api, world, 0)  # five on hand, one reserved: four left, at the threshold
+
+    eventually(lambda: received, timeout=30, what="the stock_low webhook")
+    [(headers, body)] = received  # the order's steps are not this webhook's
+    assert headers["X-Gudang-Event"] == "stock_low"
+    expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Gudang-Signature"] == expected
+    payload = json.loads(body)
+    assert payload["event"] == "stock_low" and payload["sku"] == sku
+    assert payload["data"] == {"sku": sku, "available": 4, "threshold": 4}
+    alerts = api.ok("GET", "/alerts/low-stock", key)["alerts"]
+    assert [a["sku"] for a in alerts] == [sku]
+    listed = api.ok("GET", f"/webhooks/{hook['webhook_id']}/deliveries", key)
+    assert [d["event"] for d in listed["deliveries"]] == ["stock_low"]
+    assert listed["next_cursor"] is None
+
+
 def test_webhooks_are_the_merchants_own(api):
     a = register_world(api, ADMIN_KEY, skus=1, units=0)
     b = register_world(api, ADMIN_KEY, skus=1, units=0)

@@ -211,7 +211,7 @@ def test_invoices_through_the_api(api, world):
         {"month": "2020-01", "merchant_id": world.merchant["merchant_id"]},
     )
     assert issued == {"month": "2020-01", "issued": []}
-    assert api.ok("GET", "/invoices", key) == {"invoices": []}
+    assert api.ok("GET", "/invoices", key) == {"invoices": [], "next_cursor": None}
     for ext in ("pdf", "csv"):
         status, error = api.request("GET", f"/invoices/INV/2020/01/000001.{ext}", key)
         assert status == 404 and error["error"]["code"] == "NOT_FOUND"

@@ -14,6 +14,7 @@ class Caller:
     role: str  # merchant | promoter | staff (packer, supervisor) | finance | admin
     id: str
     session_id: str | None = None  # set when a session cookie, not a key, said who it is
+    staff_role: str | None = None  # packer or supervisor, for a staff key
 
 
 def role_of(key_doc):
@@ -73,6 +74,16 @@ def allowed(caller, roles):
     return caller
 
 
+def supervising(caller):
+    """`caller` if it may run the floor (a supervisor's staff key, or the admin), else 403."""
+    if caller.role == "admin" or caller.staff_role == "supervisor":
+        return caller
+    raise Forbidden(
+        "this needs a supervisor key",
+        {"Authorization": ["Only a supervisor (or the admin) can do this."]},
+    )
+
+
 def authenticate(request, repo, admin_key, *roles):
     """The caller, if it holds one of `roles`; 401 for no or unknown key, 403 for another role."""
     if uses_session(request):
@@ -84,5 +95,5 @@ def authenticate(request, repo, admin_key, *roles):
         found = repo.principal(token)
         if found is None:
             raise Unauthorized("unknown API key", {"Authorization": ["Unknown API key."]})
-        caller = Caller(role_of(found), found["principal_id"])
+        caller = Caller(role_of(found), found["principal_id"], staff_role=found.get("staff_role"))
     return allowed(caller, roles)

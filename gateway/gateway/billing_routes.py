@@ -1,10 +1,12 @@
-"""Gateway routes that front billing's money operations: rate card versions, invoices, the
-bank accounts on file, merchants' withdrawals and promoters' payouts."""
+"""Gateway routes that front billing's money operations: the wallet, top-ups and credit limits,
+rate card versions, storage billing, invoices, the bank accounts on file, merchants'
+withdrawals and promoters' payouts."""
 
 import base64
 
 from werkzeug.wrappers import Response
 
+from gudang_common.errors import NotFound
 from gudang_common.web import http, json_body
 
 API = "/api/v1"
@@ -34,8 +36,8 @@ class BillingRoutes:
     @http("GET", f"{API}/invoices")
     def list_invoices(self, request):
         caller = self._auth(request, "merchant")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_invoices", caller.id, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_invoices", caller.id, *page)
 
     @http("GET", f"{API}/invoices/<path:number>.csv")
     def invoice_csv(self, request, number):
@@ -76,15 +78,15 @@ class BillingRoutes:
     @http("GET", f"{API}/withdrawals")
     def list_withdrawals(self, request):
         caller = self._auth(request, "merchant")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", caller.id, None, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", caller.id, None, *page)
 
     @http("GET", f"{API}/admin/withdrawals")
     def admin_withdrawals(self, request):
         self._auth(request, "admin", "finance")
         status = request.args.get("status") or None
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", None, status, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_withdrawals", None, status, *page)
 
     @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/approve")
     def approve_withdrawal(self, request, withdrawal_id):
@@ -128,15 +130,15 @@ class BillingRoutes:
     @http("GET", f"{API}/payouts")
     def list_payouts(self, request):
         caller = self._auth(request, "promoter")
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", caller.id, None, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", caller.id, None, *page)
 
     @http("GET", f"{API}/admin/payouts")
     def admin_payouts(self, request):
         self._auth(request, "admin", "finance")
         status = request.args.get("status") or None
-        limit = self._limit(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", None, status, limit)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, "list_payouts", None, status, *page)
 
     @http("POST", f"{API}/admin/payouts/<payout_id>/approve")
     def approve_payout(self, request, payout_id):
@@ -154,6 +156,40 @@ class BillingRoutes:
         caller = self._auth(request, "admin", "finance")
         payload = json_body(request, required=step != "approve")
         return self._rpc(self.billing, "payout_step", payout_id, step, payload, caller.id)
+
+    @http("GET", f"{API}/wallet")
+    def wallet(self, request):
+        caller = self._auth(request, "merchant")
+        page = self._list_page(request, default=50, most=1000)
+        return self._rpc(self.billing, "wallet", caller.id, *page)
+
+    @http("POST", f"{API}/admin/storage-billing")
+    def run_storage_billing(self, request):
+        """Bill a day's storage now (the billing service also does it after each WIB midnight)."""
+        self._auth(request, "admin", "finance")
+        day = json_body(request, required=False).get("day")
+        return self._rpc(self.billing, "run_storage_billing", day, timeout=60)
+
+    @http("PUT", f"{API}/admin/merchants/<merchant_id>/credit-limit")
+    def set_credit_limit(self, request, merchant_id):
+        """How far below zero the merchant's wallet may go before its new orders wait."""
+        caller = self._auth(request, "admin", "finance")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        payload = json_body(request)
+        return self._rpc(self.billing, "set_credit_limit", merchant_id, payload, caller.id)
+
+    @http("POST", f"{API}/merchants/<merchant_id>/topups")
+    def record_topup(self, request, merchant_id):
+        caller = self._auth(request, "admin", "finance")
+        if self.store.get_account("merchants", merchant_id) is None:
+            raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
+        payload = json_body(request)
+        return self._once(
+            request,
+            caller,
+            lambda: (201, self._rpc(self.billing, "record_topup", merchant_id, payload)),
+        )
 
 
 def _download(content, mimetype, filename):

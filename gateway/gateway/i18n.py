@@ -6,6 +6,7 @@ The table is static/strings.json: Python reads it here, the tablet fetches it fr
 
 import functools
 import json
+import re
 from pathlib import Path
 
 from gudang_common.clock import WIB, parse_iso
@@ -42,6 +43,34 @@ def table(lang):
 def event_label(event_type, lang):
     texts = strings().get(f"event.{event_type}")
     return texts[lang] if texts else event_type.replace("_", " ")
+
+
+@functools.cache
+def _message_patterns():
+    """(regex, texts) of the messages with a {placeholder}: "msg.Missing {column}."."""
+    patterns = []
+    for key, texts in strings().items():
+        if key.startswith("msg.") and "{" in key:
+            parts = re.split(r"\{(\w+)\}", key.removeprefix("msg."))
+            regex = "".join(
+                re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
+                for i, part in enumerate(parts)
+            )
+            patterns.append((re.compile(regex), texts))
+    return patterns
+
+
+def message(text, lang):
+    """A schema's or a rule's English message in `lang`, where the table has it (with the
+    values it names carried over: "Missing Kode Pos." -> "Kode Pos kosong.")."""
+    texts = strings().get(f"msg.{text}")
+    if texts:
+        return texts[lang]
+    for pattern, texts in _message_patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            return texts[lang].format(**found.groupdict())
+    return text
 
 
 def when(iso_text, lang):

@@ -6,6 +6,8 @@ from werkzeug.wrappers import Response
 from gudang_common.consumer import domain_event_handler
 from gudang_common.web import http, json_body
 
+from . import notify
+
 API = "/api/v1"
 ALERTS_KEPT = 200  # newest low-stock alerts kept per merchant
 
@@ -21,7 +23,9 @@ class InventoryRoutes:
     @http("GET", f"{API}/skus")
     def list_skus(self, request):
         caller = self._auth(request, "merchant")
-        return {"skus": self._rpc(self.inventory, "list_skus", caller.id)}
+        return self._rpc(
+            self.inventory, "list_skus", caller.id, *self._list_page(request, 500, 500)
+        )
 
     @http("GET", f"{API}/skus/<sku>")
     def get_sku(self, request, sku):
@@ -51,8 +55,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/movements")
     def movements(self, request):
         caller = self._auth(request, "merchant")
-        query = request.args.to_dict()
-        return {"movements": self._rpc(self.inventory, "movements", caller.id, query)}
+        query = {k: v for k, v in request.args.items() if k != "lang"}
+        return self._rpc(self.inventory, "movements", caller.id, query)
 
     @http("GET", f"{API}/reports/slow-moving")
     def slow_moving(self, request):
@@ -62,7 +66,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/returns")
     def merchant_returns(self, request):
         caller = self._auth(request, "merchant")
-        return {"returns": self._rpc(self.inventory, "list_returns", caller.id)}
+        page = self._list_page(request, 100, 500)
+        return self._rpc(self.inventory, "list_returns", caller.id, None, *page)
 
     @http("POST", f"{API}/inbounds")
     def create_inbound(self, request):
@@ -77,7 +82,8 @@ class InventoryRoutes:
     @http("GET", f"{API}/inbounds")
     def list_inbounds(self, request):
         caller = self._auth(request, "merchant")
-        return {"inbounds": self._rpc(self.inventory, "list_inbounds", caller.id)}
+        page = self._list_page(request, 100, 500)
+        return self._rpc(self.inventory, "list_inbounds", caller.id, *page)
 
     @http("GET", f"{API}/inbounds/<inbound_id>")
     def get_inbound(self, request, inbound_id):
@@ -105,7 +111,7 @@ class InventoryRoutes:
     @http("GET", f"{API}/bins")
     def list_bins(self, request):
         self._auth(request, "staff", "admin")
-        return {"bins": self._rpc(self.inventory, "list_bins")}
+        return self._rpc(self.inventory, "list_bins", *self._list_page(request, 500, 500))
 
     @http("POST", f"{API}/warehouse/inbounds/<inbound_id>/receive")
     def receive_inbound(self, request, inbound_id):
@@ -122,7 +128,8 @@ class InventoryRoutes:
     def warehouse_returns(self, request):
         self._auth(request, "staff")
         status = request.args.get("status", "awaiting_inspection")
-        return {"returns": self._rpc(self.inventory, "list_returns", None, status)}
+        page = self._list_page(request, 100, 500)
+        return self._rpc(self.inventory, "list_returns", None, status, *page)
 
     @http("POST", f"{API}/warehouse/returns/<return_id>/inspect")
     def inspect_return(self, request, return_id):
@@ -164,3 +171,5 @@ class InventoryRoutes:
         alert = {k: event[k] for k in ("event_id", "sku", "available", "threshold")}
         alert["at"] = event["occurred_at"]
         self.store.add_stock_alert(event["merchant_id"], alert, ALERTS_KEPT)
+        # also on a redelivery: a crash may have come between the alert and the deliveries
+        notify.enqueue(self.store.db, "stock_low", event)

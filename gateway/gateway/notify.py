@@ -25,11 +25,12 @@ from urllib.parse import urlsplit
 import eventlet
 import requests
 from nameko.extensions import DependencyProvider
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 
 from gudang_common.errors import ValidationFailed
 from gudang_common.events import iso, parse_iso, utcnow
 from gudang_common.metrics import for_container
+from gudang_common.pagination import ascending, newest_first, page
 from gudang_common.store import DuplicateKeyError, ServiceStore
 from gudang_common.topology import SUBSCRIPTIONS
 
@@ -40,13 +41,21 @@ from .webhooks import sign
 log = logging.getLogger(__name__)
 
 # every order step the gateway's read model receives (order_received is the merchant's own)
+DELIVERY_LIST = newest_first("created_at")
+WEBHOOK_LIST = ascending("created_at")
 DELIVERABLE = tuple(e for c, _, e in SUBSCRIPTIONS if c == "gateway" and e in STATUS_OF)
+# what a merchant may subscribe to: the order steps (the default) and its stock alerts
+STOCK_EVENTS = ("stock_low",)
+SUBSCRIBABLE = DELIVERABLE + STOCK_EVENTS
 
 
 def ensure_indexes(db):
-    db.webhooks.create_index([("merchant_id", ASCENDING)])
+    db.webhooks.create_index([("merchant_id", ASCENDING), *WEBHOOK_LIST])
     db.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-    db.deliveries.create_index([("webhook_id", ASCENDING), ("created_at", DESCENDING)])
+    # a webhook's deliveries, newest first, a page at a time
+    db.deliveries.create_index([("webhook_id", ASCENDING), *DELIVERY_LIST])
+    if "webhook_id_1_created_at_-1" in db.deliveries.index_information():
+        db.deliveries.drop_index("webhook_id_1_created_at_-1")  # the one above serves it
 
 
 def check_url(url, allowed=None):
@@ -68,7 +77,7 @@ def check_url(url, allowed=None):
 
 def add_webhook(db, merchant_id, url, events, allowed=None):
     check_url(url, allowed)
-    unknown = sorted(set(events) - set(DELIVERABLE))
+    unknown = sorted(set(events) - set(SUBSCRIBABLE))
     if unknown:
         raise ValidationFailed(
             "unknown event types", {"events": [f"Unknown: {', '.join(unknown)}."]}
@@ -94,26 +103,30 @@ def webhook_view(doc, with_secret=False):
     return view
 
 
+def delivery_body(db, event_type, event):
+    """What the merchant's URL receives: the event, and for an order step the order's ids."""
+    body = {
+        "event": event_type,
+        "event_id": event["event_id"],
+        "occurred_at": event["occurred_at"],
+        "data": {
+            k: v for k, v in event.items() if k not in ("event_id", "occurred_at", "merchant_id")
+        },
+    }
+    if event_type in STOCK_EVENTS:
+        return body | {"sku": event["sku"]}
+    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    return body | {"order_id": event["order_id"], "external_id": order.get("external_id")}
+
+
 def enqueue(db, event_type, event):
-    """Create one delivery per matching webhook of the order's merchant (idempotent)."""
+    """Create one delivery per matching webhook of the event's merchant (idempotent)."""
     hooks = db.webhooks.find({"merchant_id": event["merchant_id"], "active": True})
     hooks = [h for h in hooks if event_type in h["events"]]
     if not hooks:
         return
-    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    body = delivery_body(db, event_type, event)
     for hook in hooks:
-        body = {
-            "event": event_type,
-            "event_id": event["event_id"],
-            "occurred_at": event["occurred_at"],
-            "order_id": event["order_id"],
-            "external_id": order.get("external_id"),
-            "data": {
-                k: v
-                for k, v in event.items()
-                if k not in ("event_id", "occurred_at", "merchant_id")
-            },
-        }
         try:
             db.deliveries.insert_one(
                 {
@@ -132,8 +145,9 @@ def enqueue(db, event_type, event):
             pass
 
 
-def webhooks_of(db, merchant_id):
-    return list(db.webhooks.find({"merchant_id": merchant_id}))
+def webhooks_of(db, merchant_id, limit=100, cursor=None):
+    """A page of the merchant's webhooks, oldest first, and the next page's cursor."""
+    return page(db.webhooks, {"merchant_id": merchant_id}, WEBHOOK_LIST, limit, cursor)
 
 
 def get_webhook(db, webhook_id):
@@ -144,9 +158,10 @@ def deactivate(db, webhook_id):
     db.webhooks.update_one({"_id": webhook_id}, {"$set": {"active": False}})
 
 
-def deliveries_of(db, webhook_id, limit=50):
-    docs = db.deliveries.find({"webhook_id": webhook_id}, {"body": 0})
-    docs = docs.sort("created_at", DESCENDING).limit(limit)
+def deliveries_of(db, webhook_id, limit=50, cursor=None):
+    """A page of the webhook's deliveries, newest first, and the next page's cursor."""
+    query = {"webhook_id": webhook_id}
+    docs, after = page(db.deliveries, query, DELIVERY_LIST, limit, cursor, {"body": 0})
     keys = (
         "event",
         "status",
@@ -156,7 +171,7 @@ def deliveries_of(db, webhook_id, limit=50):
         "delivered_at",
         "created_at",
     )
-    return [{"delivery_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs]
+    return [{"delivery_id": d["_id"]} | {k: d.get(k) for k in keys} for d in docs], after
 
 
 class WebhookDeliverer(DependencyProvider):

@@ -39,12 +39,24 @@ from inventory.schemas import (
     SkuUpdateSchema,
     SlowMovingQuerySchema,
 )
-from packing.schemas import CancelSchema, PackSchema
+from packing.schemas import (
+    BoxChangeSchema,
+    BoxSchema,
+    CancelSchema,
+    OpenStationSchema,
+    PackSchema,
+    ReassignSchema,
+    ScanSchema,
+    ShortPickSchema,
+    VerifySchema,
+)
+from shipping.schemas import HandoverScanSchema
 
 from . import accounts, imports
 from .schemas import (
     ApiKeySchema,
     MerchantSchema,
+    OrderListQuerySchema,
     OrderSchema,
     PasswordChangeSchema,
     PromoterSchema,
@@ -73,25 +85,30 @@ class InvoiceIssueRequest(Schema):
     merchant_id = fields.String(load_default=None, allow_none=True)
 
 
-class LimitQuery(Schema):
-    limit = fields.Integer(metadata={"description": "how many, newest first"})
+class PageQuery(Schema):
+    """Every list: a page of `limit` items, the next one by the answer's `next_cursor`."""
+
+    limit = fields.Integer(metadata={"description": "items on this page"})
+    cursor = fields.String(
+        metadata={"description": "the `next_cursor` of the page before (opaque); none: page 1"}
+    )
 
 
 class LangQuery(Schema):
     lang = fields.String(validate=validate.OneOf(["id", "en"]))
 
 
-class OrdersQuery(LimitQuery):
-    status = fields.String()
+class OrdersQuery(PageQuery, OrderListQuerySchema):
+    pass
 
 
-class WarehouseReturnsQuery(Schema):
+class WarehouseReturnsQuery(PageQuery):
     status = fields.String(
         validate=validate.OneOf(["awaiting_inspection", "inspected", "withdrawn"])
     )
 
 
-class WithdrawalsQuery(LimitQuery):
+class WithdrawalsQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(WITHDRAWAL_STATUSES))
 
 
@@ -225,7 +242,9 @@ ROUTES = {
         errors=(400, 409),
         upstream=False,
     ),
-    ("GET", "/api-keys"): Op("The caller's API keys", (M, P), upstream=False),
+    ("GET", "/api-keys"): Op(
+        "The caller's API keys", (M, P), query=(PageQuery,), errors=(400,), upstream=False
+    ),
     ("POST", "/api-keys"): Op(
         "Create an API key",
         (M, P),
@@ -241,7 +260,7 @@ ROUTES = {
     ("POST", "/skus"): Op(
         "Register a SKU", (M,), body=SkuSchema, ok={201: "the SKU"}, errors=(400, 409)
     ),
-    ("GET", "/skus"): Op("The merchant's SKUs", (M,)),
+    ("GET", "/skus"): Op("The merchant's SKUs", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/skus/{sku}"): Op("One SKU", (M,), errors=(404,)),
     ("PATCH", "/skus/{sku}"): Op("Change a SKU", (M,), body=SkuUpdateSchema, errors=(400, 404)),
     ("GET", "/stock"): Op("Stock per SKU", (M,)),
@@ -253,7 +272,9 @@ ROUTES = {
         "Slow-moving SKUs", (M,), query=(SlowMovingQuerySchema,), errors=(400,)
     ),
     ("GET", "/alerts/low-stock"): Op("Low-stock alerts", (M,), upstream=False),
-    ("GET", "/returns"): Op("The merchant's returned parcels", (M,)),
+    ("GET", "/returns"): Op(
+        "The merchant's returned parcels", (M,), query=(PageQuery,), errors=(400,)
+    ),
     ("POST", "/inbounds"): Op(
         "Announce an inbound shipment",
         (M,),
@@ -262,7 +283,7 @@ ROUTES = {
         errors=(400, 409, 422),
         idempotent=True,
     ),
-    ("GET", "/inbounds"): Op("The merchant's inbounds", (M,)),
+    ("GET", "/inbounds"): Op("The merchant's inbounds", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/inbounds/{inbound_id}"): Op("One inbound", (M, S), errors=(404,)),
     # --- orders ---
     ("POST", "/orders"): Op(
@@ -296,25 +317,27 @@ ROUTES = {
         errors=(400, 413),
     ),
     ("GET", "/orders/imports/template.csv"): Op("The import template", content=CSV, upstream=False),
-    ("GET", "/wallet"): Op("The wallet and its entries", (M,), query=(LimitQuery,), errors=(400,)),
-    ("GET", "/invoices"): Op("The merchant's invoices", (M,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/wallet"): Op("The wallet and its entries", (M,), query=(PageQuery,), errors=(400,)),
+    ("GET", "/invoices"): Op("The merchant's invoices", (M,), query=(PageQuery,), errors=(400,)),
     ("GET", "/invoices/{number}.pdf"): Op("An invoice as PDF", (M,), content=PDF, errors=(404,)),
     ("GET", "/invoices/{number}.csv"): Op("An invoice as CSV", (M,), content=CSV, errors=(404,)),
     # --- webhooks ---
     ("POST", "/webhooks"): Op(
-        "Subscribe a URL to order steps",
+        "Subscribe a URL to order steps and stock alerts",
         (M,),
         body=WebhookSubscriptionSchema,
         ok={201: "`{webhook_id, url, events, secret}`"},
         errors=(400,),
         upstream=False,
     ),
-    ("GET", "/webhooks"): Op("The merchant's webhooks", (M,), upstream=False),
+    ("GET", "/webhooks"): Op(
+        "The merchant's webhooks", (M,), query=(PageQuery,), errors=(400,), upstream=False
+    ),
     ("DELETE", "/webhooks/{webhook_id}"): Op(
         "Deactivate a webhook", (M,), errors=(404,), upstream=False
     ),
     ("GET", "/webhooks/{webhook_id}/deliveries"): Op(
-        "Recent deliveries", (M,), query=(LimitQuery,), errors=(400, 404), upstream=False
+        "Recent deliveries", (M,), query=(PageQuery,), errors=(400, 404), upstream=False
     ),
     # --- couriers and buyers ---
     ("POST", "/couriers/{courier}/webhook"): Op(
@@ -330,9 +353,12 @@ ROUTES = {
     ("POST", "/bins"): Op(
         "Create a bin", (S, ADMIN), body=BinSchema, ok={201: "the bin"}, errors=(400, 409)
     ),
-    ("GET", "/bins"): Op("Every bin", (S, ADMIN)),
+    ("GET", "/bins"): Op("Every bin", (S, ADMIN), query=(PageQuery,), errors=(400,)),
     ("PATCH", "/bins/{code}"): Op(
-        "Renumber a bin", (S, ADMIN), body=BinUpdateSchema, errors=(400, 404)
+        "Renumber a bin or place it on the floor plan",
+        (S, ADMIN),
+        body=BinUpdateSchema,
+        errors=(400, 404),
     ),
     ("POST", "/warehouse/inbounds/{inbound_id}/receive"): Op(
         "Receive an inbound",
@@ -373,20 +399,71 @@ ROUTES = {
     ),
     ("GET", "/warehouse/pick-lists/next"): Op("Take the next pick list", (S,)),
     ("POST", "/warehouse/pick-lists/{pick_list_id}/picked"): Op(
-        "Confirm a pick list", (S,), body_required=False, errors=(404, 409)
+        "Confirm a pick list (409 PICK_INCOMPLETE names the stops not scanned)",
+        (S,),
+        body_required=False,
+        errors=(404, 409),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/scans"): Op(
+        "Scan a tote label, a bin or a unit on a pick list",
+        (S,),
+        body=ScanSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/short"): Op(
+        "Short-pick units not in their bin", (S,), body=ShortPickSchema, errors=(400, 404, 409)
+    ),
+    ("GET", "/warehouse/my-work"): Op("Your open pick list and picked, unpacked orders", (S,)),
+    ("GET", "/warehouse/floor"): Op(
+        "Open pick lists, totes and packers (supervisor or admin)", (S, ADMIN)
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/reassign"): Op(
+        "Hand a pick list to another packer (supervisor or admin)",
+        (S, ADMIN),
+        body=ReassignSchema,
+        errors=(400, 404, 409, 422),
+    ),
+    ("POST", "/warehouse/pick-lists/{pick_list_id}/release"): Op(
+        "Release a pick list: its orders wait again (supervisor or admin)",
+        (S, ADMIN),
+        body_required=False,
+        errors=(404, 409),
     ),
     ("POST", "/warehouse/orders/{order_id}/pack"): Op(
         "Pack an order",
         (S,),
         body=PackSchema,
         ok={200: "packed, with its AWB", 202: "packed; the AWB is being booked"},
+        errors=(400, 404, 409, 422),
+    ),
+    ("GET", "/warehouse/boxes"): Op("The box catalog", (S, ADMIN)),
+    ("POST", "/warehouse/boxes"): Op(
+        "Add a box to the catalog",
+        (S, ADMIN),
+        body=BoxSchema,
+        ok={201: "the box"},
+        errors=(400, 409),
+    ),
+    ("PATCH", "/warehouse/boxes/{code}"): Op(
+        "Change or retire a box", (S, ADMIN), body=BoxChangeSchema, errors=(400, 404)
+    ),
+    ("POST", "/warehouse/pack-station/open"): Op(
+        "Open a picked order at the pack station",
+        (S,),
+        body=OpenStationSchema,
         errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/orders/{order_id}/verify"): Op(
+        "Check a unit by scanning it at packing",
+        (S,),
+        body=VerifySchema,
+        errors=(400, 404, 409, 422),
     ),
     ("GET", "/warehouse/orders/{order_id}/label.pdf"): Op(
         "An order's courier label", (S,), content=PDF, errors=(404,)
     ),
     ("POST", "/warehouse/manifests"): Op(
-        "Close a courier's pickup manifest",
+        "Open a courier's pickup manifest",
         (S,),
         body=ManifestRequest,
         ok={201: "the manifest"},
@@ -394,6 +471,18 @@ ROUTES = {
         idempotent=True,
     ),
     ("GET", "/warehouse/manifests/{manifest_id}"): Op("A manifest", (S,), errors=(404,)),
+    ("POST", "/warehouse/manifests/{manifest_id}/scans"): Op(
+        "Scan a parcel onto the courier's pickup",
+        (S,),
+        body=HandoverScanSchema,
+        errors=(400, 404, 409),
+    ),
+    ("POST", "/warehouse/manifests/{manifest_id}/close"): Op(
+        "Close a pickup: scanned parcels handed over",
+        (S,),
+        body_required=False,
+        errors=(404, 422),
+    ),
     ("GET", "/warehouse/manifests/{manifest_id}.pdf"): Op(
         "A manifest as PDF", (S,), content=PDF, errors=(404,)
     ),
@@ -451,7 +540,7 @@ ROUTES = {
         idempotent=True,
     ),
     ("GET", "/withdrawals"): Op(
-        "The merchant's withdrawals", (M,), query=(LimitQuery,), errors=(400,)
+        "The merchant's withdrawals", (M,), query=(PageQuery,), errors=(400,)
     ),
     ("GET", "/admin/withdrawals"): Op(
         "Withdrawals to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
@@ -487,7 +576,7 @@ ROUTES = {
         errors=(400, 409, 422),
         idempotent=True,
     ),
-    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(LimitQuery,), errors=(400,)),
+    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(PageQuery,), errors=(400,)),
     ("GET", "/admin/payouts"): Op(
         "Payouts to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
     ),

@@ -27,6 +27,11 @@ STATIC_TYPES = {
     "favicon.svg": "image/svg+xml",
     "strings.json": "application/json",
     "tablet.js": "text/javascript",
+    # the tablet's screens, one file each, loaded after tablet.js
+    "tablet-receive.js": "text/javascript",
+    "tablet-pick.js": "text/javascript",
+    "tablet-pack.js": "text/javascript",
+    "tablet-handover.js": "text/javascript",
     # the API docs page (/api/docs): Swagger UI 5 (swagger-ui-dist as drf-spectacular-sidecar
     # 2026.10.1 ships it), vendored with its license (Apache-2.0); 4.x cannot show OpenAPI 3.1
     "api-docs.js": "text/javascript",
@@ -96,6 +101,14 @@ def static_response(request, name):
     return Response(found.body, content_type=found.mimetype + charset, headers=headers)
 
 
+def rupiah(amount):
+    """Rp 1.250.000, as Indonesians write money (in both languages)."""
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {abs(int(amount)):,}".replace(",", ".")
+
+
 @functools.cache
 def environment():
     env = Environment(
@@ -107,6 +120,8 @@ def environment():
     )
     env.globals["static"] = lambda name: static_file(name).url
     env.filters["when"] = i18n.when
+    env.filters["rupiah"] = rupiah
+    env.filters["msg"] = i18n.message
     return env
 
 

@@ -5,6 +5,8 @@ from marshmallow import Schema, fields, validate
 from gudang_common.couriers import COURIERS, DEFAULT_COURIER
 from gudang_common.events import OrderLineSchema, RecipientSchema
 
+from .tracking import RANK
+
 PHONE = validate.Regexp(
     r"^(\+62|62|0)8[0-9]{7,12}$", error="Indonesian mobile number, e.g. +6281234567890."
 )
@@ -23,6 +25,7 @@ CHANNELS = (
 # packers and supervisors work the floor; finance moves money (top-ups, storage billing)
 STAFF_ROLES = ("packer", "supervisor", "finance")
 MAX_COD = 50_000_000  # rupiah; above this couriers refuse COD
+ORDER_STATUSES = tuple(RANK)  # received ... returned_by_buyer, rejected, cancelled
 MAX_LINE_QTY = 100_000  # units of one SKU in one order: beyond it, a typo, not an order
 
 
@@ -97,3 +100,13 @@ class WebhookSchema(Schema):
 class WebhookSubscriptionSchema(Schema):
     url = fields.String(required=True, validate=validate.Length(min=8, max=500))
     events = fields.List(fields.String(), load_default=list)
+
+
+class OrderListQuerySchema(Schema):
+    """`GET /orders` filters: each goes into the indexed query (docs/api.md, Lists)."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
+    channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    external_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    since = fields.AwareDateTime(load_default=None)
+    until = fields.AwareDateTime(load_default=None)

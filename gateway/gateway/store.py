@@ -4,10 +4,12 @@ against, and orders with their tracking timeline (the read model)."""
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 
 from gudang_common.clock import iso, parse_iso, utcnow
+from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
 from . import accounts, notify
@@ -19,6 +21,26 @@ from .tracking import (
     order_move,
     timeline_entry,
 )
+
+
+def merchant_key(merchant_id, value):
+    """A merchant's value (an order number, a status) as one indexed value; merchant ids
+    hold no colon, so no two merchants' keys meet."""
+    return f"{merchant_id}:{value}"
+
+
+def order_keys(order):
+    """The order's keys: its number, its status and its channel, each the merchant's."""
+    fields = {"external_key": "external_id", "status_key": "status", "channel_key": "channel"}
+    return {k: merchant_key(order["merchant_id"], order.get(f)) for k, f in fields.items()}
+
+
+def keyed_move(order, event_type, event):
+    """The fields an event sets on an order (tracking.order_move), its status key with them."""
+    fields = order_move(order, event_type, event)
+    if "status" in fields:
+        fields["status_key"] = merchant_key(order.get("merchant_id"), fields["status"])
+    return fields
 
 
 def hash_key(api_key):
@@ -48,6 +70,9 @@ def api_key_view(doc):
     }
 
 
+UPLOAD_KEPT = timedelta(days=1)  # an order file previewed, not yet confirmed
+ORDER_LIST = newest_first("received_at")
+KEY_LIST = ascending("created_at")
 MAX_LIVE_KEYS = 20  # a principal's live keys: enough for every shop tool, bounded
 
 
@@ -66,16 +91,37 @@ class GatewayRepository(Repository):
         db.merchants.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
         db.promoters.create_index([("email", ASCENDING), ("created_at", ASCENDING)])
         # a principal's keys, and its sessions (signed out together when the password changes)
-        db.api_keys.create_index([("principal_id", ASCENDING), ("created_at", ASCENDING)])
+        db.api_keys.create_index([("principal_id", ASCENDING), *KEY_LIST])
         db.sessions.create_index([("principal_id", ASCENDING)])
-        db.orders.create_index(
-            [("merchant_id", ASCENDING), ("external_id", ASCENDING)], unique=True
-        )
-        # the merchant's newest orders; the backlog by status and age (the gauges)
-        db.orders.create_index([("merchant_id", ASCENDING), ("received_at", DESCENDING)])
+        # the merchant and what it looks orders up by, in one field each (the keys): the
+        # embedded store indexes each field apart, so {merchant_id, status} would read the
+        # merchant's every order first. A merchant's order number is unique.
+        cls._backfill_order_keys(db)
+        db.orders.create_index([("external_key", ASCENDING)], unique=True, sparse=True)
+        # the merchant's order list, newest first, whole or by status or channel: each with
+        # the list's sort (received_at, _id) in one index, so a page is one range read
+        for field in ("merchant_id", "status_key", "channel_key"):
+            db.orders.create_index([(field, ASCENDING), *ORDER_LIST])
+        for old in ("merchant_id_1_external_id_1", "merchant_id_1_received_at_-1"):
+            if old in db.orders.index_information():
+                db.orders.drop_index(old)
+        # the backlog by status and age (the gauges)
         db.orders.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
         db.orders.create_index([("awb", ASCENDING)])
+        # files waiting between their preview and the merchant's confirmation
+        db.import_uploads.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING)])
         notify.ensure_indexes(db)
+
+    @classmethod
+    def _backfill_order_keys(cls, db):
+        """Give orders stored before the keys existed their keys, once (a marker says it was
+        done, so a start does not read every order)."""
+        if db.migrations.find_one({"_id": "orders.keys"}) is not None:
+            return
+        fields = {"merchant_id": 1, "external_id": 1, "status": 1, "channel": 1}
+        for doc in db.orders.find({"status_key": {"$exists": False}}, fields):
+            db.orders.update_one({"_id": doc["_id"]}, {"$set": order_keys(doc)})
+        db.migrations.update_one({"_id": "orders.keys"}, {"$set": {"done": True}}, upsert=True)
 
     @classmethod
     def gauges(cls, db, config):
@@ -154,10 +200,11 @@ class GatewayRepository(Repository):
             )
         return doc
 
-    def api_keys_of(self, principal_id, most=MAX_LIVE_KEYS * 10):
-        """The principal's newest keys, revoked ones too, oldest first."""
-        docs = self.db.api_keys.find({"principal_id": principal_id})
-        return list(reversed(list(docs.sort("created_at", DESCENDING).limit(most))))
+    def api_keys_of(self, principal_id, limit=MAX_LIVE_KEYS * 5, cursor=None):
+        """A page of the principal's keys, revoked ones too, oldest first, and the next
+        page's cursor."""
+        query = {"principal_id": principal_id}
+        return page(self.db.api_keys, query, KEY_LIST, limit, cursor)
 
     def api_key_of(self, principal_id, wanted):
         """The principal's key named `wanted` (a key_id), or None."""
@@ -311,23 +358,75 @@ class GatewayRepository(Repository):
 
     def add_order(self, doc, event):
         """Store a received order with its order_received; False when its external_id is taken."""
+        doc.update(order_keys(doc))
         return self.insert_once("orders", doc, [("order_received", event)])
 
     def get_order(self, order_id):
         return self.db.orders.find_one({"_id": order_id})
 
     def order_by_external_id(self, merchant_id, external_id):
-        return self.db.orders.find_one({"merchant_id": merchant_id, "external_id": external_id})
+        return self.db.orders.find_one({"external_key": merchant_key(merchant_id, external_id)})
 
     def order_by_awb(self, awb):
         return self.db.orders.find_one({"awb": awb})
 
-    def orders_of(self, merchant_id, status=None, limit=50):
+    def orders_of(self, merchant_id, filters=None, limit=50, cursor=None):
+        """A page of the merchant's orders, newest first, and the next page's cursor.
+
+        `filters` (status, channel, external_id, since, until; None for any) are all in
+        the query, which one of the order indexes serves with its sort."""
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+        since, until = filters.pop("since", None), filters.pop("until", None)
         query = {"merchant_id": merchant_id}
-        if status:
-            query["status"] = status
-        docs = self.db.orders.find(query, {"timeline": 0, "seen": 0, "_outbox": 0})
-        return list(docs.sort("received_at", DESCENDING).limit(limit))
+        # the most selective key alone picks the orders (at most one by its number); the
+        # other filters narrow them
+        for field in ("external_id", "status", "channel"):
+            if field in filters:
+                key = merchant_key(merchant_id, filters.pop(field))
+                query = {f"{field.removesuffix('_id')}_key": key} | filters
+                break
+        if since or until:
+            query["received_at"] = time_range(since, until)
+        projection = {"timeline": 0, "seen": 0, "_outbox": 0}
+        return page(self.db.orders, query, ORDER_LIST, limit, cursor, projection)
+
+    def count_orders(self, merchant_id, status):
+        return self.db.orders.count_documents({"merchant_id": merchant_id, "status": status})
+
+    # --- order files between preview and confirmation (the dashboard) -----
+
+    def keep_upload(self, doc, chunks):
+        """Store an uploaded file as `chunks` (bytes, each well under a document's 16 MiB)
+        under doc["_id"]; the merchant's uploads older than a day go."""
+        self.drop_uploads(doc["merchant_id"], iso(utcnow() - UPLOAD_KEPT))
+        count = 0
+        for count, chunk in enumerate(chunks, start=1):
+            self.db.import_chunks.insert_one({"_id": f"{doc['_id']}:{count}", "data": chunk})
+        self.db.import_uploads.insert_one(dict(doc, chunks=count))
+
+    def take_upload(self, merchant_id, upload_id):
+        """The upload, taken: a second confirmation finds nothing (one atomic delete)."""
+        return self.db.import_uploads.find_one_and_delete(
+            {"_id": upload_id, "merchant_id": merchant_id}
+        )
+
+    def upload_chunks(self, upload):
+        for n in range(1, upload["chunks"] + 1):
+            yield self.db.import_chunks.find_one({"_id": f"{upload['_id']}:{n}"})["data"]
+
+    def drop_uploads(self, merchant_id, before):
+        """Forget the merchant's uploads made before `before` (ISO UTC)."""
+        old = self.db.import_uploads.find(
+            {"merchant_id": merchant_id, "created_at": {"$lt": before}}
+        )
+        for upload in list(old):
+            self.drop_upload(upload)
+
+    def drop_upload(self, upload):
+        """Forget an upload's pieces (and the upload, when it was not taken)."""
+        ids = [f"{upload['_id']}:{n}" for n in range(1, upload["chunks"] + 1)]
+        self.db.import_chunks.delete_many({"_id": {"$in": ids}})
+        self.db.import_uploads.delete_one({"_id": upload["_id"]})
 
     def apply_event(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only (a corrected
@@ -338,7 +437,8 @@ class GatewayRepository(Repository):
         for _ in range(20):
             order = self.db.orders.find_one(
                 {"_id": event["order_id"]},
-                {"status": 1, "seen": 1, "outcome_correction": 1, "buyer_returned": 1},
+                {"merchant_id": 1, "status": 1, "seen": 1, "outcome_correction": 1}
+                | {"buyer_returned": 1},
             )
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
@@ -348,7 +448,7 @@ class GatewayRepository(Repository):
                 "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
                 "$set": {"updated_at": iso(utcnow())},
             }
-            update["$set"].update(order_move(order, event_type, event))
+            update["$set"].update(keyed_move(order, event_type, event))
             if event_type == "parcel_booked":
                 keys = ("awb", "courier", "shipping_cost", "chargeable_weight_g")
                 update["$set"].update({key: event[key] for key in keys})

@@ -16,6 +16,8 @@ STATUS_OF = {
     "order_backordered": ("backordered", 10),
     "order_allocated": ("allocated", 20),
     "order_picked": ("picked", 30),
+    # on the timeline only: the order is backordered or allocated again by inventory's events
+    "order_short_picked": (None, 25),
     "order_packed": ("packed", 40),
     "parcel_booked": ("booked", 50),
     "parcel_dispatched": ("dispatched", 60),
@@ -44,6 +46,7 @@ _DETAIL_FIELDS = {
     "order_backordered": ("short",),
     "order_allocated": (),
     "order_picked": ("pick_list_id",),
+    "order_short_picked": ("bin", "sku", "lot", "qty_missing", "reason"),
     "order_packed": ("package",),
     "parcel_booked": ("awb", "courier", "chargeable_weight_g", "shipping_cost"),
     "parcel_dispatched": ("awb",),

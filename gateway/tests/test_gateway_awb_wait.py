@@ -95,7 +95,7 @@ def test_the_pack_route_answers_202_when_no_awb_comes(monkeypatch):
     service.config = {"PACK_AWB_WAIT_SECONDS": "0.2", "PACK_AWB_POLL_SECONDS": "0.05"}
     monkeypatch.setattr(service, "_auth", lambda request, *roles: type("C", (), {"id": "s"})())
     monkeypatch.setattr(service, "_rpc", lambda *a, **kw: {"package": {"box": "S"}})
-    monkeypatch.setattr("gateway.service.json_body", lambda request: {})
+    monkeypatch.setattr("gateway.warehouse_routes.json_body", lambda request: {})
     service.store.get_order.return_value = {"_id": "ord_1", "awb": None}
     status, body = service.pack_order(object(), "ord_1")
     assert status == 202 and body["awb"] is None

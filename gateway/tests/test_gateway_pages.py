@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 from gateway import i18n, pages
 from gateway.tracking import normalise_awb, public_view
 
+PUBLIC_FIELDS = "awb courier courier_name status status_label destination_city timeline".split()
 SECRET_BITS = (
     "Siti Rahayu",
     "+6281234567890",
@@ -80,15 +81,7 @@ def order_doc(status="delivered"):
 
 def test_the_public_view_holds_the_steps_the_courier_and_the_city_only():
     view = public_view(order_doc())
-    assert set(view) == {
-        "awb",
-        "courier",
-        "courier_name",
-        "status",
-        "status_label",
-        "destination_city",
-        "timeline",
-    }
+    assert set(view) == set(PUBLIC_FIELDS)
     assert view["destination_city"] == "Bandung" and view["courier_name"] == "JNE"
     assert view["status_label"] == "Paket diterima pembeli"
     assert all(set(step) == {"event", "label", "at", "at_wib"} for step in view["timeline"])
@@ -182,9 +175,16 @@ def test_static_files_are_cached_by_version_and_revalidated_by_etag():
     assert pages.static_response(_request("/static/x"), "tablet.html") is None
 
 
+def _tablet_scripts():
+    """tablet.js and its screens' files, in the order the page loads them."""
+    html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
+    names = re.findall(r'<script src="/static/([\w.-]+)" defer>', html)
+    return names, "".join((pages.STATIC / n).read_text(encoding="utf-8") for n in names)
+
+
 def test_every_string_the_tablet_asks_for_is_in_the_table():
     html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
-    html += (pages.STATIC / "tablet.js").read_text(encoding="utf-8")
+    html += _tablet_scripts()[1]
     asked = set(re.findall(r'data-t="(\w+)"', html)) | set(re.findall(r'\bt\("(\w+)"\)', html))
     assert len(asked) > 30
     assert sorted(k for k in asked if f"tablet.{k}" not in i18n.strings()) == []
@@ -193,9 +193,12 @@ def test_every_string_the_tablet_asks_for_is_in_the_table():
 
 def test_the_tablet_runs_under_the_same_policy_no_inline_script_or_style():
     html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")
-    script = (pages.STATIC / "tablet.js").read_text(encoding="utf-8")
+    names, script = _tablet_scripts()
     assert "<style" not in html and "style=" not in html and "style=" not in script
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/tablet.js" defer>']
+    assert names[0] == "tablet.js" and all(n.startswith("tablet") for n in names)
+    # every script is a file /static/ serves; none inline
+    assert all(pages.static_file(n) for n in names)
+    assert len(re.findall(r"<script[^>]*>", html)) == len(names)
 
 
 def test_the_tracking_url_uses_the_public_address_when_set():

@@ -3,7 +3,7 @@
 import pytest
 
 from gateway.notify import DELIVERABLE
-from gateway.service import order_view
+from gateway.order_routes import order_view
 from gateway.tracking import order_move
 from gudang_common.events import new_event
 from tests.sample_events import outcome_corrected

@@ -145,3 +145,37 @@ def test_an_outcome_is_recorded_only_by_the_claim_holder(db, receiver):
     first.attempt(requests.Session(), stale)
     doc = db.deliveries.find_one({"_id": "wh_1:evt-0"})
     assert doc["status"] == "pending" and doc["claim"] == taken["claim"]
+
+
+def test_stock_low_reaches_only_the_webhooks_subscribed_to_it(db):
+    allowed = egress.AllowList("127.0.0.1")
+    orders = notify.add_webhook(db, "mer_1", "http://127.0.0.1:9/orders", [], allowed)
+    stock = notify.add_webhook(db, "mer_1", "http://127.0.0.1:9/stock", ["stock_low"], allowed)
+    assert "stock_low" not in orders["events"]  # the default stays the order steps
+    event = {
+        "event_id": "evt-1",
+        "occurred_at": "2026-11-24T01:00:00.000Z",
+        "merchant_id": "mer_1",
+        "sku": "KAOS-M",
+        "available": 3,
+        "threshold": 5,
+    }
+    notify.enqueue(db, "stock_low", event)
+    notify.enqueue(db, "stock_low", event)  # a redelivered event: still one delivery
+    [delivery] = db.deliveries.find({})
+    assert delivery["webhook_id"] == stock["_id"] and delivery["event"] == "stock_low"
+    assert json.loads(delivery["body"]) == {
+        "event": "stock_low",
+        "event_id": "evt-1",
+        "occurred_at": "2026-11-24T01:00:00.000Z",
+        "sku": "KAOS-M",
+        "data": {"sku": "KAOS-M", "available": 3, "threshold": 5},
+    }
+
+
+def test_a_subscription_names_only_events_it_can_receive(db):
+    with pytest.raises(notify.ValidationFailed) as refused:
+        notify.add_webhook(
+            db, "mer_1", "http://127.0.0.1:9/x", ["stock_high"], egress.AllowList("127.0.0.1")
+        )
+    assert list(refused.value.fields) == ["events"]

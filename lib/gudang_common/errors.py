@@ -73,6 +73,25 @@ class Unprocessable(GudangError):
     code = "UNPROCESSABLE"
 
 
+@deserialize_to_instance
+class FloorRefusal(GudangError):
+    """A scan or step on the warehouse floor refused for a reason the tablet names in the
+    packer's language: `code` is that reason (e.g. EXTRA_UNIT), stable for clients to map,
+    and `status` the HTTP status it answers with (404, 409 or 422)."""
+
+    def __init__(self, message, fields=None, code="CONFLICT", status=409):
+        # all four in args: nameko rebuilds the error from them on the caller's side
+        Exception.__init__(self, message, fields or {}, code, status)
+
+    @property
+    def code(self):
+        return self.args[2]
+
+    @property
+    def status(self):
+        return int(self.args[3])  # nameko sends an error's args as text
+
+
 # The HTTP edge's own refusals (gudang_common.web), raised before any RPC: never sent
 # between services, so not registered with nameko.
 class RequestTimeout(GudangError):
@@ -118,7 +137,15 @@ class UpstreamTimeout(GudangError):
     code = "UPSTREAM_TIMEOUT"
 
 
-EXPECTED = (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable)
+EXPECTED = (
+    ValidationFailed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Unprocessable,
+    FloorRefusal,
+)
 
 
 def flatten_messages(messages, prefix=""):

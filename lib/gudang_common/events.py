@@ -74,6 +74,10 @@ class AllocatedLineSchema(OrderLineSchema):
     # lot-tracked SKUs: which lot to pick (FEFO decided it), and its expiry date
     lot = fields.String(load_default=None, allow_none=True)
     expiry = fields.String(load_default=None, allow_none=True)
+    # the bin's floor coordinates in metres where ops set them; null: packing places the
+    # bin by its code (packing/walk.py)
+    x_m = fields.Float(load_default=None, allow_none=True)
+    y_m = fields.Float(load_default=None, allow_none=True)
 
 
 class PackageSchema(Schema):
@@ -81,6 +85,13 @@ class PackageSchema(Schema):
     length_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
     width_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
     height_cm = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=300))
+
+
+class PackedPackageSchema(PackageSchema):
+    # the carton from packing's box catalog (null: the packer's own carton, sizes typed)
+    # and its packaging fee in rupiah at the time of packing, which billing charges
+    box = fields.String(load_default=None, allow_none=True)
+    packaging_fee = Rupiah(load_default=0)
 
 
 class ReceivedLineSchema(Schema):
@@ -120,6 +131,12 @@ class SkuRegistered(MerchantEventSchema):
     sku = fields.String(required=True)
     name = fields.String(required=True)
     barcode = fields.String(required=True)
+    # one unit's weight and size (the pack station suggests a box from them); absent from
+    # events written before they were carried
+    weight_g = fields.Integer(strict=True)
+    length_cm = fields.Integer(strict=True)
+    width_cm = fields.Integer(strict=True)
+    height_cm = fields.Integer(strict=True)
 
 
 class StockReceived(MerchantEventSchema):
@@ -168,9 +185,17 @@ class OrderPicked(OrderEventSchema):
     packer_id = fields.String(required=True)
 
 
+class OrderShortPicked(OrderPicked):
+    bin = fields.String(required=True)
+    sku = fields.String(required=True)
+    lot = fields.String(allow_none=True, load_default=None)
+    qty_missing = Qty(required=True)
+    reason = fields.String(required=True)
+
+
 class OrderPacked(OrderEventSchema):
     packer_id = fields.String(required=True)
-    package = fields.Nested(PackageSchema, required=True)
+    package = fields.Nested(PackedPackageSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
 
 
@@ -291,10 +316,19 @@ CATALOG = [
     ),
     ("order_picked", "packing", OrderPicked, "A packer picked the order's items from their bins."),
     (
+        "order_short_picked",
+        "packing",
+        OrderShortPicked,
+        "Units were not in their bin: the order left its pick list; inventory holds the "
+        "missing units for a count and allocates the order again or backorders it.",
+    ),
+    (
         "order_packed",
         "packing",
         OrderPacked,
-        "The order is packed, weighed and measured; stock leaves on hand.",
+        "The order is packed, weighed and measured; stock leaves on hand. `package.box` names"
+        " the carton from packing's box catalog and `package.packaging_fee` its fee, charged"
+        " by billing as it travels here.",
     ),
     (
         "order_cancelled",
@@ -308,7 +342,14 @@ CATALOG = [
         ParcelBooked,
         "The courier gave an AWB; the shipping cost is known.",
     ),
-    ("parcel_dispatched", "shipping", ParcelStatusChanged, "The courier picked the parcel up."),
+    (
+        "parcel_dispatched",
+        "shipping",
+        ParcelStatusChanged,
+        "The courier picked the parcel up: its report says so, or the pickup manifest the"
+        " parcel's AWB was scanned onto was closed (`courier_status` picked_up, at the closing"
+        " time).",
+    ),
     (
         "parcel_in_transit",
         "shipping",

@@ -78,8 +78,8 @@ class ServiceMetrics:
     def counter(self, name, doc, labels):
         return Counter(name, doc, labels, registry=self.registry)
 
-    def histogram(self, name, doc, labels):
-        return Histogram(name, doc, labels, buckets=LATENCY_BUCKETS, registry=self.registry)
+    def histogram(self, name, doc, labels, buckets=LATENCY_BUCKETS):
+        return Histogram(name, doc, labels, buckets=buckets, registry=self.registry)
 
     def render(self):
         return generate_latest(self.registry)

@@ -136,9 +136,17 @@ def label_fee(card):
     return card.label_per_parcel
 
 
-def packaging_fee(card, box):
-    """The box an order was packed in; no box named, or one the card has no price for
-    (the box catalog comes with the packing station), costs nothing."""
+def packaging_fee(card, package):
+    """The box an order was packed in, at the fee packing's box catalog gave it when packed
+    (it travels in order_packed: the catalog is where ops price a carton, so a fee is set
+    in one place and a later change does not reprice what was packed before).
+
+    An order_packed from before the box catalog carries no fee: its box is priced from the
+    card's `packaging_by_box`, and no box named costs nothing."""
+    package = package or {}
+    if "packaging_fee" in package:
+        return package["packaging_fee"]
+    box = package.get("box")
     return card.packaging_by_box.get(box, 0) if box else 0
 
 

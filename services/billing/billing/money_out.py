@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from gudang_common.pagination import check_limit
 
 from . import domain
 from .schemas import WithdrawalPaidSchema, WithdrawalRejectSchema
@@ -224,14 +225,13 @@ def request_view(flow, doc):
     return view
 
 
-def list_requests(repo, flow, owner_id=None, status=None, limit=100):
-    """An owner's requests, or (owner_id None, for finance) everyone's, newest first; the
-    arguments checked (400 naming them)."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("invalid limit", {"limit": [f"A whole number 1 to {MAX_LIMIT}."]})
+def list_requests(repo, flow, owner_id=None, status=None, limit=100, cursor=None):
+    """A page of an owner's requests, or (owner_id None, for finance) everyone's, newest
+    first, and the next page's cursor; the arguments checked (400 naming them)."""
+    check_limit(limit, MAX_LIMIT)
     if status is not None and status not in domain.WITHDRAWAL_STATUSES:
         choices = ", ".join(domain.WITHDRAWAL_STATUSES)
         raise ValidationFailed("unknown status", {"status": [f"One of: {choices}."]})
     match = {k: v for k, v in ((flow.owner_field, owner_id), ("status", status)) if v}
-    found = repo.requests(flow.requests, match, limit)
-    return {flow.requests: [request_view(flow, d) for d in found]}
+    found, after = repo.requests(flow.requests, match, limit, cursor)
+    return {flow.requests: [request_view(flow, d) for d in found], "next_cursor": after}

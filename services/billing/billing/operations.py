@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from gudang_common.clock import WIB, iso, parse_iso, utcnow, wib_day_start_utc, yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed
 from gudang_common.events import new_event
+from gudang_common.pagination import check_limit
 
 from . import domain, invoices
 
@@ -145,7 +146,7 @@ def charge_pick_pack(repo, cards, event):
     card = _card_for(cards, event)
     fee = domain.pick_pack_fee(card, event["lines"])
     _charge_fee(repo, card, merchant, "pick_pack", fee, event, event["order_id"])
-    box = domain.packaging_fee(card, (event.get("package") or {}).get("box"))
+    box = domain.packaging_fee(card, event.get("package"))
     _charge_fee(repo, card, merchant, "packaging", box, event, event["order_id"])
 
 
@@ -568,8 +569,9 @@ def invoice_view(doc):
     }
 
 
-def list_invoices(repo, merchant_id, limit=100):
-    return {"invoices": [invoice_view(d) for d in repo.invoices_of(merchant_id, _limit(limit))]}
+def list_invoices(repo, merchant_id, limit=100, cursor=None):
+    docs, after = repo.invoices_of(merchant_id, _limit(limit), cursor)
+    return {"invoices": [invoice_view(d) for d in docs], "next_cursor": after}
 
 
 def invoice_file(repo, merchant_id, number, fmt):
@@ -593,17 +595,13 @@ def _filename(number, ext):
 
 
 def _limit(limit):
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(
-            "invalid limit", {"limit": [f"A whole number from 1 to {MAX_LIMIT}."]}
-        )
-    return limit
+    return check_limit(limit, MAX_LIMIT)
 
 
-def wallet(repo, merchant_id, limit=50):
-    """The merchant's deposit: balance and newest entries, both straight from the ledger."""
+def wallet_entries(repo, merchant_id, limit=50, cursor=None):
+    """A page of the wallet's entries, newest first, and the next page's cursor."""
     account = domain.wallet_account(merchant_id)
-    match = {"merchant_id": merchant_id}
+    postings, after = repo.postings_on(account, {"merchant_id": merchant_id}, limit, cursor)
     entries = [
         {
             "posting_id": p["_id"],
@@ -613,8 +611,16 @@ def wallet(repo, merchant_id, limit=50):
             "occurred_at": p["occurred_at"],
         }
         | ({"reverses": p["reverses"]} if p.get("reverses") else {})
-        for p in repo.postings_on(account, match, _limit(limit))
+        for p in postings
     ]
+    return entries, after
+
+
+def wallet(repo, merchant_id, limit=50, cursor=None):
+    """The merchant's deposit: balance and newest entries, both straight from the ledger."""
+    account = domain.wallet_account(merchant_id)
+    match = {"merchant_id": merchant_id}
+    entries, after = wallet_entries(repo, merchant_id, _limit(limit), cursor)
     hold = repo.hold_of(merchant_id)
     return {
         "merchant_id": merchant_id,
@@ -623,6 +629,7 @@ def wallet(repo, merchant_id, limit=50):
         "credit_limit": hold["credit_limit"],
         "on_hold": hold["on_hold"],
         "entries": entries,
+        "next_cursor": after,
     }
 
 
@@ -692,7 +699,7 @@ def _commission_entries(repo, promoter_id, account, limit, pending_ids):
             "ref": p["ref"],
             "occurred_at": p["occurred_at"],
         }
-        for p in repo.postings_on(account, _earning(promoter_id), limit)
+        for p in repo.postings_on(account, _earning(promoter_id), limit)[0]
     ]
 
 

@@ -49,5 +49,5 @@ def take_step(repo, payout_id, step, data, by, now=None):
     return money_out.take_step(repo, PAYOUTS, payout_id, step, data, by, now)
 
 
-def list_payouts(repo, promoter_id=None, status=None, limit=100):
-    return money_out.list_requests(repo, PAYOUTS, promoter_id, status, limit)
+def list_payouts(repo, promoter_id=None, status=None, limit=100, cursor=None):
+    return money_out.list_requests(repo, PAYOUTS, promoter_id, status, limit, cursor)

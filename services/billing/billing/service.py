@@ -49,8 +49,8 @@ class BillingService(base.BaseService):
     # --- RPC (through the gateway) ----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def wallet(self, merchant_id, limit=50):
-        view = operations.wallet(self.store, merchant_id, limit)
+    def wallet(self, merchant_id, limit=50, cursor=None):
+        view = operations.wallet(self.store, merchant_id, limit, cursor)
         days, balance = self.settlement_days, view["balance"]
         return view | withdrawals.availability(self.store, merchant_id, days, balance=balance)
 
@@ -85,8 +85,8 @@ class BillingService(base.BaseService):
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_withdrawals(self, merchant_id=None, status=None, limit=100):
-        return withdrawals.list_withdrawals(self.store, merchant_id, status, limit)
+    def list_withdrawals(self, merchant_id=None, status=None, limit=100, cursor=None):
+        return withdrawals.list_withdrawals(self.store, merchant_id, status, limit, cursor)
 
     @rpc(expected_exceptions=EXPECTED)
     def withdrawal_step(self, withdrawal_id, step, payload, by):
@@ -119,8 +119,8 @@ class BillingService(base.BaseService):
         return payouts.request_payout(self.store, promoter_id, amount, self.payout_minimum)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_payouts(self, promoter_id=None, status=None, limit=100):
-        return payouts.list_payouts(self.store, promoter_id, status, limit)
+    def list_payouts(self, promoter_id=None, status=None, limit=100, cursor=None):
+        return payouts.list_payouts(self.store, promoter_id, status, limit, cursor)
 
     @rpc(expected_exceptions=EXPECTED)
     def payout_step(self, payout_id, step, payload, by):
@@ -156,8 +156,8 @@ class BillingService(base.BaseService):
         return operations.issue_invoices(self.store, month, self.invoice_issuer, merchant_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_invoices(self, merchant_id, limit=100):
-        return operations.list_invoices(self.store, merchant_id, limit)
+    def list_invoices(self, merchant_id, limit=100, cursor=None):
+        return operations.list_invoices(self.store, merchant_id, limit, cursor)
 
     @rpc(expected_exceptions=EXPECTED)
     def invoice_file(self, merchant_id, number, fmt):

@@ -8,12 +8,16 @@ the key and changes nothing. Balances are sums over postings, never stored.
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
+from gudang_common.pagination import index_keys, newest_first, page
 from gudang_common.store import Repository
 
 from .domain import COD_CLEARING, COMMISSION_POSTING_KINDS, check_balanced
 from .invoices import invoice_number
 
 # a promoter's postings that earn (or take back) commission, not those that pay it out
+ENTRY_LIST = newest_first("occurred_at", "posted_at")
+INVOICE_LIST = newest_first("month")
+REQUEST_LIST = newest_first("requested_at")
 COMMISSION_KINDS = {"$in": list(COMMISSION_POSTING_KINDS)}
 
 
@@ -33,14 +37,19 @@ class BillingRepository(Repository):
         db.merchants.create_index([("promoter_id", ASCENDING)])
         db.rate_cards.create_index([("effective_from", ASCENDING)], unique=True)
         db.invoices.create_index([("number", ASCENDING)], unique=True, sparse=True)
-        db.invoices.create_index([("merchant_id", ASCENDING), ("month", DESCENDING)])
+        db.invoices.create_index([("merchant_id", ASCENDING), *INVOICE_LIST])
         db.postings.create_index([("merchant_id", ASCENDING), ("wib_day", ASCENDING)])
         # a merchant's sum on one account (withdrawal:pending) reads that account's postings only
         db.postings.create_index([("merchant_id", ASCENDING), ("lines.account", ASCENDING)])
-        db.withdrawals.create_index([("merchant_id", ASCENDING), ("requested_at", DESCENDING)])
-        db.withdrawals.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
-        db.payouts.create_index([("promoter_id", ASCENDING), ("requested_at", DESCENDING)])
-        db.payouts.create_index([("status", ASCENDING), ("requested_at", DESCENDING)])
+        # money requests a page at a time, newest first: an owner's, by status, or everyone's
+        for collection, owner in (("withdrawals", "merchant_id"), ("payouts", "promoter_id")):
+            for equal in ((owner,), ("status",), ()):
+                db[collection].create_index(index_keys(equal, REQUEST_LIST))
+        # the wallet's entries a page at a time, newest first; a promoter's latest earnings
+        db.postings.create_index(
+            [("merchant_id", ASCENDING), ("lines.account", ASCENDING), *ENTRY_LIST]
+        )
+        db.postings.create_index([("promoter_id", ASCENDING), *ENTRY_LIST])
         cls._backfill_wib_day(db)
 
     @classmethod
@@ -141,11 +150,11 @@ class BillingRepository(Repository):
         )
         return next(iter(rows), {"total": 0})["total"]
 
-    def postings_on(self, account, match, limit):
-        """The newest postings that touch `account`, among those that `match`."""
-        cursor = self.db.postings.find(dict(match, **{"lines.account": account}))
-        order = [("occurred_at", DESCENDING), ("posted_at", DESCENDING), ("_id", DESCENDING)]
-        return list(cursor.sort(order).limit(limit))
+    def postings_on(self, account, match, limit, cursor=None):
+        """A page of the postings that touch `account` among those that `match`, newest
+        first, and the next page's cursor."""
+        query = dict(match, **{"lines.account": account})
+        return page(self.db.postings, query, ENTRY_LIST, limit, cursor)
 
     def wallet_entries(self, merchant_id, account):
         """(posting_id, amount on the wallet) of every posting on it, oldest first."""
@@ -253,10 +262,11 @@ class BillingRepository(Repository):
     def invoice_by_number(self, number):
         return self.db.invoices.find_one({"number": number})
 
-    def invoices_of(self, merchant_id, limit):
-        """The merchant's issued invoices, newest month first."""
-        cursor = self.db.invoices.find({"merchant_id": merchant_id, "number": {"$exists": True}})
-        return list(cursor.sort([("month", DESCENDING)]).limit(limit))
+    def invoices_of(self, merchant_id, limit, cursor=None):
+        """A page of the merchant's issued invoices, newest month first, and the next page's
+        cursor."""
+        query = {"merchant_id": merchant_id, "number": {"$exists": True}}
+        return page(self.db.invoices, query, INVOICE_LIST, limit, cursor)
 
     def claim_invoice_number(self, issuer, invoice_id, issued_at):
         """The invoice's number from the issuer's counter, without gaps, even across crashes.
@@ -374,9 +384,9 @@ class BillingRepository(Repository):
     def get_request(self, collection, request_id):
         return self.db[collection].find_one({"_id": request_id})
 
-    def requests(self, collection, match, limit):
-        cursor = self.db[collection].find(match).sort([("requested_at", DESCENDING)])
-        return list(cursor.limit(limit))
+    def requests(self, collection, match, limit, cursor=None):
+        """A page of the requests that `match`, newest first, and the next page's cursor."""
+        return page(self.db[collection], match, REQUEST_LIST, limit, cursor)
 
     def claim_request_guard(self, collection, owner_id, version, holder):
         """True when this request moved the guard from `version` on: no one else did since."""

@@ -64,5 +64,5 @@ def take_step(repo, withdrawal_id, step, data, by, now=None):
     return money_out.take_step(repo, WITHDRAWALS, withdrawal_id, step, data, by, now)
 
 
-def list_withdrawals(repo, merchant_id=None, status=None, limit=100):
-    return money_out.list_requests(repo, WITHDRAWALS, merchant_id, status, limit)
+def list_withdrawals(repo, merchant_id=None, status=None, limit=100, cursor=None):
+    return money_out.list_requests(repo, WITHDRAWALS, merchant_id, status, limit, cursor)

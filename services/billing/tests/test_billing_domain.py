@@ -125,9 +125,14 @@ def test_new_fees_and_their_config():
     assert domain.label_fee(card) == 1200
     assert domain.rts_fee(card) == 7000
     assert card.cod_fee_min == 2500
-    assert domain.packaging_fee(card, "BOX-M") == 2500
+    # an order_packed from before the box catalog: the card prices its box
+    assert domain.packaging_fee(card, {"box": "BOX-M"}) == 2500
+    assert domain.packaging_fee(card, {"box": None}) == 0
     assert domain.packaging_fee(card, None) == 0
-    assert domain.packaging_fee(card, "BOX-XL") == 0  # not on the card: no charge
+    assert domain.packaging_fee(card, {"box": "BOX-XL"}) == 0  # not on the card: no charge
+    # the box catalog's fee travels with the event and is the one charged
+    assert domain.packaging_fee(card, {"box": "BOX-M", "packaging_fee": 2700}) == 2700
+    assert domain.packaging_fee(card, {"box": None, "packaging_fee": 0}) == 0
     for bad in ("BOX-S", "BOX-S:-1", "BOX S:10"):
         with pytest.raises(ValueError):
             domain.RateCard.from_config({"RATE_PACKAGING_BY_BOX": bad})

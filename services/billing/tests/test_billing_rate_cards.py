@@ -117,10 +117,20 @@ def test_packaging_fee_by_the_box_packed_in(world, book):  # noqa: F811
     operations.charge_pick_pack(world, book, order_packed(order_id="ord_nobox", qty=1))
     odd = order_packed(order_id="ord_odd", qty=1)
     operations.charge_pick_pack(world, book, dict(odd, package=dict(odd["package"], box="BOX-XL")))
+    catalog = order_packed(order_id="ord_cat", qty=1)
+    catalog["package"] = dict(catalog["package"], box="BOX-M", packaging_fee=3100)
+    operations.charge_pick_pack(world, book, catalog)
     posted = postings(world)
     packaging = {k for k in posted if k.startswith("packaging")}
-    assert packaging == {"packaging:ord_box", "packaging:ord_box:commission"}
+    assert packaging == {
+        "packaging:ord_box",
+        "packaging:ord_box:commission",
+        "packaging:ord_cat",
+        "packaging:ord_cat:commission",
+    }
     assert domain.amount_on(posted["packaging:ord_box"]["lines"], "revenue:packaging") == 2500
+    # the fee the box catalog gave the box when packed, not the card's
+    assert domain.amount_on(posted["packaging:ord_cat"]["lines"], "revenue:packaging") == 3100
 
 
 def parcel_returned():

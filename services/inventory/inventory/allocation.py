@@ -52,7 +52,7 @@ def allocate_order(repo, order):
     if short:
         return _backorder(repo, order, takes, short)
     if not repo.save_allocation(
-        order, "allocated", takes, "order_allocated", allocated_event(order, takes)
+        order, "allocated", takes, "order_allocated", allocated_event(repo, order, takes)
     ):
         _give_back(repo, order, takes)  # a concurrent delivery recorded it first
     check_low_stock(repo, merchant_id, skus)
@@ -128,7 +128,7 @@ def _serve_held(repo, order):
     else:
         takes, short = reserve_order(repo, order)
     if not short:
-        event = allocated_event(order, takes)
+        event = allocated_event(repo, order, takes)
         if repo.allocate_claimed(order_id, token, takes, event, status="on_hold"):
             _give_back(repo, order, _held(repo, order))
             check_low_stock(repo, merchant_id, {t["sku"] for t in takes})
@@ -240,16 +240,22 @@ def _give_back(repo, order, takes, token=None):
             repo.unclaim(order_id, token)
 
 
-def allocated_event(order, takes):
-    # the packer needs the lot FEFO chose, not just the bin
+def allocated_event(repo, order, takes):
+    # the packer needs the lot FEFO chose, not just the bin; the walk needs the bin's
+    # floor coordinates where ops set them (else packing places the bin by its code)
     keys = ("sku", "qty", "bin", "pick_sequence", "lot", "expiry")
+    placed = repo.bin_coordinates({t["bin"] for t in takes})
     return new_event(
         "order_allocated",
         merchant_id=order["merchant_id"],
         order_id=order["order_id"],
         external_id=order["external_id"],
-        lines=[{k: t.get(k) for k in keys} for t in takes],
+        lines=[_allocated_line(t, keys, placed.get(t["bin"], (None, None))) for t in takes],
     )
+
+
+def _allocated_line(take, keys, coordinates):
+    return {k: take.get(k) for k in keys} | {"x_m": coordinates[0], "y_m": coordinates[1]}
 
 
 def allocate_backorders(repo, merchant_id, skus):
@@ -278,7 +284,7 @@ def _serve_backorder(repo, order):
     if repo.claim_backorder(order["order_id"], token) is None:
         return False, {line["sku"] for line in order["lines"]}
     takes, short = reserve_order(repo, order)
-    event = allocated_event(order, takes)
+    event = allocated_event(repo, order, takes)
     if not short and repo.allocate_claimed(order["order_id"], token, takes, event):
         # an attempt that found the claim taken left its reservations to the holder
         _give_back(repo, order, _held(repo, order))
@@ -287,6 +293,15 @@ def _serve_backorder(repo, order):
     _give_back(repo, order, takes, token)
     repo.unclaim(order["order_id"], token)
     return False, {line["sku"] for line in short}
+
+
+def serve_again(repo, order):
+    """An allocated order put back in its merchant's queue (a short pick): give back what it
+    holds, as any backordered order does, then serve the queue, this order at its age."""
+    _give_back(repo, order, _held(repo, order))
+    skus = {line["sku"] for line in order["lines"]}
+    allocate_backorders(repo, order["merchant_id"], skus)
+    check_low_stock(repo, order["merchant_id"], skus)
 
 
 def ship_out(repo, event):

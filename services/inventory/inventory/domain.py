@@ -4,7 +4,8 @@ planning, the quarantine arithmetic, receipts and inspections, stock levels, low
 import re
 from datetime import date
 
-BIN_CODE = re.compile(r"^[A-Z]{1,3}-\d{2}-\d{2}-\d{1,2}-\d{2}$")  # zone-aisle-rack-level-bin
+from gudang_common.bins import BIN_CODE  # noqa: F401  (zone-aisle-rack-level-bin)
+
 CODE128 = re.compile(r"^[\x20-\x7e]{1,48}$")
 QUARANTINE = "QUARANTINE"  # the location of damaged units: counted, never sellable
 QUARANTINE_SEQUENCE = 10**9  # never walked by pickers
@@ -57,6 +58,15 @@ def units_change(location, qty):
     """What `qty` units arriving at a location (leaving it, when negative) change:
     quarantined units count on hand but are never available, so never reserved."""
     return {"on_hand": qty} if location == QUARANTINE else {"on_hand": qty, "available": qty}
+
+
+COUNT_HOLD = "count:"  # a reservation held for a bin's count after a short pick
+
+
+def split_count_holds(reservations):
+    """(the orders' reservations, units held for a count) of a stock document."""
+    orders = [r for r in reservations if not r["order_id"].startswith(COUNT_HOLD)]
+    return orders, sum(r["qty"] for r in reservations) - sum(r["qty"] for r in orders)
 
 
 def takeable(location):

@@ -61,12 +61,23 @@ def create_inbound(repo, merchant_id, data):
     return inbound_view(repo.add_inbound(doc))
 
 
-def inbound_view(doc):
+def _labelled(repo, merchant_id, lines):
+    """The lines with each SKU's name and barcode: what the receiving tablet shows and scans."""
+    skus = repo.sku_docs(merchant_id, {line["sku"] for line in lines})
+    return [
+        dict(line, **{k: skus.get(line["sku"], {}).get(k) for k in ("name", "barcode")})
+        for line in lines
+    ]
+
+
+def inbound_view(doc, repo=None):
+    """The inbound; with `repo` (one inbound asked for) its lines name and barcode each SKU."""
+    lines = _labelled(repo, doc["merchant_id"], doc["lines"]) if repo else doc["lines"]
     return {
         "inbound_id": doc["_id"],
         "merchant_id": doc["merchant_id"],
         "status": doc["status"],
-        "lines": doc["lines"],
+        "lines": lines,
         "expected_at": doc.get("expected_at"),
         "created_at": doc["created_at"],
         "receipts": doc.get("receipts", []),

@@ -37,9 +37,10 @@ def stock_csv(levels):
     return out.getvalue()
 
 
-def movements(repo, merchant_id, filters, limit):
+def movements(repo, merchant_id, filters, limit, cursor=None):
+    """A page of the merchant's stock ledger and the next page's cursor."""
     finish_pending(repo, merchant_id)  # exact even after a crash mid-flush
-    return repo.movements(merchant_id, filters, limit)
+    return repo.movements(merchant_id, filters, limit, cursor)
 
 
 def slow_moving_report(repo, merchant_id, min_days, today=None):

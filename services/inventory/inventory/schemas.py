@@ -1,6 +1,6 @@
 """Inventory input schemas: what merchants and staff may send."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from .domain import ADJUST_REASONS, BIN_CODE, QUARANTINE, barcode_problem
 
@@ -32,7 +32,34 @@ class SkuSchema(Schema):
             raise ValidationError(problem)
 
 
-class BinSchema(Schema):
+class Metres(fields.Float):
+    """A distance on the floor plan in metres: a JSON number, not text or true/false."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _floor_coordinate(**kwargs):
+    return Metres(allow_none=True, validate=validate.Range(min=0, max=10_000), **kwargs)
+
+
+class BinPlaceSchema(Schema):
+    """Where ops put a bin on the floor plan (x across the aisles, y along them from the
+    front cross-aisle), both or neither; null clears it (the walk then reads the code)."""
+
+    x_m = _floor_coordinate()
+    y_m = _floor_coordinate()
+
+    @validates_schema
+    def _both_or_neither(self, data, **kwargs):
+        if (data.get("x_m") is None) != (data.get("y_m") is None):
+            missing = "y_m" if data.get("y_m") is None else "x_m"
+            raise ValidationError({missing: ["Set x_m and y_m together (or both null)."]})
+
+
+class BinSchema(BinPlaceSchema):
     code = fields.String(
         required=True,
         validate=validate.Regexp(
@@ -42,6 +69,8 @@ class BinSchema(Schema):
     pick_sequence = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=0, max=10_000_000)
     )
+    x_m = _floor_coordinate(load_default=None)
+    y_m = _floor_coordinate(load_default=None)
 
 
 class SkuUpdateSchema(SkuSchema):
@@ -60,10 +89,15 @@ LOCATION = validate.Regexp(
 )
 
 
-class BinUpdateSchema(Schema):
-    pick_sequence = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=0, max=10_000_000)
-    )
+class BinUpdateSchema(BinPlaceSchema):
+    """Renumber a bin, place it on the floor plan, or both."""
+
+    pick_sequence = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError({"pick_sequence": ["Send pick_sequence, or x_m and y_m."]})
 
 
 class InboundLineSchema(Schema):
@@ -173,6 +207,7 @@ MOVEMENT_TYPES = (
     "adjust",
     "return",
     "quarantine",
+    "count_hold",  # units a packer did not find, held until the bin's cycle count
 )
 
 
@@ -185,6 +220,7 @@ class MovementQuerySchema(Schema):
     since = fields.AwareDateTime(load_default=None)
     until = fields.AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None)
 
 
 class SlowMovingQuerySchema(Schema):

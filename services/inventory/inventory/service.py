@@ -7,9 +7,10 @@ from nameko.rpc import rpc
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
+from gudang_common.pagination import check_limit
 from gudang_common.store import ServiceStore
 
-from . import allocation, receiving, reports, returns, staff_changes, storage_days
+from . import allocation, receiving, reports, returns, short_picks, staff_changes, storage_days
 from .schemas import (
     AdjustmentSchema,
     BinSchema,
@@ -26,6 +27,7 @@ from .schemas import (
 )
 from .store import InventoryRepository
 
+PAGE_MOST = 500  # items on one page of a list
 sku_schema, sku_update_schema, bin_schema = SkuSchema(), SkuUpdateSchema(partial=True), BinSchema()
 inbound_schema, receive_schema, inspect_schema = InboundSchema(), ReceiveSchema(), InspectSchema()
 adjustment_schema, count_schema, move_schema = AdjustmentSchema(), CycleCountSchema(), MoveSchema()
@@ -60,8 +62,9 @@ class InventoryService(base.BaseService):
         return self.store.update_sku(merchant_id, sku, changes)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_skus(self, merchant_id):
-        return self.store.list_skus(merchant_id)
+    def list_skus(self, merchant_id, limit=PAGE_MOST, cursor=None):
+        skus, after = self.store.list_skus(merchant_id, check_limit(limit, PAGE_MOST), cursor)
+        return {"skus": skus, "next_cursor": after}
 
     @rpc(expected_exceptions=EXPECTED)
     def known_skus(self, merchant_id, skus):
@@ -73,11 +76,12 @@ class InventoryService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def update_bin(self, code, payload):
-        return self.store.update_bin(code, load(bin_update_schema, payload)["pick_sequence"])
+        return self.store.update_bin(code, load(bin_update_schema, payload))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_bins(self):
-        return self.store.list_bins()
+    def list_bins(self, limit=PAGE_MOST, cursor=None):
+        bins, after = self.store.list_bins(check_limit(limit, PAGE_MOST), cursor)
+        return {"bins": bins, "next_cursor": after}
 
     @rpc(expected_exceptions=EXPECTED)
     def create_inbound(self, merchant_id, payload):
@@ -88,11 +92,12 @@ class InventoryService(base.BaseService):
         doc = self.store.get_inbound(inbound_id)
         if doc is None or (merchant_id is not None and doc["merchant_id"] != merchant_id):
             raise NotFound(f"inbound {inbound_id} not found", {"inbound_id": ["Unknown inbound."]})
-        return receiving.inbound_view(doc)
+        return receiving.inbound_view(doc, self.store)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_inbounds(self, merchant_id):
-        return [receiving.inbound_view(d) for d in self.store.list_inbounds(merchant_id)]
+    def list_inbounds(self, merchant_id, limit=100, cursor=None):
+        docs, after = self.store.list_inbounds(merchant_id, check_limit(limit, PAGE_MOST), cursor)
+        return {"inbounds": [receiving.inbound_view(d) for d in docs], "next_cursor": after}
 
     @rpc(expected_exceptions=EXPECTED)
     def receive_inbound(self, inbound_id, payload, staff_id):
@@ -111,8 +116,9 @@ class InventoryService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def movements(self, merchant_id, query):
         filters = load(movement_query_schema, query, what="query")
-        limit = filters.pop("limit")
-        return reports.movements(self.store, merchant_id, filters, limit)
+        limit, cursor = filters.pop("limit"), filters.pop("cursor")
+        found, after = reports.movements(self.store, merchant_id, filters, limit, cursor)
+        return {"movements": found, "next_cursor": after}
 
     @rpc(expected_exceptions=EXPECTED)
     def slow_moving(self, merchant_id, query):
@@ -120,8 +126,10 @@ class InventoryService(base.BaseService):
         return reports.slow_moving_report(self.store, merchant_id, days)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_returns(self, merchant_id, status=None):
-        return [returns.return_view(d) for d in self.store.list_returns(merchant_id, status)]
+    def list_returns(self, merchant_id, status=None, limit=100, cursor=None):
+        limit = check_limit(limit, PAGE_MOST)
+        docs, after = self.store.list_returns(merchant_id, status, limit, cursor)
+        return {"returns": [returns.return_view(d) for d in docs], "next_cursor": after}
 
     @rpc(expected_exceptions=EXPECTED)
     def inspect_return(self, return_id, payload, staff_id):
@@ -173,6 +181,10 @@ class InventoryService(base.BaseService):
     @domain_event_handler("packing", "order_cancelled")
     def on_order_cancelled(self, event):
         allocation.cancel(self.store, event)
+
+    @domain_event_handler("packing", "order_short_picked")
+    def on_order_short_picked(self, event):
+        short_picks.record_short_pick(self.store, event)
 
     @domain_event_handler("shipping", "parcel_returned")
     def on_parcel_returned(self, event):

@@ -6,7 +6,14 @@ import uuid
 from gudang_common.errors import Conflict, Unprocessable, ValidationFailed
 
 from .allocation import allocate_backorders
-from .domain import QUARANTINE, QUARANTINE_LOCATION, iso_date, lot_problems, stock_id
+from .domain import (
+    QUARANTINE,
+    QUARANTINE_LOCATION,
+    iso_date,
+    lot_problems,
+    split_count_holds,
+    stock_id,
+)
 from .ledger import land_moves
 from .low_stock import check_low_stock
 from .store import movement
@@ -93,7 +100,8 @@ def _count_plan(repo, data, location):
         tracks = sku_doc.get("tracks_lots", False)
         need_expiry = existing is None and line["counted"] > 0
         errors.update(lot_problems({"lot": lot, "expiry": expiry}, tracks, i, need_expiry))
-        if existing is not None and existing["reserved"] > line["counted"]:
+        held = split_count_holds(existing.get("reservations", []))[1] if existing else 0
+        if existing is not None and existing["reserved"] - held > line["counted"]:
             errors[f"lines.{i}.counted"] = [
                 f"{existing['reserved']} units here are reserved for orders; recount or "
                 "cancel those orders first."
@@ -111,7 +119,7 @@ def _count_line(repo, location, planned, reason, staff_id):
         doc = repo.get_stock(sid)
         before = doc["on_hand"] if doc else 0
         delta = line["counted"] - before
-        if delta == 0:
+        if delta == 0 and not (doc and split_count_holds(doc.get("reservations", []))[1]):
             return before
         if doc is None:
             key = f"cnt_{uuid.uuid4().hex}"
@@ -129,7 +137,7 @@ def _count_line(repo, location, planned, reason, staff_id):
             )
             return before
         mv = movement("adjust", delta, reason=reason, by=staff_id)
-        if repo.count(sid, location["_id"], before, line["counted"], mv) is not None:
+        if repo.count(sid, location["_id"], doc, line["counted"], mv) is not None:
             return before
     raise Conflict("stock kept moving during the count", {"lines": ["Count again."]})
 

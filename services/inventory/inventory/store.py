@@ -16,15 +16,21 @@ cannot lose the units.
 import uuid
 from datetime import timedelta
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
+from gudang_common.pagination import ascending, newest_first, page, time_range
 from gudang_common.store import Repository
 
-from .domain import stock_id, takeable, units_change
+from .domain import split_count_holds, stock_id, takeable, units_change
 
+MOVEMENT_LIST = newest_first("at")
+INBOUND_LIST = ascending("created_at")
+RETURN_LIST = ascending("opened_at")
+SKU_LIST = [("sku", ASCENDING)]  # unique per merchant: no tie to break
+BIN_LIST = ascending("pick_sequence")
 RECENT_APPLIED = 500  # apply keys remembered per stock document for idempotent arrivals
 MOVEMENTS = "_movements"
 MOVEMENTS_PENDING = "_movements_pending"
@@ -53,6 +59,11 @@ def _public(doc, drop=("_id",)):
     return {k: v for k, v in doc.items() if k not in drop and not k.startswith("_")}
 
 
+def _bin_view(doc):
+    # bins made before floor coordinates existed answer as not placed
+    return {"x_m": None, "y_m": None} | _public(doc)
+
+
 class InventoryRepository(Repository):
     OUTBOX_COLLECTIONS = ("inbounds", "allocations", "skus", "returns")
 
@@ -60,22 +71,22 @@ class InventoryRepository(Repository):
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
         db.skus.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)], unique=True)
-        db.bins.create_index([("pick_sequence", ASCENDING)])
+        db.bins.create_index(BIN_LIST)
         db.stock.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)])
-        db.inbounds.create_index([("merchant_id", ASCENDING), ("created_at", ASCENDING)])
+        db.inbounds.create_index([("merchant_id", ASCENDING), *INBOUND_LIST])
         db.allocations.create_index([("status", ASCENDING)])
         db.stock.create_index([(MOVEMENTS_PENDING, ASCENDING)])
         db.stock.create_index([("bin", ASCENDING)])
-        db.movements.create_index([("merchant_id", ASCENDING), ("at", DESCENDING)])
+        # the stock ledger a page at a time, newest first, by merchant, SKU or reference
+        for key in ("merchant_id", "merchant_sku", "ref"):
+            db.movements.create_index([(key, ASCENDING), *MOVEMENT_LIST])
         db.movements.create_index([("stock_id", ASCENDING)])
         db.movements.create_index([("at", ASCENDING)])  # storage days: movements since a day
-        db.returns.create_index([("status", ASCENDING), ("opened_at", ASCENDING)])
-        db.returns.create_index([("merchant_id", ASCENDING), ("opened_at", ASCENDING)])
+        db.returns.create_index([("status", ASCENDING), *RETURN_LIST])
+        db.returns.create_index([("merchant_id", ASCENDING), *RETURN_LIST])
         # single-field keys for the hot queries: the embedded store indexes each field on its
         # own and intersects, so {merchant_id, sku} would cost the merchant's whole bucket
         db.stock.create_index([("merchant_sku", ASCENDING), ("pick_sequence", ASCENDING)])
-        db.movements.create_index([("merchant_sku", ASCENDING), ("at", DESCENDING)])
-        db.movements.create_index([("ref", ASCENDING), ("at", DESCENDING)])
         db.allocations.create_index(
             [("backorder_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
         )
@@ -140,6 +151,7 @@ class InventoryRepository(Repository):
             sku=data["sku"],
             name=data["name"],
             barcode=data["barcode"],
+            **{k: data[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")},
         )
         if not self.insert_once("skus", doc, [("sku_registered", event)]):
             raise Conflict(f"SKU {data['sku']} already exists", {"sku": ["Already registered."]})
@@ -154,11 +166,14 @@ class InventoryRepository(Repository):
     def sku_doc(self, merchant_id, sku):
         return self.db.skus.find_one({"_id": f"{merchant_id}:{sku}"})
 
-    def list_skus(self, merchant_id):
-        return [
-            _public(d)
-            for d in self.db.skus.find({"merchant_id": merchant_id}).sort("sku", ASCENDING)
-        ]
+    def list_skus(self, merchant_id, limit=None, cursor=None):
+        """The merchant's SKUs by code: all of them, or (with `limit`) a page and the next
+        page's cursor."""
+        query = {"merchant_id": merchant_id}
+        if limit is None:
+            return [_public(d) for d in self.db.skus.find(query).sort(SKU_LIST)]
+        docs, after = page(self.db.skus, query, SKU_LIST, limit, cursor)
+        return [_public(d) for d in docs], after
 
     def update_sku(self, merchant_id, sku, changes):
         doc = self.write_with_events(
@@ -199,26 +214,36 @@ class InventoryRepository(Repository):
         doc = dict(data, _id=data["code"], created_at=iso(utcnow()))
         if not self.insert_once("bins", doc):
             raise Conflict(f"bin {data['code']} already exists", {"code": ["Already exists."]})
-        return _public(doc)
+        return _bin_view(doc)
 
-    def update_bin(self, code, pick_sequence):
-        """Renumber a bin. Stock documents keep a copy of the sequence (allocation sorts by
-        it without reading bins); sending the same change again repairs a partial update."""
+    def update_bin(self, code, changes):
+        """Renumber a bin and/or set its floor coordinates. Stock documents keep a copy of
+        the sequence (allocation sorts by it without reading bins); sending the same change
+        again repairs a partial update."""
         doc = self.write_with_events(
-            "bins",
-            {"_id": code},
-            {"$set": {"pick_sequence": pick_sequence, "updated_at": iso(utcnow())}},
+            "bins", {"_id": code}, {"$set": dict(changes, updated_at=iso(utcnow()))}
         )
         if doc is None:
             raise NotFound(f"bin {code} not found", {"code": ["Unknown bin."]})
-        self.db.stock.update_many({"bin": code}, {"$set": {"pick_sequence": pick_sequence}})
-        return _public(doc)
+        if "pick_sequence" in changes:
+            sequence = {"pick_sequence": changes["pick_sequence"]}
+            self.db.stock.update_many({"bin": code}, {"$set": sequence})
+        return _bin_view(doc)
+
+    def bin_coordinates(self, codes):
+        """The floor coordinates ops set, (x_m, y_m) per bin code; bins without are left out."""
+        found = self.db.bins.find(
+            {"_id": {"$in": sorted(codes)}, "x_m": {"$ne": None}}, {"x_m": 1, "y_m": 1}
+        )
+        return {doc["_id"]: (doc["x_m"], doc["y_m"]) for doc in found}
 
     def get_bin(self, code):
         return self.db.bins.find_one({"_id": code})
 
-    def list_bins(self):
-        return [_public(d) for d in self.db.bins.find({}).sort("pick_sequence", ASCENDING)]
+    def list_bins(self, limit=500, cursor=None):
+        """A page of the warehouse's bins in pick order, and the next page's cursor."""
+        docs, after = page(self.db.bins, {}, BIN_LIST, limit, cursor)
+        return [_bin_view(d) for d in docs], after
 
     def first_bin(self):
         docs = list(self.db.bins.find({}).sort("pick_sequence", ASCENDING).limit(1))
@@ -233,10 +258,9 @@ class InventoryRepository(Repository):
     def get_inbound(self, inbound_id):
         return self.db.inbounds.find_one({"_id": inbound_id})
 
-    def list_inbounds(self, merchant_id):
-        return list(
-            self.db.inbounds.find({"merchant_id": merchant_id}).sort("created_at", ASCENDING)
-        )
+    def list_inbounds(self, merchant_id, limit=100, cursor=None):
+        """A page of the merchant's inbounds, oldest first, and the next page's cursor."""
+        return page(self.db.inbounds, {"merchant_id": merchant_id}, INBOUND_LIST, limit, cursor)
 
     def record_receipt(self, inbound, receipt, received, discrepancies, status, event):
         """Append a receipt to the inbound, with its stock_received event, in one write.
@@ -315,12 +339,12 @@ class InventoryRepository(Repository):
         )
         return sid if done else None
 
-    def _change(self, query, inc, mv, push=None, pull=None, stamp=None):
+    def _change(self, query, inc, mv, push=None, pull=None, stamp=None, sets=None):
         """One conditional single-document update: quantities and their movement together."""
         update = {
             "$inc": inc,
             "$push": dict(push or {}, **{MOVEMENTS: mv}),
-            "$set": {MOVEMENTS_PENDING: True},
+            "$set": dict(sets or {}, **{MOVEMENTS_PENDING: True}),
         }
         if stamp:
             update["$set"][stamp] = mv["at"]
@@ -386,15 +410,42 @@ class InventoryRepository(Repository):
             stamp="last_out_at",
         )
 
-    def count(self, sid, location, on_hand_seen, counted, mv):
-        """Set on-hand to what was counted, if nothing moved since it was read and the
-        count leaves the reserved units there."""
-        delta = counted - on_hand_seen
-        return self._change(
-            {"_id": sid, "on_hand": on_hand_seen, "reserved": {"$lte": counted}},
-            units_change(location, delta),
-            mv,
-        )
+    def count(self, sid, location, seen, counted, mv):
+        """Set on-hand to what was counted, if nothing moved since `seen` was read and the
+        count leaves the reserved units there. The count settles the units held for it
+        (short picks): they were counted, found or not."""
+        delta = counted - seen["on_hand"]
+        inc = units_change(location, delta)
+        orders, held = split_count_holds(seen.get("reservations", []))
+        query = {"_id": sid, "on_hand": seen["on_hand"], "reserved": {"$lte": counted + held}}
+        if not held:
+            return self._change(query, inc, mv)
+        inc = dict(inc, reserved=-held, available=inc.get("available", 0) + held)
+        query["reservations"] = seen["reservations"]
+        mv = dict(mv, reserved=-held)
+        return self._change(query, inc, mv, sets={"reservations": orders})
+
+    def hold_for_count(self, sid, order_id, hold_key, missing, mv):
+        """Turn the missing units of an order's reservation into a hold for the bin's count,
+        in one write: nobody can reserve units the packer did not find. The rest of the
+        order's reservation here goes back to available. Returns the stock, or None."""
+        for _ in range(5):
+            doc = self.get_stock(sid)
+            found = {r["order_id"]: r["qty"] for r in doc.get("reservations", [])}
+            if hold_key in found or order_id not in found:
+                return doc
+            hold = min(missing, found[order_id])
+            keep = [r for r in doc["reservations"] if r["order_id"] != order_id]
+            back = found[order_id] - hold
+            done = self._change(
+                {"_id": sid, "reservations": doc["reservations"]},
+                {"reserved": -back, "available": back},
+                dict(mv, reserved=-back),
+                sets={"reservations": keep + [{"order_id": hold_key, "qty": hold}]},
+            )
+            if done is not None:
+                return done
+        raise Conflict("stock kept moving", {"stock_id": ["Try again."]})
 
     def reservations_of(self, merchant_id, sku, order_id):
         return [
@@ -455,9 +506,9 @@ class InventoryRepository(Repository):
             self.flush_movements(sid)
         return sids
 
-    def movements(self, merchant_id, filters, limit):
-        """The merchant's movements, newest first, sorted and limited by the store. The most
-        selective key picks the candidates: an order or receipt reference (unique, so
+    def movements(self, merchant_id, filters, limit, cursor=None):
+        """A page of the merchant's movements, newest first, and the next page's cursor. The
+        most selective key picks the candidates: an order or receipt reference (unique, so
         another merchant's reference yields nothing), else merchant + SKU, else the merchant."""
         filters = {k: v for k, v in filters.items() if v is not None}
         since, until = filters.pop("since", None), filters.pop("until", None)
@@ -468,11 +519,9 @@ class InventoryRepository(Repository):
         else:
             filters["merchant_id"] = merchant_id
         if since or until:
-            filters["at"] = {"$gte": iso(since)} if since else {}
-            if until:
-                filters["at"]["$lt"] = iso(until)
-        found = self.db.movements.find(filters, {"_id": 0}).sort("at", DESCENDING).limit(limit)
-        return [d for d in found if d["merchant_id"] == merchant_id]
+            filters["at"] = time_range(since, until)
+        found, after = page(self.db.movements, filters, MOVEMENT_LIST, limit, cursor)
+        return [_public(d) for d in found if d["merchant_id"] == merchant_id], after
 
     def movements_of_stock(self, sid):
         return list(self.db.movements.find({"stock_id": sid}))
@@ -496,13 +545,15 @@ class InventoryRepository(Repository):
     def get_return(self, return_id):
         return self.db.returns.find_one({"_id": return_id})
 
-    def list_returns(self, merchant_id=None, status=None, limit=100):
+    def list_returns(self, merchant_id=None, status=None, limit=100, cursor=None):
+        """A page of returns, oldest first (a merchant's, or by status for the floor), and
+        the next page's cursor."""
         query = {}
         if merchant_id:
             query["merchant_id"] = merchant_id
         if status:
             query["status"] = status
-        return list(self.db.returns.find(query).sort("opened_at", ASCENDING).limit(limit))
+        return page(self.db.returns, query, RETURN_LIST, limit, cursor)
 
     def record_inspection(self, return_id, inspection, event):
         return self.write_with_events(
@@ -574,6 +625,24 @@ class InventoryRepository(Repository):
                 "$unset": {"backorder_of": "", "hold_of": ""},
             },
             [("order_allocated", event)],
+        )
+
+    def requeue_short_picked(self, order_id, event_id, backordered):
+        """A short-picked order joins its merchant's backorder queue (at its own age), once
+        per short pick; `backordered` is the order_backordered it announces."""
+        return self.write_with_events(
+            "allocations",
+            {"_id": order_id, "status": "allocated", "short_picks": {"$ne": event_id}},
+            {
+                "$set": {
+                    "status": "backordered",
+                    "backorder_of": backordered["merchant_id"],
+                    "claim": None,
+                    "updated_at": iso(utcnow()),
+                },
+                "$push": {"short_picks": event_id},
+            },
+            [("order_backordered", backordered)],
         )
 
     def backorder_claimed_held(self, order_id, token, merchant_id, event):

@@ -14,7 +14,7 @@ from gudang_common.events import new_event
 from gudang_common.store import OUTBOX
 from inventory import allocation, ledger, receiving, reports, returns, staff_changes
 from inventory.domain import QUARANTINE, is_expired
-from inventory.schemas import InboundSchema, ReceiveSchema, SkuSchema
+from inventory.schemas import BinSchema, BinUpdateSchema, InboundSchema, ReceiveSchema, SkuSchema
 from tests.sample_events import outcome_corrected
 
 BIN_A, BIN_B = "A-01-01-1-01", "B-01-01-1-01"
@@ -117,7 +117,7 @@ def test_a_lot_tracked_inbound_must_name_lot_and_expiry_and_nothing_is_stored(re
             ),
         )
     assert {"lines.0.lot", "lines.0.expiry", "lines.1.lot"} <= set(err.value.fields)
-    assert repo.list_inbounds("mer_a") == []
+    assert repo.list_inbounds("mer_a") == ([], None)
 
 
 # --- receiving --------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_a_duplicate_order_packed_takes_stock_out_once(repo):
     allocation.ship_out(repo, packed)
     allocation.ship_out(repo, packed)
     assert (level(repo)["on_hand"], level(repo)["reserved"]) == (3, 0)
-    picks = reports.movements(repo, "mer_a", {"type": "pick"}, 100)
+    picks = reports.movements(repo, "mer_a", {"type": "pick"}, 100)[0]
     assert [m["qty"] for m in picks] == [-2]
     assert ledger_matches(repo)
 
@@ -222,7 +222,7 @@ def test_a_returned_parcel_is_inspected_good_to_a_bin_damaged_to_quarantine_once
     event = returned()
     assert returns.open_return(repo, event) is True
     assert returns.open_return(repo, event) is False  # duplicate parcel_returned
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     assert ret["status"] == "awaiting_inspection" and ret["lines"][0]["qty"] == 3
     body = {"lines": [{"sku": "SKU-1", "qty_good": 2, "qty_damaged": 1, "bin": BIN_B}]}
     view = returns.inspect_return(repo, ret["_id"], body, "stf_1")
@@ -242,7 +242,7 @@ def test_a_returned_parcel_is_inspected_good_to_a_bin_damaged_to_quarantine_once
 def test_an_inspection_must_account_for_every_unit_and_changes_nothing_otherwise(repo):
     packed_order(repo)
     returns.open_return(repo, returned())
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     short = {"lines": [{"sku": "SKU-1", "qty_good": 1, "qty_damaged": 0}]}
     with pytest.raises(ValidationFailed) as err:
         returns.inspect_return(repo, ret["_id"], short, "stf_1")
@@ -280,7 +280,7 @@ def test_adjustments_need_units_to_take_and_never_touch_reserved_units(repo):
     assert (view["on_hand"], view["available"], view["reserved"]) == (3, 0, 3)
     staff_changes.adjust_stock(repo, adjustment(4, reason="found", bin=BIN_B), "stf_1")
     assert level(repo)["on_hand"] == 7
-    [found] = reports.movements(repo, "mer_a", {"type": "adjust", "bin": BIN_B}, 10)
+    [found] = reports.movements(repo, "mer_a", {"type": "adjust", "bin": BIN_B}, 10)[0]
     assert found["reason"] == "found" and found["by"] == "stf_1"
     assert ledger_matches(repo)
 
@@ -356,8 +356,8 @@ def test_merchants_see_and_change_only_their_own_skus_stock_and_movements(repo):
     with pytest.raises(NotFound):
         repo.update_sku("mer_a", "SKU-1", {"name": "mine now"})
     assert reports.stock_levels(repo, "mer_a") == []
-    assert reports.movements(repo, "mer_a", {}, 100) == []
-    assert len(reports.movements(repo, "mer_b", {}, 100)) == 1
+    assert reports.movements(repo, "mer_a", {}, 100)[0] == []
+    assert len(reports.movements(repo, "mer_b", {}, 100)[0]) == 1
     with pytest.raises(Unprocessable):
         staff_changes.adjust_stock(repo, adjustment(-1), "stf_1")  # mer_a has no SKU-1
     assert allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 1}])) == "rejected"
@@ -426,11 +426,11 @@ def test_movements_filter_by_type_sku_and_time_window(repo):
     allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 2}]))
     query = MovementQuerySchema().load({"sku": "SKU-1", "since": "2000-01-01T00:00:00Z"})
     query.pop("limit")
-    found = reports.movements(repo, "mer_a", query, 10)
+    found = reports.movements(repo, "mer_a", query, 10)[0]
     assert sorted(m["type"] for m in found) == ["receive", "reserve"]
     query = MovementQuerySchema().load({"until": "2000-01-01T00:00:00+07:00"})
     query.pop("limit")
-    assert reports.movements(repo, "mer_a", query, 10) == []
+    assert reports.movements(repo, "mer_a", query, 10)[0] == []
     with pytest.raises(ValidationError):
         MovementQuerySchema().load({"since": "yesterday"})
 
@@ -439,11 +439,53 @@ def test_renumbering_a_bin_changes_where_orders_are_picked_from(repo):
     add_sku(repo)
     receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_A}])
     receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_B}])
-    repo.update_bin(BIN_B, 0)  # B is now walked first
+    repo.update_bin(BIN_B, {"pick_sequence": 0})  # B is now walked first
     allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 1}]))
     assert repo.get_allocation("ord_0001")["lines"][0]["bin"] == BIN_B
     with pytest.raises(NotFound):
-        repo.update_bin("Z-09-09-9-09", 1)
+        repo.update_bin("Z-09-09-9-09", {"pick_sequence": 1})
+
+
+def test_ops_place_a_bin_on_the_floor_and_the_allocated_lines_say_where(repo):
+    add_sku(repo)
+    receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_A}])
+    receive(repo, [{"sku": "SKU-1", "qty": 2, "bin": BIN_B}])
+    placed = repo.update_bin(BIN_B, BinUpdateSchema().load({"x_m": 12.5, "y_m": 4}))
+    assert (placed["x_m"], placed["y_m"], placed["pick_sequence"]) == (12.5, 4.0, 2)
+    allocation.allocate_order(repo, order(1, [{"sku": "SKU-1", "qty": 3}]))
+    event = repo.get_allocation("ord_0001")["_outbox"][-1]["body"]
+    where = {line["bin"]: (line["x_m"], line["y_m"]) for line in event["lines"]}
+    # an unplaced bin goes without: packing places it by its code
+    assert where == {BIN_A: (None, None), BIN_B: (12.5, 4.0)}
+    repo.update_bin(BIN_B, BinUpdateSchema().load({"x_m": None, "y_m": None}))
+    assert repo.bin_coordinates({BIN_A, BIN_B}) == {}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"x_m": 3.0}, "y_m"),  # one coordinate without the other
+        ({"x_m": None, "y_m": 2}, "x_m"),
+        ({"x_m": "3", "y_m": 2}, "x_m"),  # text is not a number
+        ({"x_m": True, "y_m": 2}, "x_m"),
+        ({"x_m": -1, "y_m": 2}, "x_m"),
+        ({"x_m": 1, "y_m": 10_001}, "y_m"),
+        ({}, "pick_sequence"),  # nothing to change
+    ],
+)
+def test_a_bin_update_names_the_coordinate_that_is_wrong(body, field):
+    with pytest.raises(ValidationError) as err:
+        BinUpdateSchema().load(body)
+    assert list(err.value.messages) == [field]
+
+
+def test_a_new_bin_may_come_with_its_coordinates_or_without():
+    bare = BinSchema().load({"code": BIN_A, "pick_sequence": 1})
+    assert (bare["x_m"], bare["y_m"]) == (None, None)
+    placed = BinSchema().load({"code": BIN_A, "pick_sequence": 1, "x_m": 0, "y_m": 1.5})
+    assert (placed["x_m"], placed["y_m"]) == (0, 1.5)
+    with pytest.raises(ValidationError):
+        BinSchema().load({"code": BIN_A, "pick_sequence": 1, "y_m": 1.5})
 
 
 def test_a_concurrent_duplicate_order_that_comes_up_short_keeps_the_winners_reservation(
@@ -528,7 +570,7 @@ def test_a_return_is_withdrawn_when_the_parcel_was_in_fact_delivered(repo):
     returns.open_return(repo, returned())
     returns.follow_correction(repo, corrected(1, "delivered"))
     assert repo.get_return("ret_ord_0001")["status"] == "withdrawn"
-    assert repo.list_returns(status="awaiting_inspection") == []
+    assert repo.list_returns(status="awaiting_inspection") == ([], None)
     # a later correction brings the parcel back; an older one arriving late changes nothing
     returns.follow_correction(repo, corrected(2, "returned"))
     returns.follow_correction(repo, corrected(1, "delivered"))
@@ -539,7 +581,7 @@ def test_a_correction_to_returned_opens_the_return_once(repo):
     packed_order(repo)
     returns.follow_correction(repo, corrected(1, "returned"))
     returns.follow_correction(repo, corrected(1, "returned"))  # a duplicate
-    [ret] = repo.list_returns("mer_a")
+    [ret], _ = repo.list_returns("mer_a")
     assert ret["status"] == "awaiting_inspection" and ret["lines"][0]["qty"] == 3
 
 

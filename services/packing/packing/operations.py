@@ -6,12 +6,16 @@ from gudang_common.clock import iso, utcnow
 from gudang_common.errors import Conflict, NotFound
 from gudang_common.events import new_event
 
-from .domain import CANCELLABLE, pick_walk
+from .domain import CANCELLABLE
+from .pick_rules import EMPTY_PROGRESS
+from .picking import view_of
+from .walk import DEFAULT_LAYOUT
 
 
 def accept_allocation(repo, event):
-    """order_allocated: the order becomes a pack task waiting to be picked (once)."""
-    repo.add_task(
+    """order_allocated: the order becomes a pack task waiting to be picked (once). A new
+    allocation after a short pick (another event id) puts it back in the queue."""
+    added = repo.add_task(
         {
             "_id": event["order_id"],
             "merchant_id": event["merchant_id"],
@@ -19,43 +23,32 @@ def accept_allocation(repo, event):
             "status": "waiting",
             "lines": event["lines"],
             "allocated_at": event["occurred_at"],
+            "allocations": [event["event_id"]],
         }
     )
+    if not added:
+        repo.reallocate_task(event)
 
 
-def pick_list_view(doc, tasks):
-    return {
-        "pick_list_id": doc["_id"],
-        "packer_id": doc["packer_id"],
-        "status": doc["status"],
-        "created_at": doc["created_at"],
-        "orders": [
-            {"order_id": t["_id"], "external_id": t.get("external_id"), "status": t["status"]}
-            for t in sorted(tasks, key=lambda t: t["allocated_at"])
-        ],
-        "stops": pick_walk([t for t in tasks if t["status"] != "cancelled"]),
-    }
-
-
-def _finish_building(repo, doc):
+def _finish_building(repo, doc, layout):
     tasks = repo.tasks_of_list(doc["_id"])
     if not tasks:
         repo.set_list(doc["_id"], {"status": "empty"})
         return None
     doc = repo.set_list(doc["_id"], {"status": "open", "order_ids": [t["_id"] for t in tasks]})
-    return pick_list_view(doc, tasks)
+    return view_of(repo, doc, layout)
 
 
-def next_pick_list(repo, packer_id, size):
+def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
     """The packer's open pick list, or a new one of up to `size` oldest waiting orders."""
     current = repo.open_list_of(packer_id)
     if current is not None:
         if current["status"] == "building":  # a crash interrupted building it
-            view = _finish_building(repo, current)
+            view = _finish_building(repo, current, layout)
             if view:
                 return view
         else:
-            return pick_list_view(current, repo.tasks_of_list(current["_id"]))
+            return view_of(repo, current, layout)
     pick_list_id = f"pl_{uuid.uuid4().hex[:20]}"
     # the list exists before any order points to it, so a crash leaves nothing orphaned
     repo.add_list(
@@ -64,6 +57,8 @@ def next_pick_list(repo, packer_id, size):
             "packer_id": packer_id,
             "status": "building",
             "created_at": iso(utcnow()),
+            "progress": EMPTY_PROGRESS,
+            "version": 0,
         }
     )
     claimed = 0
@@ -72,37 +67,7 @@ def next_pick_list(repo, packer_id, size):
             break
         if repo.claim(order_id, pick_list_id, packer_id) is not None:
             claimed += 1
-    return _finish_building(repo, repo.get_list(pick_list_id))
-
-
-def confirm_picked(repo, pick_list_id, packer_id):
-    doc = repo.get_list(pick_list_id)
-    if doc is None or doc["packer_id"] != packer_id:
-        raise NotFound(
-            f"pick list {pick_list_id} not found", {"pick_list_id": ["Not one of your pick lists."]}
-        )
-    for task in repo.tasks_of_list(pick_list_id):
-        if task["status"] != "picking":
-            continue
-        event = new_event(
-            "order_picked",
-            merchant_id=task["merchant_id"],
-            order_id=task["_id"],
-            pick_list_id=pick_list_id,
-            packer_id=packer_id,
-        )
-        repo.move_task(
-            task["_id"],
-            ["picking"],
-            "picked",
-            {"picked_at": event["occurred_at"]},
-            "order_picked",
-            event,
-            extra_filter={"pick_list_id": pick_list_id},
-        )
-    if doc["status"] != "picked":
-        doc = repo.set_list(pick_list_id, {"status": "picked", "picked_at": iso(utcnow())})
-    return pick_list_view(doc, repo.tasks_of_list(pick_list_id))
+    return _finish_building(repo, repo.get_list(pick_list_id), layout)
 
 
 def task_view(task):
@@ -128,6 +93,8 @@ def pack(repo, order_id, packer_id, package):
             {"order_id": [f"Order is {task['status']}."]},
         )
     dims = {k: package[k] for k in ("weight_g", "length_cm", "width_cm", "height_cm")}
+    # the carton and its fee travel with the event: billing charges the fee the box had
+    dims.update(box=package.get("box"), packaging_fee=package.get("packaging_fee", 0))
     event = new_event(
         "order_packed",
         merchant_id=task["merchant_id"],
@@ -137,7 +104,7 @@ def pack(repo, order_id, packer_id, package):
         lines=task["lines"],
     )
     fields = {
-        "package": dict(dims, box=package.get("box")),
+        "package": dims,
         "packer_id": packer_id,
         "packed_at": event["occurred_at"],
     }

@@ -7,7 +7,7 @@ import uuid
 
 from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.couriers import COURIERS
-from gudang_common.errors import Conflict, NotFound, Unprocessable
+from gudang_common.errors import Conflict, FloorRefusal, NotFound, Unprocessable
 from gudang_common.events import new_event
 
 from . import documents, domain
@@ -256,8 +256,11 @@ def manifest_view(doc, parcels):
         "status": doc["status"],
         "created_at": doc["created_at"],
         "created_by": doc["created_by"],
+        "closed_at": doc.get("closed_at"),
         "parcel_count": len(rows),
         "cod_total": sum(p["cod_amount"] for p in rows),
+        "scanned_count": sum(1 for p in rows if p.get("handover_scanned_at")),
+        "not_scanned": [p["awb"] for p in rows if not p.get("handover_scanned_at")],
         "parcels": [
             {
                 "awb": p["awb"],
@@ -266,6 +269,7 @@ def manifest_view(doc, parcels):
                 "merchant_id": p["merchant_id"],
                 "chargeable_weight_g": p["chargeable_weight_g"],
                 "cod_amount": p["cod_amount"],
+                "scanned": bool(p.get("handover_scanned_at")),
             }
             for p in rows
         ],
@@ -273,10 +277,16 @@ def manifest_view(doc, parcels):
 
 
 def create_manifest(repo, courier, staff_id):
-    """Hand-over list for a courier's pickup: every booked parcel on no manifest yet."""
+    """Hand-over list for a courier's pickup: every booked parcel on no manifest yet. While
+    the courier's pickup is open (not closed), creating one answers that manifest."""
     if courier not in COURIERS:
         raise NotFound(f"unknown courier {courier}", {"courier": ["Unknown courier."]})
     waiting = repo.parcels_awaiting_pickup(courier)
+    current = repo.open_manifest_of(courier)
+    if current is not None:  # the pickup under way takes the parcels booked since it opened
+        for parcel in waiting:
+            repo.claim_for_manifest(parcel["_id"], current["_id"])
+        return get_manifest(repo, current["_id"])
     if not waiting:
         raise Unprocessable(
             f"no {courier} parcels are waiting for pickup", {"courier": ["Nothing to hand over."]}
@@ -299,11 +309,75 @@ def create_manifest(repo, courier, staff_id):
     return manifest_view(doc, parcels)
 
 
-def get_manifest(repo, manifest_id):
+def _manifest(repo, manifest_id):
     doc = repo.get_manifest(manifest_id)
     if doc is None:
         raise NotFound(f"manifest {manifest_id} not found", {"manifest_id": ["Unknown manifest."]})
-    return manifest_view(doc, repo.parcels_on_manifest(manifest_id))
+    return doc
+
+
+def get_manifest(repo, manifest_id):
+    return manifest_view(_manifest(repo, manifest_id), repo.parcels_on_manifest(manifest_id))
+
+
+def _refused(code, status, message, text):
+    return FloorRefusal(message, {"awb": [text]}, code, status)
+
+
+def _parcel_to_hand_over(repo, manifest, awb):
+    """The parcel an AWB names, if it may go with this pickup; refused with the reason."""
+    parcel = repo.find_by_awb(awb)
+    if parcel is None:
+        raise _refused("UNKNOWN_AWB", 404, f"parcel {awb} not found", "Unknown AWB.")
+    if parcel["courier"] != manifest["courier"]:
+        courier = COURIERS[parcel["courier"]]["name"]
+        raise _refused("WRONG_COURIER", 409, f"{awb} goes with {courier}", f"For {courier}.")
+    if parcel["status"] != "booked":
+        raise _refused("HANDED_OVER", 409, f"{awb} is {parcel['status']}", "Already handed over.")
+    if parcel.get("manifest_id") not in (None, manifest["_id"]):
+        raise _refused(
+            "ON_OTHER_MANIFEST", 409, f"{awb} is on {parcel['manifest_id']}", "On another pickup."
+        )
+    return parcel
+
+
+def scan_parcel(repo, manifest_id, awb):
+    """The courier takes this parcel: its AWB label scanned at hand-over (a second scan of
+    the same label changes nothing)."""
+    manifest = _manifest(repo, manifest_id)
+    if manifest["status"] not in ("open", "building"):
+        raise _refused("MANIFEST_CLOSED", 409, f"manifest {manifest_id} is closed", "Closed.")
+    awb = awb.strip().upper()
+    parcel = _parcel_to_hand_over(repo, manifest, awb)
+    if parcel.get("handover_scanned_at") is None:
+        if repo.scan_for_manifest(parcel["_id"], manifest_id, iso(utcnow())) is None:
+            parcel = _parcel_to_hand_over(repo, manifest, awb)  # changed meanwhile: say why
+    return dict(get_manifest(repo, manifest_id), scanned=awb)
+
+
+def close_manifest(repo, manifest_id, staff_id):
+    """The courier leaves: the scanned parcels are handed over (parcel_dispatched, at the
+    closing time), the others wait for the next pickup. Closing again answers the same."""
+    manifest = _manifest(repo, manifest_id)
+    if manifest["status"] == "closed":
+        return get_manifest(repo, manifest_id)
+    parcels = repo.parcels_on_manifest(manifest_id)
+    scanned = [p for p in parcels if p.get("handover_scanned_at")]
+    if not scanned:
+        raise _refused("NOTHING_SCANNED", 422, "no parcel was scanned", "Scan the parcels first.")
+    if manifest["status"] != "closing":  # a crash mid-close resumes with the same time
+        fields = {"status": "closing", "closed_at": iso(utcnow()), "closed_by": staff_id}
+        manifest = repo.set_manifest(manifest_id, fields)
+    for parcel in parcels:
+        if parcel.get("handover_scanned_at"):
+            report = {"awb": parcel["awb"], "status": "picked_up"}
+            record_tracking(
+                repo, manifest["courier"], report | {"occurred_at": manifest["closed_at"]}
+            )
+        else:
+            repo.release_from_manifest(parcel["_id"], manifest_id)
+    repo.set_manifest(manifest_id, {"status": "closed", "parcel_count": len(scanned)})
+    return get_manifest(repo, manifest_id)
 
 
 # --- printed documents -------------------------------------------------------------

@@ -20,3 +20,7 @@ class TrackingSchema(Schema):
     def _reason_of_failure(self, data, **kwargs):
         if data.get("status") == "failed" and not data.get("reason"):
             raise ValidationError("Required when status is failed.", field_name="reason")
+
+
+class HandoverScanSchema(Schema):
+    awb = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -9,10 +9,10 @@ from gudang_common.errors import EXPECTED, load
 from gudang_common.store import ServiceStore
 
 from . import operations
-from .schemas import TrackingSchema
+from .schemas import HandoverScanSchema, TrackingSchema
 from .store import ShippingRepository
 
-tracking_schema = TrackingSchema()
+tracking_schema, handover_scan_schema = TrackingSchema(), HandoverScanSchema()
 
 
 class ShippingService(base.BaseService):
@@ -32,6 +32,15 @@ class ShippingService(base.BaseService):
     @rpc(expected_exceptions=EXPECTED)
     def get_manifest(self, manifest_id):
         return operations.get_manifest(self.store, manifest_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def scan_for_manifest(self, manifest_id, payload):
+        awb = load(handover_scan_schema, payload)["awb"]
+        return operations.scan_parcel(self.store, manifest_id, awb)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def close_manifest(self, manifest_id, staff_id):
+        return operations.close_manifest(self.store, manifest_id, staff_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def label_pdf(self, order_id, sender):

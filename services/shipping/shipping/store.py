@@ -123,6 +123,27 @@ class ShippingRepository(Repository):
             return_document=ReturnDocument.AFTER,
         )
 
+    def scan_for_manifest(self, order_id, manifest_id, scanned_at):
+        """Mark a booked parcel as scanned onto the manifest (the first scan's time stays)."""
+        return self.db.parcels.find_one_and_update(
+            {
+                "_id": order_id,
+                "status": "booked",
+                "manifest_id": {"$in": [None, manifest_id]},
+                "handover_scanned_at": None,
+            },
+            {"$set": {"manifest_id": manifest_id, "handover_scanned_at": scanned_at}},
+            projection={"tracking": 0},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def release_from_manifest(self, order_id, manifest_id):
+        """A parcel the courier did not take waits for the next pickup."""
+        self.db.parcels.update_one(
+            {"_id": order_id, "manifest_id": manifest_id, "handover_scanned_at": None},
+            {"$set": {"manifest_id": None}},
+        )
+
     def parcels_on_manifest(self, manifest_id):
         return list(self.db.parcels.find({"manifest_id": manifest_id}, {"tracking": 0}))
 
@@ -130,6 +151,9 @@ class ShippingRepository(Repository):
         return self.db.manifests.find_one_and_update(
             {"_id": manifest_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
         )
+
+    def open_manifest_of(self, courier):
+        return self.db.manifests.find_one({"courier": courier, "status": "open"})
 
     def get_manifest(self, manifest_id):
         return self.db.manifests.find_one({"_id": manifest_id})

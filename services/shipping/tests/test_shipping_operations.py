@@ -6,7 +6,7 @@ import mongomock
 import pytest
 
 from gudang_common.couriers import origin_postal_code
-from gudang_common.errors import NotFound, Unprocessable, ValidationFailed, load
+from gudang_common.errors import FloorRefusal, NotFound, Unprocessable, ValidationFailed, load
 from gudang_common.events import new_event, validate_event
 from gudang_common.store import OUTBOX
 from shipping import operations, store
@@ -274,10 +274,61 @@ def test_a_manifest_hands_over_every_booked_parcel_of_a_courier_once(repo):
     assert [p["awb"] for p in manifest["parcels"]] == sorted([first["awb"], second["awb"]])
     assert manifest["parcel_count"] == 2 and manifest["cod_total"] == 50000
     assert operations.get_manifest(repo, manifest["manifest_id"])["parcel_count"] == 2
-    with pytest.raises(Unprocessable):
-        operations.create_manifest(repo, "jne", "stf_1")  # nothing left to hand over
+    # while the pickup is open, asking again answers it, with parcels booked since
+    third = booked(repo, order_id="ord_5")
+    again = operations.create_manifest(repo, "jne", "stf_1")
+    assert again["manifest_id"] == manifest["manifest_id"] and again["parcel_count"] == 3
+    assert again["not_scanned"] == sorted([first["awb"], second["awb"], third["awb"]])
+    operations.scan_parcel(repo, manifest["manifest_id"], first["awb"])
+    operations.close_manifest(repo, manifest["manifest_id"], "stf_1")
     with pytest.raises(NotFound):
         operations.create_manifest(repo, "dhl", "stf_1")
+
+
+def test_nothing_to_hand_over_is_refused(repo):
+    booked(repo, order_id="ord_3", courier="sicepat")
+    with pytest.raises(Unprocessable):
+        operations.create_manifest(repo, "jne", "stf_1")
+
+
+def refusal(action, *args):
+    with pytest.raises(FloorRefusal) as caught:
+        action(*args)
+    return caught.value.code
+
+
+def test_hand_over_by_scanning_each_awb_then_closing(repo):
+    first = booked(repo, order_id="ord_1", cod_amount=50000)
+    second = booked(repo, order_id="ord_2", cod_amount=20000)
+    left = booked(repo, order_id="ord_3")
+    other = booked(repo, order_id="ord_4", courier="sicepat")
+    mid = operations.create_manifest(repo, "jne", "stf_1")["manifest_id"]
+    with pytest.raises(FloorRefusal):
+        operations.close_manifest(repo, mid, "stf_1")  # nothing scanned yet
+    view = operations.scan_parcel(repo, mid, first["awb"].lower() + " ")
+    assert view["scanned"] == first["awb"] and view["scanned_count"] == 1
+    operations.scan_parcel(repo, mid, first["awb"])  # the same label twice: no change
+    view = operations.scan_parcel(repo, mid, second["awb"])
+    assert view["scanned_count"] == 2 and view["not_scanned"] == [left["awb"]]
+    assert refusal(operations.scan_parcel, repo, mid, other["awb"]) == "WRONG_COURIER"
+    assert refusal(operations.scan_parcel, repo, mid, "JN000000000000") == "UNKNOWN_AWB"
+
+    closed = operations.close_manifest(repo, mid, "stf_1")
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert sorted(p["awb"] for p in closed["parcels"]) == sorted([first["awb"], second["awb"]])
+    assert closed["parcel_count"] == 2 and closed["cod_total"] == 70000
+    assert closed["not_scanned"] == []
+    for parcel in (first, second):
+        assert repo.get_parcel(parcel["_id"])["status"] == "dispatched"
+        assert [e["type"] for e in outbox(repo, parcel["_id"])][-1] == "parcel_dispatched"
+    assert operations.close_manifest(repo, mid, "stf_1") == closed  # closing again
+    assert refusal(operations.scan_parcel, repo, mid, left["awb"]) == "MANIFEST_CLOSED"
+    # the parcel the courier did not take waits for the next pickup
+    following = operations.create_manifest(repo, "jne", "stf_1")
+    assert [p["awb"] for p in following["parcels"]] == [left["awb"]]
+    assert refusal(operations.scan_parcel, repo, following["manifest_id"], first["awb"]) == (
+        "HANDED_OVER"
+    )
 
 
 def test_an_awb_already_on_another_parcel_is_retried_not_absorbed(repo):
