@@ -12,14 +12,12 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from scripts.rabbit import amqp_uri_for, drop_vhost, make_vhost  # noqa: E402
 from scripts.simulate import Api, deliver, eventually, order_body, register_world, work_pick_lists  # noqa: E402
-from scripts.supervisor import SERVICES, Platform  # noqa: E402
+from scripts.supervisor import private_platform  # noqa: E402
 
 ADMIN_KEY = "bench-admin-key"
 # per order: order_received x1, order_allocated x2, order_picked x1, order_packed x4,
@@ -82,90 +80,78 @@ def platform_env(vhost, **extra):
 
 
 def gudang(n_orders, intake_samples, workers):
-    vhost = make_vhost("gudang-bench")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-"))
-    env = platform_env(vhost)
     results = {}
-    try:
-        # ports shifted so a bench can run beside `make run` or a test run
-        ports = {name: spec.port + 30000 for name, spec in SERVICES.items()}
-        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
-            plat.start_all()
-            api = Api(plat.url("gateway"))
-            world = register_world(
-                api, ADMIN_KEY, skus=10, units=(n_orders + intake_samples) // 5 + 50
-            )
-            key = world.merchant["api_key"]
+    # ports shifted so a bench can run beside `make run` or a test run
+    with private_platform("gudang-bench", platform_env, 30000) as (plat, _):
+        api = Api(plat.url("gateway"))
+        world = register_world(api, ADMIN_KEY, skus=10, units=(n_orders + intake_samples) // 5 + 50)
+        key = world.merchant["api_key"]
 
-            # intake latency, one client, sequential
-            latencies = []
-            for i in range(intake_samples):
-                body = order_body(world, 10_000 + i)
-                t0 = time.perf_counter()
-                api.ok("POST", "/orders", key, body)
-                latencies.append((time.perf_counter() - t0) * 1000)
-            results["intake_p50_ms"] = pct(latencies, 50)
-            results["intake_p99_ms"] = pct(latencies, 99)
-            # clear the intake orders out of the way
+        # intake latency, one client, sequential
+        latencies = []
+        for i in range(intake_samples):
+            body = order_body(world, 10_000 + i)
+            t0 = time.perf_counter()
+            api.ok("POST", "/orders", key, body)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        results["intake_p50_ms"] = pct(latencies, 50)
+        results["intake_p99_ms"] = pct(latencies, 99)
+        # clear the intake orders out of the way
+        eventually(
+            lambda: len(work_pick_lists(api, world.staff["api_key"])) == 0 and True, timeout=120
+        )
+
+        # end to end: merchants push orders, a packer and a courier work them
+        started = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            order_ids = list(
+                pool.map(
+                    lambda i: api.ok(
+                        "POST",
+                        "/orders",
+                        key,
+                        order_body(world, i, cod_amount=50_000 if i % 3 == 0 else 0),
+                    )["order_id"],
+                    range(n_orders),
+                )
+            )
+        results["intake_rate"] = n_orders / (time.perf_counter() - started)
+        wanted = set(order_ids)
+        packed = set()
+
+        # several packers at once, each with their own pick lists, as on a warehouse floor
+        packers = [
+            api.ok("POST", "/staff", ADMIN_KEY, {"name": f"Packer {i}"})["api_key"]
+            for i in range(workers)
+        ]
+
+        def packer(staff_key):
+            mine = Api(plat.url("gateway"))
+            while not wanted <= packed:
+                packed.update(work_pick_lists(mine, staff_key))
+                time.sleep(0.05)
+
+        with ThreadPoolExecutor(workers) as pool:
+            for fut in [pool.submit(packer, k) for k in packers]:
+                fut.result(timeout=900)
+
+        def ship(order_id):
+            mine = Api(plat.url("gateway"))
+            awb = eventually(lambda: mine.ok("GET", f"/orders/{order_id}", key)["awb"], timeout=120)
+            deliver(mine, SECRET, "jne", awb)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(ship, order_ids))
+        for order_id in order_ids:
             eventually(
-                lambda: len(work_pick_lists(api, world.staff["api_key"])) == 0 and True, timeout=120
+                lambda order_id=order_id: (
+                    api.ok("GET", f"/orders/{order_id}", key)["status"] == "delivered"
+                ),
+                timeout=120,
             )
-
-            # end to end: merchants push orders, a packer and a courier work them
-            started = time.perf_counter()
-            with ThreadPoolExecutor(workers) as pool:
-                order_ids = list(
-                    pool.map(
-                        lambda i: api.ok(
-                            "POST",
-                            "/orders",
-                            key,
-                            order_body(world, i, cod_amount=50_000 if i % 3 == 0 else 0),
-                        )["order_id"],
-                        range(n_orders),
-                    )
-                )
-            results["intake_rate"] = n_orders / (time.perf_counter() - started)
-            wanted = set(order_ids)
-            packed = set()
-
-            # several packers at once, each with their own pick lists, as on a warehouse floor
-            packers = [
-                api.ok("POST", "/staff", ADMIN_KEY, {"name": f"Packer {i}"})["api_key"]
-                for i in range(workers)
-            ]
-
-            def packer(staff_key):
-                mine = Api(plat.url("gateway"))
-                while not wanted <= packed:
-                    packed.update(work_pick_lists(mine, staff_key))
-                    time.sleep(0.05)
-
-            with ThreadPoolExecutor(workers) as pool:
-                for fut in [pool.submit(packer, k) for k in packers]:
-                    fut.result(timeout=900)
-
-            def ship(order_id):
-                mine = Api(plat.url("gateway"))
-                awb = eventually(
-                    lambda: mine.ok("GET", f"/orders/{order_id}", key)["awb"], timeout=120
-                )
-                deliver(mine, SECRET, "jne", awb)
-
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(ship, order_ids))
-            for order_id in order_ids:
-                eventually(
-                    lambda order_id=order_id: (
-                        api.ok("GET", f"/orders/{order_id}", key)["status"] == "delivered"
-                    ),
-                    timeout=120,
-                )
-            elapsed = time.perf_counter() - started
-            results["e2e_orders_per_s"] = n_orders / elapsed
-            results["e2e_seconds"] = elapsed
-    finally:
-        drop_vhost(vhost)
+        elapsed = time.perf_counter() - started
+        results["e2e_orders_per_s"] = n_orders / elapsed
+        results["e2e_seconds"] = elapsed
     return results
 
 

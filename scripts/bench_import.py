@@ -21,9 +21,8 @@ import openpyxl
 import requests
 
 from scripts.bench import ADMIN_KEY, platform_env
-from scripts.rabbit import drop_vhost, make_vhost
 from scripts.simulate import Api, register_world
-from scripts.supervisor import SERVICES, Platform
+from scripts.supervisor import private_platform
 
 HEADER = [
     "No. Pesanan",
@@ -139,49 +138,42 @@ def upload(api, key, path, mimetype, **params):
 
 
 def run(n_rows):
-    vhost = make_vhost("gudang-bench-import")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-import-"))
-    env = platform_env(vhost)
+    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-import-files-"))
     results = []
-    try:
-        # ports shifted away from `make run`, the tests and the order-flow bench
-        ports = {name: spec.port + 31000 for name, spec in SERVICES.items()}
-        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
-            plat.start_all()
-            api = Api(plat.url("gateway"))
-            world = register_world(api, ADMIN_KEY, skus=10, units=0)
-            key = world.merchant["api_key"]
-            tag = uuid.uuid4().hex[:4].upper()
-            first, second = tmp / "shopee_orders.csv", tmp / "shopee_orders.xlsx"
-            csv_export(first, n_rows, world.skus, f"{tag}A")
-            xlsx_export(second, n_rows, world.skus, f"{tag}B")
-            pid = plat.pid("gateway")
-            runs = (
-                ("CSV preview (dry_run)", first, "text/csv", {"dry_run": "true"}),
-                ("CSV commit", first, "text/csv", {}),
-                ("XLSX commit", second, "application/octet-stream", {}),
+    # ports shifted away from `make run`, the tests and the order-flow bench
+    with private_platform("gudang-bench-import", platform_env, 31000) as (plat, _):
+        api = Api(plat.url("gateway"))
+        world = register_world(api, ADMIN_KEY, skus=10, units=0)
+        key = world.merchant["api_key"]
+        tag = uuid.uuid4().hex[:4].upper()
+        first, second = tmp / "shopee_orders.csv", tmp / "shopee_orders.xlsx"
+        csv_export(first, n_rows, world.skus, f"{tag}A")
+        xlsx_export(second, n_rows, world.skus, f"{tag}B")
+        pid = plat.pid("gateway")
+        runs = (
+            ("CSV preview (dry_run)", first, "text/csv", {"dry_run": "true"}),
+            ("CSV commit", first, "text/csv", {}),
+            ("XLSX commit", second, "application/octet-stream", {}),
+        )
+        for name, path, mimetype, params in runs:
+            with MemorySampler(pid) as memory:
+                started = time.perf_counter()
+                report = upload(api, key, path, mimetype, **params)
+                seconds = time.perf_counter() - started
+            assert report["rows"] == n_rows and not report["errors"], report["summary"]
+            results.append(
+                {
+                    "name": name,
+                    "size_kib": path.stat().st_size // 1024,
+                    "seconds": seconds,
+                    "rows_per_s": n_rows / seconds,
+                    "summary": report["summary"],
+                    "rss_baseline_mib": memory.baseline / 1024,
+                    "rss_peak_mib": memory.peak / 1024,
+                }
             )
-            for name, path, mimetype, params in runs:
-                with MemorySampler(pid) as memory:
-                    started = time.perf_counter()
-                    report = upload(api, key, path, mimetype, **params)
-                    seconds = time.perf_counter() - started
-                assert report["rows"] == n_rows and not report["errors"], report["summary"]
-                results.append(
-                    {
-                        "name": name,
-                        "size_kib": path.stat().st_size // 1024,
-                        "seconds": seconds,
-                        "rows_per_s": n_rows / seconds,
-                        "summary": report["summary"],
-                        "rss_baseline_mib": memory.baseline / 1024,
-                        "rss_peak_mib": memory.peak / 1024,
-                    }
-                )
-                print(f"  {name}: {seconds:.1f} s, {report['summary']}", flush=True)
-            hwm = rss_kib(pid, "VmHWM") / 1024
-    finally:
-        drop_vhost(vhost)
+            print(f"  {name}: {seconds:.1f} s, {report['summary']}", flush=True)
+        hwm = rss_kib(pid, "VmHWM") / 1024
     return results, hwm
 
 

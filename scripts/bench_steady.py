@@ -33,11 +33,9 @@ import hashlib  # noqa: E402
 import hmac  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 import requests  # noqa: E402
@@ -50,7 +48,6 @@ from scripts.bench import (  # noqa: E402
     pct,
     platform_env,
 )
-from scripts.rabbit import drop_vhost, make_vhost  # noqa: E402
 from scripts.simulate import (  # noqa: E402
     DELIVERED_STEPS,
     PACKAGE,
@@ -61,7 +58,7 @@ from scripts.simulate import (  # noqa: E402
     pick_by_scan,
     register_world,
 )
-from scripts.supervisor import SERVICES, Platform  # noqa: E402
+from scripts.supervisor import SERVICES, private_platform  # noqa: E402
 
 LATE_SECONDS = 0.1
 BOUNDED_GROWTH = 0.05
@@ -634,21 +631,19 @@ def main(argv=None):
     base_rate = baseline_nameko_events(args.events)
     print(f"  {base_rate:,.0f} events/s", flush=True)
 
-    vhost = make_vhost("gudang-bench-steady")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-bench-steady-"))
-    env = platform_env(vhost, WEBHOOK_ALLOWED_HOSTS="127.0.0.1", MONGO_URI="", **NO_RATE_LIMITS)
-    ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
     total = int(sum(r * args.step_seconds for r in args.rates))
     run = Run()
-    try:
-        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
-            plat.start_all()
-            api = Api(plat.url("gateway"))
-            world = register_world(api, ADMIN_KEY, skus=10, units=total // 10 + 50)
-            steps, cod_delivered, idle = run_steps(args, plat, world, run, {"secret": b""})
-        fees = read_cod_fees(tmp / "data")
-    finally:
-        drop_vhost(vhost)
+
+    def env_of(vhost):
+        return platform_env(
+            vhost, WEBHOOK_ALLOWED_HOSTS="127.0.0.1", MONGO_URI="", **NO_RATE_LIMITS
+        )
+
+    with private_platform("gudang-bench-steady", env_of, args.port_offset) as (plat, _):
+        api = Api(plat.url("gateway"))
+        world = register_world(api, ADMIN_KEY, skus=10, units=total // 10 + 50)
+        steps, cod_delivered, idle = run_steps(args, plat, world, run, {"secret": b""})
+    fees = read_cod_fees(plat.data_dir)  # once the services have stopped
     load_after = os.getloadavg()[0]
     summary = summarise(steps, run, fees)
     text = report(

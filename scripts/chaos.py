@@ -20,18 +20,18 @@ The end-to-end suite runs a short version (tests/test_e2e_chaos.py).
 import argparse
 import socket
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
-from scripts.rabbit import cut_connections, drop_vhost, make_vhost, queue_depth
+from scripts.rabbit import cut_connections, queue_depth
 from scripts.simulate import (
     PACKAGE,
     Api,
@@ -40,7 +40,7 @@ from scripts.simulate import (
     pick_by_scan,
     register_world,
 )
-from scripts.supervisor import SERVICE_NAMES, SERVICES, Platform
+from scripts.supervisor import SERVICE_NAMES, private_platform
 
 FINAL = ("delivered", "returned", "cancelled", "rejected")
 COD = 50_000
@@ -112,33 +112,24 @@ class Run:
     errors: list = field(default_factory=list)
 
 
+@dataclass
 class Chaos:
-    def __init__(
-        self,
-        platform,
-        api,
-        admin_key,
-        courier_secret,
-        vhost,
-        orders=150,
-        slow_connections=40,
-        slow_seconds=8.0,
-        settle_seconds=240.0,
-        order_interval=0.1,
-        log=print,
-    ):
-        self.platform = platform
-        self.api = api
-        self.admin_key = admin_key
-        self.secret = courier_secret
-        self.vhost = vhost
-        self.n_orders = orders
-        self.n_slow = slow_connections
-        self.slow_seconds = slow_seconds
-        self.settle_seconds = settle_seconds
-        self.order_interval = order_interval
-        self.log = log
-        self.run = Run(orders)
+    """One fault run against a running platform; `execute()` returns its Run."""
+
+    platform: object
+    api: object
+    admin_key: str
+    courier_secret: str
+    vhost: str
+    orders: int = 150
+    slow_connections: int = 40
+    slow_seconds: float = 8.0
+    settle_seconds: float = 240.0
+    order_interval: float = 0.1
+    log: Callable[[str], None] = print
+
+    def __post_init__(self):
+        self.run = Run(self.orders)
         self.stop = threading.Event()
         self.lock = threading.Lock()
 
@@ -153,7 +144,7 @@ class Chaos:
     def merchant(self):
         api = self.client()
         key = self.world.merchant["api_key"]
-        for n in range(self.n_orders):
+        for n in range(self.orders):
             # the same body on every retry: its external_id makes a lost answer safe to resend
             body = order_body(
                 self.world, n, cod_amount=COD if n % 3 == 0 or self.returns_parcel(n) else 0
@@ -264,7 +255,7 @@ class Chaos:
         for status, when, reason in sends:
             answer = persist(
                 lambda status=status, when=when, reason=reason: courier_update(
-                    api, self.secret, courier, awb, status, reason=reason, occurred_at=when
+                    api, self.courier_secret, courier, awb, status, reason=reason, occurred_at=when
                 ),
                 time.monotonic() + 60,
                 self.stop,
@@ -302,7 +293,7 @@ class Chaos:
         host, port = "127.0.0.1", self.platform.port("gateway")
         key = self.world.merchant["api_key"]
         socks = []
-        for _ in range(self.n_slow):
+        for _ in range(self.slow_connections):
             try:
                 sock = socket.create_connection((host, port), timeout=5)
                 # signed in, so the gateway gets as far as reading the body it will not get
@@ -338,7 +329,7 @@ class Chaos:
 
     def accepted_share(self):
         with self.lock:
-            return (len(self.run.accepted) + len(self.run.refused)) / self.n_orders
+            return (len(self.run.accepted) + len(self.run.refused)) / self.orders
 
     def wait_for_share(self, share):
         while self.accepted_share() < share and not self.stop.is_set():
@@ -346,9 +337,9 @@ class Chaos:
 
     # --- the run -------------------------------------------------------------------------------
     def execute(self):
-        self.log(f"chaos: {self.n_orders} orders")
-        self.world = register_world(self.api, self.admin_key, skus=4, units=self.n_orders)
-        self.units_received = {sku: self.n_orders for sku in self.world.skus}
+        self.log(f"chaos: {self.orders} orders")
+        self.world = register_world(self.api, self.admin_key, skus=4, units=self.orders)
+        self.units_received = {sku: self.orders for sku in self.world.skus}
         self.numbers = {}
         actors = [
             threading.Thread(target=f, daemon=True)
@@ -688,35 +679,31 @@ def main(argv=None):
         parser.error("--orders must be from 1 to 190 (the order list answers 200 per status)")
     sys.stdout.reconfigure(line_buffering=True)
 
-    vhost = make_vhost("gudang-chaos")
-    tmp = Path(tempfile.mkdtemp(prefix="gudang-chaos-"))
     admin_key, secret = f"chaos-admin-{uuid.uuid4().hex}", f"chaos-courier-{uuid.uuid4().hex}"
-    env = {
-        "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
-        "GUDANG_ADMIN_KEY": admin_key,
-        "GUDANG_COURIER_SECRET": secret,
-        "GUDANG_PAYMENT_CALLBACK_TOKEN": secret,
-        "EVENT_RETRY_DELAY_SECONDS": "0.05",
-    }
-    ports = {name: spec.port + args.port_offset for name, spec in SERVICES.items()}
-    print(f"logs in {tmp / 'log'}")
-    try:
-        with Platform(data_dir=tmp / "data", env=env, log_dir=tmp / "log", ports=ports) as plat:
-            plat.start_all()
-            chaos = Chaos(
-                plat,
-                Api(plat.url("gateway")),
-                admin_key,
-                secret,
-                vhost,
-                orders=args.orders,
-                slow_connections=args.slow_connections,
-                slow_seconds=args.slow_seconds,
-                settle_seconds=args.settle_seconds,
-            )
-            result = chaos.execute()
-    finally:
-        drop_vhost(vhost)
+
+    def env_of(vhost):
+        return {
+            "AMQP_URI": f"pyamqp://guest:guest@localhost:5672/{vhost}",
+            "GUDANG_ADMIN_KEY": admin_key,
+            "GUDANG_COURIER_SECRET": secret,
+            "GUDANG_PAYMENT_CALLBACK_TOKEN": secret,
+            "EVENT_RETRY_DELAY_SECONDS": "0.05",
+        }
+
+    with private_platform("gudang-chaos", env_of, args.port_offset) as (plat, vhost):
+        print(f"logs in {plat.log_dir}")
+        chaos = Chaos(
+            plat,
+            Api(plat.url("gateway")),
+            admin_key,
+            secret,
+            vhost,
+            orders=args.orders,
+            slow_connections=args.slow_connections,
+            slow_seconds=args.slow_seconds,
+            settle_seconds=args.settle_seconds,
+        )
+        result = chaos.execute()
     print(table(result))
     bad = failures(result)
     for key in ("lost ids", "stuck ids", "wrong COD ids", "client errors"):

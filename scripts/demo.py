@@ -141,30 +141,18 @@ def seed_demo(
         os.chmod(tmp, 0o600)
         tmp.replace(path)
 
-    if "promoter" not in state:
-        data = api.post("/promoters", PROMOTER, None, "promoter")
-        state["promoter"] = {
-            "name": PROMOTER["name"],
-            **_need(data, ("promoter_id", "referral_code", "api_key"), "promoter"),
-        }
-        save()
-        log(f"  promoter {PROMOTER['name']} (referral code {state['promoter']['referral_code']})")
+    def sign_up(role: str, route: str, body: dict, key: str | None, fields: tuple) -> None:
+        """Sign `role` up once: its ids and key are kept in the state file."""
+        if role not in state:
+            data = api.post(route, body, key, role)
+            state[role] = {"name": body["name"], **_need(data, fields, role)}
+            save()
+            log(f"  {role:<8} {body['name']}")
 
-    if "merchant" not in state:
-        body = {**MERCHANT, "referral_code": state["promoter"]["referral_code"]}
-        data = api.post("/merchants", body, None, "merchant")
-        state["merchant"] = {
-            "name": MERCHANT["name"],
-            **_need(data, ("merchant_id", "api_key"), "merchant"),
-        }
-        save()
-        log(f"  merchant {MERCHANT['name']}")
-
-    if "staff" not in state:
-        data = api.post("/staff", PACKER, admin_key, "staff")
-        state["staff"] = {"name": PACKER["name"], **_need(data, ("staff_id", "api_key"), "staff")}
-        save()
-        log(f"  staff    {PACKER['name']}")
+    sign_up("promoter", "/promoters", PROMOTER, None, ("promoter_id", "referral_code", "api_key"))
+    referral = {"referral_code": state["promoter"]["referral_code"]}
+    sign_up("merchant", "/merchants", MERCHANT | referral, None, ("merchant_id", "api_key"))
+    sign_up("staff", "/staff", PACKER, admin_key, ("staff_id", "api_key"))
 
     if not state.get("deposit"):
         # a merchant deposits before its first fees: a wallet below its credit limit
@@ -186,21 +174,18 @@ def seed_demo(
     staff_key = state["staff"]["api_key"]
     merchant_key = state["merchant"]["api_key"]
 
-    done_bins = state.setdefault("bins", [])
-    for b in BINS:
-        if b["code"] not in done_bins:
-            api.post("/bins", b, staff_key, f"bin-{b['code']}", ok_conflict=True)
-            done_bins.append(b["code"])
-            save()
-    log(f"  bins     {', '.join(done_bins)}")
+    def create_each(kind: str, route: str, items: list, code: str, key: str) -> None:
+        """POST each item once (a 409 means an earlier run made it); the codes are saved."""
+        done = state.setdefault(kind, [])
+        for item in items:
+            if item[code] not in done:
+                api.post(route, item, key, f"{kind[:-1]}-{item[code]}", ok_conflict=True)
+                done.append(item[code])
+                save()
+        log(f"  {kind:<8} {', '.join(done)}")
 
-    done_skus = state.setdefault("skus", [])
-    for sku in SKUS:
-        if sku["sku"] not in done_skus:
-            api.post("/skus", sku, merchant_key, f"sku-{sku['sku']}", ok_conflict=True)
-            done_skus.append(sku["sku"])
-            save()
-    log(f"  skus     {', '.join(done_skus)}")
+    create_each("bins", "/bins", BINS, "code", staff_key)
+    create_each("skus", "/skus", SKUS, "sku", merchant_key)
 
     if "inbound_id" not in state:
         lines = [{"sku": sku, "qty": qty} for sku, qty in STOCK.items()]

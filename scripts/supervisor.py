@@ -29,11 +29,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -427,6 +429,27 @@ class Keeper:
             return
         self.up_since[name] = self.clock()
         self.recovering.add(name)
+
+
+@contextmanager
+def private_platform(name: str, env_of, port_offset: int):
+    """The five services started on a private RabbitMQ vhost and a fresh temp directory,
+    their HTTP ports shifted by `port_offset` (so a bench or a fault run goes beside
+    `make run` and the tests); yields the Platform and the vhost, which is dropped
+    afterwards. `env_of(vhost)` gives the services' environment."""
+    from scripts.rabbit import drop_vhost, make_vhost  # the management API, over HTTP
+
+    vhost = make_vhost(name)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    ports = {service: spec.port + port_offset for service, spec in SERVICES.items()}
+    try:
+        with Platform(
+            data_dir=tmp / "data", env=env_of(vhost), log_dir=tmp / "log", ports=ports
+        ) as platform:
+            platform.start_all()
+            yield platform, vhost
+    finally:
+        drop_vhost(vhost)
 
 
 def _stamp() -> str:

@@ -3,7 +3,7 @@ limit has its new orders accepted and held; a top-up releases them, oldest first
 
 import pytest
 
-from scripts.simulate import eventually, place_order, register_world
+from scripts.simulate import eventually, place_order, register_world, wait_status
 from tests.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.e2e
@@ -11,14 +11,6 @@ pytestmark = pytest.mark.e2e
 
 def order(api, world, order_id, lang="id"):
     return api.ok("GET", f"/orders/{order_id}?lang={lang}", world.merchant["api_key"])
-
-
-def wait_status(api, world, order_id, status, timeout=30):
-    return eventually(
-        lambda: (o := order(api, world, order_id))["status"] == status and o,
-        timeout=timeout,
-        what=f"{order_id} to be {status}",
-    )
 
 
 def wallet(api, world):

@@ -58,109 +58,100 @@ class BillingRoutes:
             base64.b64decode(found["content_base64"]), "application/pdf", found["filename"]
         )
 
-    # --- COD money out ------------------------------------------------------
+    # --- money out: a merchant's COD withdrawals, a promoter's payouts -------------
+    # Both take the same steps (billing's money_out): each route names its owner's role
+    # and billing's RPC, the helpers after them do the rest.
 
     @http("GET", f"{API}/merchants/me/bank-account")
     def bank_account(self, request):
-        caller = self._auth(request, "merchant")
-        return self._rpc(self.billing, "bank_account", caller.id)
+        return self._own_bank_account(request, "merchant", "bank_account")
 
     @http("PUT", f"{API}/merchants/me/bank-account")
     def set_bank_account(self, request):
-        caller = self._auth(request, "merchant")
-        return self._rpc(self.billing, "set_bank_account", caller.id, json_body(request))
+        return self._own_bank_account(request, "merchant", "set_bank_account", put=True)
 
     @http("POST", f"{API}/withdrawals")
     def request_withdrawal(self, request):
-        caller = self._auth(request, "merchant")
-        payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.billing, "request_withdrawal", caller.id, payload)),
-        )
+        return self._ask_money_out(request, "merchant", "request_withdrawal")
 
     @http("GET", f"{API}/withdrawals")
     def list_withdrawals(self, request):
-        caller = self._auth(request, "merchant")
-        page = self._list_page(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", caller.id, None, *page)
+        return self._own_money_out(request, "merchant", "list_withdrawals")
 
     @http("GET", f"{API}/admin/withdrawals")
     def admin_withdrawals(self, request):
-        self._auth(request, "admin", "finance")
-        status = request.args.get("status") or None
-        page = self._list_page(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_withdrawals", None, status, *page)
+        return self._money_out_to_handle(request, "list_withdrawals")
 
     @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/approve")
     def approve_withdrawal(self, request, withdrawal_id):
-        return self._withdrawal_step(request, withdrawal_id, "approve")
+        return self._money_out_step(request, "withdrawal_step", withdrawal_id, "approve")
 
     @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/paid")
     def withdrawal_paid(self, request, withdrawal_id):
-        return self._withdrawal_step(request, withdrawal_id, "pay")
+        return self._money_out_step(request, "withdrawal_step", withdrawal_id, "pay")
 
     @http("POST", f"{API}/admin/withdrawals/<withdrawal_id>/reject")
     def reject_withdrawal(self, request, withdrawal_id):
-        return self._withdrawal_step(request, withdrawal_id, "reject")
-
-    def _withdrawal_step(self, request, withdrawal_id, step):
-        caller = self._auth(request, "admin", "finance")
-        payload = json_body(request, required=step != "approve")
-        return self._rpc(self.billing, "withdrawal_step", withdrawal_id, step, payload, caller.id)
-
-    # --- commission money out ------------------------------------------------
+        return self._money_out_step(request, "withdrawal_step", withdrawal_id, "reject")
 
     @http("GET", f"{API}/promoters/me/bank-account")
     def promoter_bank_account(self, request):
-        caller = self._auth(request, "promoter")
-        return self._rpc(self.billing, "promoter_bank_account", caller.id)
+        return self._own_bank_account(request, "promoter", "promoter_bank_account")
 
     @http("PUT", f"{API}/promoters/me/bank-account")
     def set_promoter_bank_account(self, request):
-        caller = self._auth(request, "promoter")
-        return self._rpc(self.billing, "set_promoter_bank_account", caller.id, json_body(request))
+        return self._own_bank_account(request, "promoter", "set_promoter_bank_account", put=True)
 
     @http("POST", f"{API}/payouts")
     def request_payout(self, request):
-        caller = self._auth(request, "promoter")
-        payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.billing, "request_payout", caller.id, payload)),
-        )
+        return self._ask_money_out(request, "promoter", "request_payout")
 
     @http("GET", f"{API}/payouts")
     def list_payouts(self, request):
-        caller = self._auth(request, "promoter")
-        page = self._list_page(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", caller.id, None, *page)
+        return self._own_money_out(request, "promoter", "list_payouts")
 
     @http("GET", f"{API}/admin/payouts")
     def admin_payouts(self, request):
-        self._auth(request, "admin", "finance")
-        status = request.args.get("status") or None
-        page = self._list_page(request, default=100, most=1000)
-        return self._rpc(self.billing, "list_payouts", None, status, *page)
+        return self._money_out_to_handle(request, "list_payouts")
 
     @http("POST", f"{API}/admin/payouts/<payout_id>/approve")
     def approve_payout(self, request, payout_id):
-        return self._payout_step(request, payout_id, "approve")
+        return self._money_out_step(request, "payout_step", payout_id, "approve")
 
     @http("POST", f"{API}/admin/payouts/<payout_id>/paid")
     def payout_paid(self, request, payout_id):
-        return self._payout_step(request, payout_id, "pay")
+        return self._money_out_step(request, "payout_step", payout_id, "pay")
 
     @http("POST", f"{API}/admin/payouts/<payout_id>/reject")
     def reject_payout(self, request, payout_id):
-        return self._payout_step(request, payout_id, "reject")
+        return self._money_out_step(request, "payout_step", payout_id, "reject")
 
-    def _payout_step(self, request, payout_id, step):
+    def _own_bank_account(self, request, role, method, put=False):
+        """The caller's bank account on file: read, or put (the body after the key is checked)."""
+        caller = self._auth(request, role)
+        body = (json_body(request),) if put else ()
+        return self._rpc(self.billing, method, caller.id, *body)
+
+    def _ask_money_out(self, request, role, method):
+        caller = self._auth(request, role)
+        payload = json_body(request)
+        return self._created_once(request, caller, self.billing, method, caller.id, payload)
+
+    def _own_money_out(self, request, role, method):
+        caller = self._auth(request, role)
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, method, caller.id, None, *page)
+
+    def _money_out_to_handle(self, request, method):
+        self._auth(request, "admin", "finance")
+        status = request.args.get("status") or None
+        page = self._list_page(request, default=100, most=1000)
+        return self._rpc(self.billing, method, None, status, *page)
+
+    def _money_out_step(self, request, method, request_id, step):
         caller = self._auth(request, "admin", "finance")
         payload = json_body(request, required=step != "approve")
-        return self._rpc(self.billing, "payout_step", payout_id, step, payload, caller.id)
+        return self._rpc(self.billing, method, request_id, step, payload, caller.id)
 
     @http("GET", f"{API}/wallet")
     def wallet(self, request):
@@ -190,10 +181,8 @@ class BillingRoutes:
         if self.store.get_account("merchants", merchant_id) is None:
             raise NotFound("unknown merchant", {"merchant_id": ["Unknown merchant."]})
         payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.billing, "record_topup", merchant_id, payload)),
+        return self._created_once(
+            request, caller, self.billing, "record_topup", merchant_id, payload
         )
 
     # --- top-ups paid into a virtual account -----------------------------------

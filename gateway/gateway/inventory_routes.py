@@ -73,10 +73,8 @@ class InventoryRoutes:
     def create_inbound(self, request):
         caller = self._auth(request, "merchant")
         payload = json_body(request)
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.inventory, "create_inbound", caller.id, payload)),
+        return self._created_once(
+            request, caller, self.inventory, "create_inbound", caller.id, payload
         )
 
     @http("GET", f"{API}/inbounds")
@@ -152,9 +150,7 @@ class InventoryRoutes:
         """Adjustments, counts and moves: staff only, once per Idempotency-Key."""
         caller = self._auth(request, "staff")
         payload = json_body(request)
-        return self._once(
-            request, caller, lambda: (201, self._rpc(self.inventory, method, payload, caller.id))
-        )
+        return self._created_once(request, caller, self.inventory, method, payload, caller.id)
 
     # --- events -----------------------------------------------------------
 

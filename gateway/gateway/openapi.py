@@ -189,6 +189,57 @@ class Op:
 M, P, S, ADMIN, FIN = "merchant", "promoter", "staff", "admin", "finance"
 MONEY = (ADMIN, FIN)
 
+
+def _money_out(owner, role, noun, what, back_to):
+    """The routes of one kind of money out (billing's money_out): the owner's bank
+    account, asking and the owner's list; finance's list and steps."""
+    requests = f"{noun}s"
+    return {
+        ("GET", f"/{owner}s/me/bank-account"): Op(f"The {owner}'s bank account (masked)", (role,)),
+        ("PUT", f"/{owner}s/me/bank-account"): Op(
+            f"Put the bank account {requests} go to on file",
+            (role,),
+            body=BankAccountSchema,
+            errors=(400,),
+        ),
+        ("POST", f"/{requests}"): Op(
+            f"Ask for a {noun} of {what}",
+            (role,),
+            body=WithdrawalSchema,
+            ok={201: f"the {noun}, `requested`"},
+            errors=(400, 409, 422),
+            idempotent=True,
+        ),
+        ("GET", f"/{requests}"): Op(
+            f"The {owner}'s {requests}", (role,), query=(PageQuery,), errors=(400,)
+        ),
+    } | _money_out_steps(noun, back_to)
+
+
+def _money_out_steps(noun, back_to):
+    one = f"/admin/{noun}s/{{{noun}_id}}"
+    return {
+        ("GET", f"/admin/{noun}s"): Op(
+            f"{noun.capitalize()}s to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
+        ),
+        ("POST", f"{one}/approve"): Op(
+            f"Approve a {noun}", MONEY, body_required=False, errors=(404, 409)
+        ),
+        ("POST", f"{one}/paid"): Op(
+            f"Mark a {noun} paid with the bank's transfer reference",
+            MONEY,
+            body=WithdrawalPaidSchema,
+            errors=(400, 404, 409),
+        ),
+        ("POST", f"{one}/reject"): Op(
+            f"Reject a {noun} (the money goes back to {back_to})",
+            MONEY,
+            body=WithdrawalRejectSchema,
+            errors=(400, 404, 409),
+        ),
+    }
+
+
 ROUTES = {
     # --- accounts ---
     ("POST", "/promoters"): Op(
@@ -532,78 +583,9 @@ ROUTES = {
         body=CreditLimitSchema,
         errors=(400, 404),
     ),
-    # --- COD money out ---
-    ("GET", "/merchants/me/bank-account"): Op("The bank account on file (masked)", (M,)),
-    ("PUT", "/merchants/me/bank-account"): Op(
-        "Put the bank account withdrawals go to on file",
-        (M,),
-        body=BankAccountSchema,
-        errors=(400,),
-    ),
-    ("POST", "/withdrawals"): Op(
-        "Ask for a withdrawal of settled money",
-        (M,),
-        body=WithdrawalSchema,
-        ok={201: "the withdrawal, `requested`"},
-        errors=(400, 409, 422),
-        idempotent=True,
-    ),
-    ("GET", "/withdrawals"): Op(
-        "The merchant's withdrawals", (M,), query=(PageQuery,), errors=(400,)
-    ),
-    ("GET", "/admin/withdrawals"): Op(
-        "Withdrawals to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
-    ),
-    ("POST", "/admin/withdrawals/{withdrawal_id}/approve"): Op(
-        "Approve a withdrawal", MONEY, body_required=False, errors=(404, 409)
-    ),
-    ("POST", "/admin/withdrawals/{withdrawal_id}/paid"): Op(
-        "Mark a withdrawal paid with the bank's transfer reference",
-        MONEY,
-        body=WithdrawalPaidSchema,
-        errors=(400, 404, 409),
-    ),
-    ("POST", "/admin/withdrawals/{withdrawal_id}/reject"): Op(
-        "Reject a withdrawal (the money goes back to the wallet)",
-        MONEY,
-        body=WithdrawalRejectSchema,
-        errors=(400, 404, 409),
-    ),
-    # --- commission money out ---
-    ("GET", "/promoters/me/bank-account"): Op("The promoter's bank account (masked)", (P,)),
-    ("PUT", "/promoters/me/bank-account"): Op(
-        "Put the bank account payouts go to on file",
-        (P,),
-        body=BankAccountSchema,
-        errors=(400,),
-    ),
-    ("POST", "/payouts"): Op(
-        "Ask for a payout of available commission",
-        (P,),
-        body=WithdrawalSchema,
-        ok={201: "the payout, `requested`"},
-        errors=(400, 409, 422),
-        idempotent=True,
-    ),
-    ("GET", "/payouts"): Op("The promoter's payouts", (P,), query=(PageQuery,), errors=(400,)),
-    ("GET", "/admin/payouts"): Op(
-        "Payouts to handle", MONEY, query=(WithdrawalsQuery,), errors=(400,)
-    ),
-    ("POST", "/admin/payouts/{payout_id}/approve"): Op(
-        "Approve a payout", MONEY, body_required=False, errors=(404, 409)
-    ),
-    ("POST", "/admin/payouts/{payout_id}/paid"): Op(
-        "Mark a payout paid with the bank's transfer reference",
-        MONEY,
-        body=WithdrawalPaidSchema,
-        errors=(400, 404, 409),
-    ),
-    ("POST", "/admin/payouts/{payout_id}/reject"): Op(
-        "Reject a payout (the money goes back to the promoter's commission)",
-        MONEY,
-        body=WithdrawalRejectSchema,
-        errors=(400, 404, 409),
-    ),
+    # --- money out: a merchant's COD withdrawals, a promoter's payouts (the same steps) ---
+    **_money_out("merchant", M, "withdrawal", "settled money", "the wallet"),
+    **_money_out("promoter", P, "payout", "available commission", "the promoter's commission"),
     # --- this description ---
     ("GET", "/openapi.json"): Op("This OpenAPI description", upstream=False),
 }
@@ -671,7 +653,7 @@ def _operation(method, path, op):
         + [IDEMPOTENCY_KEY] * op.idempotent
         + [SIGNATURE] * op.signed
         + [CALLBACK_TOKEN] * op.callback_token,
-        "responses": {},
+        "responses": _responses(op),
     }
     if op.who:
         operation["description"] = "Who: " + ", ".join(op.who) + "."
@@ -680,12 +662,18 @@ def _operation(method, path, op):
             "required": op.body_required,
             "content": {op.body_type: {"schema": op.body}},
         }
+    return operation
+
+
+def _responses(op):
+    """The route's answers: its successes, then every error it can give (by reference)."""
+    responses = {}
     for status, description in op.ok.items():
         if op.content == JSON:
             schema = {"type": ["object", "array"]}
         else:
             schema = {"type": "string", "contentMediaType": op.content}
-        operation["responses"][str(status)] = {
+        responses[str(status)] = {
             "description": description,
             "content": {op.content: {"schema": schema}},
         }
@@ -697,8 +685,8 @@ def _operation(method, path, op):
     if op.body is not None:
         errors |= {400, 413}
     for status in sorted(errors):
-        operation["responses"][str(status)] = {"$ref": f"#/components/responses/E{status}"}
-    return operation
+        responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
+    return responses
 
 
 def build_spec():

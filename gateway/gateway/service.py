@@ -21,8 +21,10 @@ from gudang_common.errors import (
     ValidationFailed,
     load,
 )
+from gudang_common.events import EVENTS
 from gudang_common.rpc import BoundedRpcProxy, call
 from gudang_common.store import ServiceStore
+from gudang_common.topology import ORDER_TIMELINE
 from gudang_common.web import json_response
 
 from . import (
@@ -46,8 +48,23 @@ from .store import GatewayRepository
 API = "/api/v1"
 
 
-def _timeline_handler(source, event_type):
-    @domain_event_handler(source, event_type)
+def _replay(seen, fingerprint):
+    """The first answer to a request sent again with its Idempotency-Key, or why not."""
+    if seen["fingerprint"] != fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was used for another request",
+            {"Idempotency-Key": ["Already used for a different request."]},
+        )
+    if seen["state"] == "done":
+        return json_response(seen["status"], seen["body"], headers={"Idempotent-Replayed": "true"})
+    raise Conflict(
+        "the first request with this Idempotency-Key is still running",
+        {"Idempotency-Key": ["Still being processed; try again shortly."]},
+    )
+
+
+def _timeline_handler(event_type):
+    @domain_event_handler(EVENTS[event_type][0], event_type)
     def handler(self, event):
         self._apply(event_type, event)
 
@@ -111,19 +128,7 @@ class GatewayService(
         stale = 2 * float(self.config.get("RPC_TIMEOUT_SECONDS", 5)) + 30
         seen = self.store.begin_request(caller.id, key, fingerprint, stale)
         if seen is not None:
-            if seen["fingerprint"] != fingerprint:
-                raise Unprocessable(
-                    "this Idempotency-Key was used for another request",
-                    {"Idempotency-Key": ["Already used for a different request."]},
-                )
-            if seen["state"] == "done":
-                return json_response(
-                    seen["status"], seen["body"], headers={"Idempotent-Replayed": "true"}
-                )
-            raise Conflict(
-                "the first request with this Idempotency-Key is still running",
-                {"Idempotency-Key": ["Still being processed; try again shortly."]},
-            )
+            return _replay(seen, fingerprint)
         try:
             result = perform()
         except Exception:
@@ -132,6 +137,10 @@ class GatewayService(
         status, body = result if isinstance(result, tuple) else (200, result)
         self.store.finish_request(caller.id, key, status, body)
         return status, body
+
+    def _created_once(self, request, caller, proxy, method, *args):
+        """201 with what the RPC created, once per Idempotency-Key (see _once)."""
+        return self._once(request, caller, lambda: (201, self._rpc(proxy, method, *args)))
 
     def _limit(self, request, default, most):
         try:
@@ -197,24 +206,14 @@ class GatewayService(
 
     # --- the read model -----------------------------------------------------
 
-    on_order_allocated = _timeline_handler("inventory", "order_allocated")
-    on_order_held = _timeline_handler("inventory", "order_held")
-    on_order_backordered = _timeline_handler("inventory", "order_backordered")
-    on_order_rejected = _timeline_handler("inventory", "order_rejected")
-    on_order_picked = _timeline_handler("packing", "order_picked")
-    on_order_short_picked = _timeline_handler("packing", "order_short_picked")
-    on_order_packed = _timeline_handler("packing", "order_packed")
-    on_order_cancelled = _timeline_handler("packing", "order_cancelled")
-
     @domain_event_handler("shipping", "parcel_booked")
     def on_parcel_booked(self, event):
         self._apply("parcel_booked", event)
         self.awb_waits.booked(event["order_id"])  # after the write: the waiter reads the store
 
-    on_parcel_dispatched = _timeline_handler("shipping", "parcel_dispatched")
-    on_parcel_in_transit = _timeline_handler("shipping", "parcel_in_transit")
-    on_parcel_delivered = _timeline_handler("shipping", "parcel_delivered")
-    on_parcel_delivery_failed = _timeline_handler("shipping", "parcel_delivery_failed")
-    on_parcel_returned = _timeline_handler("shipping", "parcel_returned")
-    on_parcel_returned_by_buyer = _timeline_handler("shipping", "parcel_returned_by_buyer")
-    on_parcel_outcome_corrected = _timeline_handler("shipping", "parcel_outcome_corrected")
+
+# the read model follows every event of an order's timeline (topology.ORDER_TIMELINE), one
+# handler each; parcel_booked has its own above (it also wakes the pack call's wait)
+for _event_type in ORDER_TIMELINE:
+    if _event_type != "parcel_booked":
+        setattr(GatewayService, f"on_{_event_type}", _timeline_handler(_event_type))

@@ -151,10 +151,8 @@ class WarehouseRoutes:
         courier = json_body(request).get("courier")
         if not isinstance(courier, str) or courier not in COURIERS:
             raise ValidationFailed("unknown courier", {"courier": ["Unknown courier."]})
-        return self._once(
-            request,
-            caller,
-            lambda: (201, self._rpc(self.shipping, "create_manifest", courier, caller.id)),
+        return self._created_once(
+            request, caller, self.shipping, "create_manifest", courier, caller.id
         )
 
     @http("GET", f"{API}/warehouse/manifests/<manifest_id>")

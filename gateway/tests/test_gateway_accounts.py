@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import mongomock
 import pytest
 from argon2 import PasswordHasher
 from werkzeug.test import EnvironBuilder
@@ -10,7 +9,7 @@ from werkzeug.wrappers import Request
 
 from gateway import accounts
 from gateway.auth import authenticate
-from gateway.store import GatewayRepository, key_id
+from gateway.store import key_id
 from gudang_common.clock import iso, parse_iso, utcnow
 from gudang_common.errors import CsrfFailed, Unauthorized
 
@@ -78,13 +77,6 @@ def test_forwarded_headers_count_only_from_trusted_proxies():
     assert accounts.came_over_https("http", "10.0.0.5", "https", proxies)
     assert not accounts.came_over_https("http", "203.0.113.9", "https", proxies)
     assert accounts.came_over_https("https", "203.0.113.9", None, proxies)
-
-
-@pytest.fixture
-def repo():
-    db = mongomock.MongoClient()["t"]
-    GatewayRepository.ensure_indexes(db)
-    return GatewayRepository(db, lambda: None)
 
 
 def request(method="GET", headers=None, cookie=None, **kwargs):

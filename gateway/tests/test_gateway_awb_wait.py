@@ -7,7 +7,7 @@ from nameko.testing.services import worker_factory
 
 from gateway.awb_wait import AwbWaiters, wait_for_awb
 from gateway.service import GatewayService
-from gudang_common.events import new_event
+from tests.sample_events import parcel_booked
 
 
 class Orders:
@@ -84,16 +84,7 @@ def test_the_parcel_booked_handler_wakes_after_applying_the_event():
     service.store.apply_event.side_effect = lambda *a: woken_before_the_write.append(
         waiter.event.ready()
     )
-    event = new_event(
-        "parcel_booked",
-        merchant_id="mer_1",
-        order_id="ord_1",
-        awb="JN000000000001",
-        courier="jne",
-        chargeable_weight_g=1000,
-        shipping_cost=9000,
-        cod_amount=0,
-    )
+    event = parcel_booked(cost=9000, weight_g=1000)
     service.on_parcel_booked(event)
     assert woken_before_the_write == [False]
     assert waiter.event.ready()

@@ -2,19 +2,14 @@
 
 from types import SimpleNamespace
 
-import mongomock
 import pytest
 
 from gateway.service import GatewayService
-from gateway.store import GatewayRepository
 from gudang_common.errors import ServiceUnavailable, Unprocessable, UpstreamTimeout
 
 
 @pytest.fixture
-def repo():
-    db = mongomock.MongoClient()["t"]
-    GatewayRepository.ensure_indexes(db)
-    repo = GatewayRepository(db, lambda: None)
+def repo(repo):
     repo.add_to_catalog("mer_1", "BTK-001")
     return repo
 

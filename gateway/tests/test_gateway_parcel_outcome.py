@@ -1,22 +1,19 @@
 """The order's read model and parcel outcomes: corrections shown, late outcome events ignored."""
 
-import mongomock
 import pytest
 
 from gateway.notify import DELIVERABLE
 from gateway.order_routes import order_view
-from gateway.store import GatewayRepository
 from gateway.tracking import order_move
 from gudang_common.events import new_event
+from tests.sample_events import outcome_corrected
 
 PARCEL = {"order_id": "ord_1", "awb": "JN000000000001", "courier": "jne"}
 
 
 @pytest.fixture
-def repo():
-    db = mongomock.MongoClient()["t"]
-    GatewayRepository.ensure_indexes(db)
-    db.orders.insert_one(
+def repo(repo):
+    repo.db.orders.insert_one(
         {
             "_id": "ord_1",
             "merchant_id": "mer_1",
@@ -32,7 +29,7 @@ def repo():
             "seen": [],
         }
     )
-    return GatewayRepository(db, lambda: None)
+    return repo
 
 
 def parcel_event(event_type, at, status, **extra):
@@ -42,17 +39,7 @@ def parcel_event(event_type, at, status, **extra):
 
 
 def corrected(correction, outcome, decided_at="2025-01-03T08:00:00.000Z"):
-    return new_event(
-        "parcel_outcome_corrected",
-        merchant_id="mer_1",
-        **PARCEL,
-        correction=correction,
-        previous_outcome="returned" if outcome == "delivered" else "delivered",
-        outcome=outcome,
-        courier_status="delivered" if outcome == "delivered" else "returned",
-        decided_at=decided_at,
-        cod_amount=123000,
-    )
+    return outcome_corrected(correction, outcome, decided_at=decided_at)
 
 
 def order(repo):

@@ -1,17 +1,7 @@
 """The gateway's reads are the store's work: filtered, sorted and limited by the query."""
 
-import mongomock
-import pytest
-
 from gateway import notify
 from gateway.store import GatewayRepository, order_keys
-
-
-@pytest.fixture
-def db():
-    db = mongomock.MongoClient()["t"]
-    GatewayRepository.ensure_indexes(db)
-    return db
 
 
 def test_a_merchants_orders_newest_first_limited_and_by_status(db):

@@ -42,6 +42,19 @@ class MerchantEventSchema(EventSchema):
     merchant_id = fields.String(required=True)
 
 
+class OrderEventSchema(MerchantEventSchema):
+    """An event about one of the merchant's orders."""
+
+    order_id = fields.String(required=True)
+
+
+class ParcelEventSchema(OrderEventSchema):
+    """An event about the order's parcel: the courier's AWB names it."""
+
+    awb = fields.String(required=True)
+    courier = fields.String(required=True)
+
+
 class RecipientSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9]{8,15}$"))
@@ -102,8 +115,7 @@ class MerchantRegistered(MerchantEventSchema):
     promoter_id = fields.String(required=True, allow_none=True)
 
 
-class OrderReceived(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderReceived(OrderEventSchema):
     external_id = fields.String(required=True)
     channel = fields.String(required=True)
     courier = fields.String(required=True)
@@ -134,25 +146,21 @@ class StockReceived(MerchantEventSchema):
     units_good = fields.Integer(strict=True, required=True)
 
 
-class OrderAllocated(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderAllocated(OrderEventSchema):
     external_id = fields.String(required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
 
 
-class OrderBackordered(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderBackordered(OrderEventSchema):
     short = fields.List(fields.Nested(OrderLineSchema), required=True)
 
 
-class OrderRejected(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderRejected(OrderEventSchema):
     reason = fields.String(required=True)
     skus = fields.List(fields.String(), required=True)
 
 
-class OrderHeld(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderHeld(OrderEventSchema):
     reason = fields.String(required=True)
 
 
@@ -172,8 +180,7 @@ class ReturnInspected(MerchantEventSchema):
 # --- packing -----------------------------------------------------------------
 
 
-class OrderPicked(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderPicked(OrderEventSchema):
     pick_list_id = fields.String(required=True)
     packer_id = fields.String(required=True)
 
@@ -186,34 +193,26 @@ class OrderShortPicked(OrderPicked):
     reason = fields.String(required=True)
 
 
-class OrderPacked(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderPacked(OrderEventSchema):
     packer_id = fields.String(required=True)
     package = fields.Nested(PackedPackageSchema, required=True)
     lines = fields.List(fields.Nested(AllocatedLineSchema), required=True)
 
 
-class OrderCancelled(MerchantEventSchema):
-    order_id = fields.String(required=True)
+class OrderCancelled(OrderEventSchema):
     reason = fields.String(required=True)
 
 
 # --- shipping ----------------------------------------------------------------
 
 
-class ParcelBooked(MerchantEventSchema):
-    order_id = fields.String(required=True)
-    awb = fields.String(required=True)
-    courier = fields.String(required=True)
+class ParcelBooked(ParcelEventSchema):
     chargeable_weight_g = fields.Integer(strict=True, required=True)
     shipping_cost = Rupiah(required=True)
     cod_amount = Rupiah(required=True)
 
 
-class ParcelStatusChanged(MerchantEventSchema):
-    order_id = fields.String(required=True)
-    awb = fields.String(required=True)
-    courier = fields.String(required=True)
+class ParcelStatusChanged(ParcelEventSchema):
     courier_status = fields.String(required=True)
 
 
@@ -228,10 +227,7 @@ class ParcelDeliveryFailed(ParcelStatusChanged):
 OUTCOMES = ("delivered", "returned")
 
 
-class ParcelOutcomeCorrected(MerchantEventSchema):
-    order_id = fields.String(required=True)
-    awb = fields.String(required=True)
-    courier = fields.String(required=True)
+class ParcelOutcomeCorrected(ParcelEventSchema):
     # 1, 2, ... per parcel: billing keys the money of each correction by it
     correction = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
     previous_outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))

@@ -37,58 +37,40 @@ class ServiceMetrics:
     def __init__(self, service):
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
-        labels = ("service", "entrypoint_type", "entrypoint")
-        r = self.registry
-        self.calls = Counter("gudang_entrypoint_calls", "Worker runs", labels, registry=r)
-        self.errors = Counter(
-            "gudang_entrypoint_errors", "Worker runs that raised", labels, registry=r
+        self._callbacks = _CallbackCollector()
+        self.registry.register(self._callbacks)
+        worker = ("service", "entrypoint_type", "entrypoint")
+        self.calls = self.counter("gudang_entrypoint_calls", "Worker runs", worker)
+        self.errors = self.counter("gudang_entrypoint_errors", "Worker runs that raised", worker)
+        self.latency = self.histogram(
+            "gudang_entrypoint_latency_seconds", "Worker run time", worker
         )
-        self.latency = Histogram(
-            "gudang_entrypoint_latency_seconds",
-            "Worker run time",
-            labels,
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+        self.events_published = self.counter(
+            "gudang_events_published", "Events relayed from the outbox", ("service", "event_type")
         )
-        self.events_published = Counter(
-            "gudang_events_published",
-            "Events relayed from the outbox",
-            ("service", "event_type"),
-            registry=r,
+        self.publish_latency = self.histogram(
+            "gudang_outbox_publish_seconds", "Confirmed publish time of one event", ("service",)
         )
-        self.publish_latency = Histogram(
-            "gudang_outbox_publish_seconds",
-            "Confirmed publish time of one event",
-            ("service",),
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.outbox_failures = Counter(
+        self.outbox_failures = self.counter(
             "gudang_outbox_relay_failures",
             "Relay passes that failed and will be retried",
             ("service",),
-            registry=r,
         )
-        self.retried = Counter(
+        self.retried = self.counter(
             "gudang_event_retries",
             "Failed event deliveries sent back for another attempt",
             ("service", "queue"),
-            registry=r,
         )
-        self.dead_lettered = Counter(
+        self.dead_lettered = self.counter(
             "gudang_dead_lettered",
             "Messages sent to the dead-letter queue",
             ("service", "queue", "reason"),
-            registry=r,
         )
-        self.duplicates = Counter(
+        self.duplicates = self.counter(
             "gudang_duplicate_events",
             "Events already applied, delivered again and ignored",
             ("service", "event_type"),
-            registry=r,
         )
-        self._callbacks = _CallbackCollector()
-        self.registry.register(self._callbacks)
 
     def add_gauge(self, name, doc, fn, labels=("service",)):
         self._callbacks.gauges.append((name, doc, labels, fn))
@@ -96,7 +78,7 @@ class ServiceMetrics:
     def counter(self, name, doc, labels):
         return Counter(name, doc, labels, registry=self.registry)
 
-    def histogram(self, name, doc, labels, buckets):
+    def histogram(self, name, doc, labels, buckets=LATENCY_BUCKETS):
         return Histogram(name, doc, labels, buckets=buckets, registry=self.registry)
 
     def render(self):

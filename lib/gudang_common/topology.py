@@ -17,6 +17,26 @@ from .events import EVENTS
 
 DLX = Exchange("gudang.dlx", type="direct", durable=True)
 
+# the events of an order's timeline: the gateway's read model follows each (gateway.tracking)
+ORDER_TIMELINE = (
+    "order_allocated",
+    "order_held",
+    "order_backordered",
+    "order_rejected",
+    "order_picked",
+    "order_short_picked",
+    "order_packed",
+    "order_cancelled",
+    "parcel_booked",
+    "parcel_dispatched",
+    "parcel_in_transit",
+    "parcel_delivered",
+    "parcel_delivery_failed",
+    "parcel_returned",
+    "parcel_returned_by_buyer",
+    "parcel_outcome_corrected",
+)
+
 # (consumer service, source service, event type)
 SUBSCRIPTIONS = [
     ("inventory", "gateway", "order_received"),
@@ -44,27 +64,7 @@ SUBSCRIPTIONS = [
     ("inventory", "shipping", "parcel_outcome_corrected"),
     ("inventory", "billing", "merchant_on_hold"),
     ("inventory", "billing", "merchant_released"),
-] + [
-    ("gateway", EVENTS[event][0], event)
-    for event in (
-        "order_allocated",
-        "order_held",
-        "order_backordered",
-        "order_rejected",
-        "order_picked",
-        "order_short_picked",
-        "order_packed",
-        "order_cancelled",
-        "parcel_booked",
-        "parcel_dispatched",
-        "parcel_in_transit",
-        "parcel_delivered",
-        "parcel_delivery_failed",
-        "parcel_returned",
-        "parcel_returned_by_buyer",
-        "parcel_outcome_corrected",
-    )
-]
+] + [("gateway", EVENTS[event][0], event) for event in ORDER_TIMELINE]
 
 SERVICES = ("gateway", "inventory", "packing", "shipping", "billing")
 

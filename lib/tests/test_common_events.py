@@ -7,6 +7,7 @@ import pytest
 from gudang_common.errors import ValidationFailed, flatten_messages
 from gudang_common.events import CATALOG, EVENTS, new_event, render_markdown, validate_event
 from gudang_common.topology import SUBSCRIPTIONS, subscription
+from tests.sample_events import parcel_booked
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,16 +45,7 @@ def test_new_event_stamps_id_and_utc_time():
 
 def test_money_must_be_whole_rupiah():
     with pytest.raises(ValidationFailed):
-        new_event(
-            "parcel_booked",
-            merchant_id="m",
-            order_id="o",
-            awb="JN1",
-            courier="jne",
-            chargeable_weight_g=1000,
-            shipping_cost=9000.5,
-            cod_amount=0,
-        )
+        parcel_booked(cost=9000.5)
 
 
 def test_nested_errors_flatten_to_dotted_field_names():

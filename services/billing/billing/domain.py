@@ -388,18 +388,17 @@ def withdrawal_refusal(amount, available, minimum):
     return None
 
 
-def withdrawal_reserve_lines(merchant_id, amount):
-    # set aside at once, so a second request cannot count the same rupiah as available
-    return _lines(wallet_account(merchant_id), WITHDRAWAL_PENDING, amount)
-
-
-def withdrawal_paid_lines(amount):
-    # the money leaves our bank account for the merchant's
-    return _lines(WITHDRAWAL_PENDING, BANK_CLEARING, amount)
-
-
-def withdrawal_returned_lines(merchant_id, amount):
-    return _lines(WITHDRAWAL_PENDING, wallet_account(merchant_id), amount)
+def money_out_lines(step, owner_account, pending_account, amount):
+    """The posting of a withdrawal's or payout's step, None for approving (a decision)."""
+    if step == "request":
+        # set aside at once, so a second request cannot count the same rupiah as available
+        return _lines(owner_account, pending_account, amount)
+    if step == "pay":
+        # the money leaves our bank account for the owner's
+        return _lines(pending_account, BANK_CLEARING, amount)
+    if step == "reject":
+        return _lines(pending_account, owner_account, amount)
+    return None
 
 
 def mask_account_number(number):
@@ -427,19 +426,6 @@ def hold_change(on_hold, balance, credit_limit):
 
 PAYOUT_PENDING = "payout:pending"
 PAYOUT_MINIMUM = 50_000  # as for withdrawals: below this a transfer costs more than it is worth
-
-
-def payout_reserve_lines(promoter_id, amount):
-    # set aside at once, so a second request cannot count the same rupiah as available
-    return _lines(promoter_account(promoter_id), PAYOUT_PENDING, amount)
-
-
-def payout_paid_lines(amount):
-    return _lines(PAYOUT_PENDING, BANK_CLEARING, amount)
-
-
-def payout_returned_lines(promoter_id, amount):
-    return _lines(PAYOUT_PENDING, promoter_account(promoter_id), amount)
 
 
 def available_to_pay_out(payable, pending):

@@ -9,17 +9,25 @@ MAX_TOPUP = (
 )
 
 
-class TopupSchema(Schema):
-    amount = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_TOPUP)
-    )
-    reference = fields.String(
+def _amount():
+    """Money in or out of a wallet: whole rupiah, from 1 to MAX_TOPUP."""
+    return fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_TOPUP))
+
+
+def _bank_reference(what):
+    """A reference the bank gave a transfer, as finance types it."""
+    return fields.String(
         required=True,
         validate=validate.Regexp(
             r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$",
-            error="The bank reference: letters, digits, . _ : / - (max 80).",
+            error=f"{what}: letters, digits, . _ : / - (max 80).",
         ),
     )
+
+
+class TopupSchema(Schema):
+    amount = _amount()
+    reference = _bank_reference("The bank reference")
 
 
 class CreditLimitSchema(Schema):
@@ -78,19 +86,11 @@ class BankAccountSchema(Schema):
 
 
 class WithdrawalSchema(Schema):
-    amount = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=MAX_TOPUP)
-    )
+    amount = _amount()
 
 
 class WithdrawalPaidSchema(Schema):
-    transfer_reference = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$",
-            error="The bank's transfer reference: letters, digits, . _ : / - (max 80).",
-        ),
-    )
+    transfer_reference = _bank_reference("The bank's transfer reference")
 
 
 class WithdrawalRejectSchema(Schema):

@@ -20,13 +20,12 @@ from .domain import (
     RateCard,
 )
 from .invoices import month_due
+from .money_out import STEP_SCHEMAS
 from .schemas import (
     BankAccountSchema,
     CreditLimitSchema,
     RateCardSchema,
     TopupSchema,
-    WithdrawalPaidSchema,
-    WithdrawalRejectSchema,
     WithdrawalSchema,
 )
 from .store import BillingRepository, BillingStore
@@ -34,11 +33,6 @@ from .store import BillingRepository, BillingStore
 topup_schema, rate_card_schema = TopupSchema(), RateCardSchema()
 credit_limit_schema = CreditLimitSchema()
 bank_account_schema, withdrawal_schema = BankAccountSchema(), WithdrawalSchema()
-STEP_SCHEMAS = {
-    "approve": None,
-    "pay": WithdrawalPaidSchema(),
-    "reject": WithdrawalRejectSchema(),
-}
 
 
 class BillingService(base.BaseService):

@@ -554,68 +554,31 @@ class BillingRepository(Repository):
         )
         return next(iter(rows), {"total": 0})["total"]
 
-    def bank_account(self, merchant_id):
-        return self.db.bank_accounts.find_one({"_id": merchant_id})
+    # --- money out: withdrawals and payouts, each kind in its own collections ----
 
-    def put_bank_account(self, merchant_id, fields):
-        self.db.bank_accounts.update_one({"_id": merchant_id}, {"$set": fields}, upsert=True)
-        return self.bank_account(merchant_id)
+    def bank_account(self, collection, owner_id):
+        return self.db[collection].find_one({"_id": owner_id})
 
-    def withdrawal_guard(self, merchant_id):
-        """The merchant's one document every withdrawal request must claim (see withdrawals)."""
-        return self._guard("withdrawal_guards", merchant_id)
+    def put_bank_account(self, collection, owner_id, fields):
+        self.db[collection].update_one({"_id": owner_id}, {"$set": fields}, upsert=True)
+        return self.bank_account(collection, owner_id)
 
-    def claim_withdrawal_guard(self, merchant_id, version, holder):
-        return self._claim("withdrawal_guards", merchant_id, version, holder)
-
-    def add_withdrawal(self, doc):
-        return self.insert_once("withdrawals", doc)
-
-    def get_withdrawal(self, withdrawal_id):
-        return self.db.withdrawals.find_one({"_id": withdrawal_id})
-
-    def withdrawals(self, match, limit, cursor=None):
-        return page(self.db.withdrawals, match, REQUEST_LIST, limit, cursor)
-
-    def move_withdrawal(self, withdrawal_id, starts, fields):
-        return self._move("withdrawals", withdrawal_id, starts, fields)
-
-    # --- promoters' payouts ---------------------------------------------------
-
-    def promoter_bank_account(self, promoter_id):
-        return self.db.promoter_bank_accounts.find_one({"_id": promoter_id})
-
-    def put_promoter_bank_account(self, promoter_id, fields):
-        accounts = self.db.promoter_bank_accounts
-        accounts.update_one({"_id": promoter_id}, {"$set": fields}, upsert=True)
-        return self.promoter_bank_account(promoter_id)
-
-    def payout_guard(self, promoter_id):
-        """The promoter's one document every payout request must claim (see payouts)."""
-        return self._guard("payout_guards", promoter_id)
-
-    def claim_payout_guard(self, promoter_id, version, holder):
-        return self._claim("payout_guards", promoter_id, version, holder)
-
-    def add_payout(self, doc):
-        return self.insert_once("payouts", doc)
-
-    def get_payout(self, payout_id):
-        return self.db.payouts.find_one({"_id": payout_id})
-
-    def payouts(self, match, limit, cursor=None):
-        return page(self.db.payouts, match, REQUEST_LIST, limit, cursor)
-
-    def move_payout(self, payout_id, starts, fields):
-        return self._move("payouts", payout_id, starts, fields)
-
-    # --- a money request's guard and steps ------------------------------------
-
-    def _guard(self, collection, owner_id):
+    def request_guard(self, collection, owner_id):
+        """The owner's one document every request must claim (see money_out.request)."""
         self.insert_once(collection, {"_id": owner_id, "version": 0, "holder": None})
         return self.db[collection].find_one({"_id": owner_id})
 
-    def _claim(self, collection, owner_id, version, holder):
+    def add_request(self, collection, doc):
+        return self.insert_once(collection, doc)
+
+    def get_request(self, collection, request_id):
+        return self.db[collection].find_one({"_id": request_id})
+
+    def requests(self, collection, match, limit, cursor=None):
+        """A page of the requests that `match`, newest first, and the next page's cursor."""
+        return page(self.db[collection], match, REQUEST_LIST, limit, cursor)
+
+    def claim_request_guard(self, collection, owner_id, version, holder):
         """True when this request moved the guard from `version` on: no one else did since."""
         claimed = self.db[collection].find_one_and_update(
             {"_id": owner_id, "version": version},
@@ -623,7 +586,7 @@ class BillingRepository(Repository):
         )
         return claimed is not None
 
-    def _move(self, collection, request_id, starts, fields):
+    def move_request(self, collection, request_id, starts, fields):
         """One conditional write: the request leaves one of `starts` for `fields`; None
         when it was in none of them (another step came first)."""
         return self.db[collection].find_one_and_update(

@@ -1,44 +1,25 @@
 """Commission rules: the share, the period after sign-up, pending until the fee is paid."""
 
-import mongomock
 import pytest
+from billing_samples import memory_repository, register_merchant, register_promoter
 
 from billing import domain, operations
-from billing.store import BillingRepository
-from gudang_common.events import new_event
+from tests.sample_events import stock_received
 
 CARD = domain.RateCard()
 SIGN_UP = "2026-01-31T10:00:00.000Z"
 
 
-def referred(sign_up=None):
-    """An in-memory ledger: pro_1, and mer_1 it referred (signed up at `sign_up`, or now)."""
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    ledger = BillingRepository(db, lambda: None)
-    operations.register_promoter(
-        ledger,
-        new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
-    )
-    event = new_event("merchant_registered", merchant_id="mer_1", name="Siti", promoter_id="pro_1")
-    operations.register_merchant(ledger, dict(event, occurred_at=sign_up or event["occurred_at"]))
-    return ledger
-
-
 @pytest.fixture
 def repo():
-    return referred(SIGN_UP)
+    repo = memory_repository()
+    register_promoter(repo)
+    register_merchant(repo, promoter_id="pro_1", at=SIGN_UP, name="Siti")
+    return repo
 
 
 def receipt(receipt_id, units, when):
-    event = new_event(
-        "stock_received",
-        merchant_id="mer_1",
-        inbound_id="inb_1",
-        receipt_id=receipt_id,
-        lines=[{"sku": "KAOS-M", "qty_good": units, "qty_damaged": 0, "bin": "A-01-01-1-01"}],
-        units_good=units,
-    )
+    event = stock_received(units=units, receipt_id=receipt_id, damaged=0)
     return dict(event, occurred_at=when)
 
 

@@ -147,3 +147,18 @@ def test_a_rate_card_version_round_trips_through_its_document():
     )
     assert domain.RateCard.from_doc(card.to_doc()) == card
     assert card.at("1999-01-01T00:00:00.000Z") is card
+
+
+def test_money_out_steps_post_balanced_lines_and_approving_posts_none():
+    owner, pending = domain.wallet_account("m1"), domain.WITHDRAWAL_PENDING
+    reserve = domain.money_out_lines("request", owner, pending, 75_000)
+    assert domain.amount_on(reserve, owner) == -75_000
+    assert domain.amount_on(reserve, pending) == 75_000
+    paid = domain.money_out_lines("pay", owner, pending, 75_000)
+    assert domain.amount_on(paid, pending) == -75_000
+    assert domain.amount_on(paid, domain.BANK_CLEARING) == 75_000
+    returned = domain.money_out_lines("reject", owner, pending, 75_000)
+    assert domain.amount_on(returned, owner) == 75_000
+    assert domain.money_out_lines("approve", owner, pending, 75_000) is None
+    for lines in (reserve, paid, returned):
+        domain.check_balanced(lines)

@@ -3,11 +3,10 @@ and released when money brings it back, each crossing announced once."""
 
 from datetime import UTC, datetime
 
-import mongomock
 import pytest
+from billing_samples import memory_repository, register_merchant
 
 from billing import domain, operations
-from billing.store import BillingRepository
 from gudang_common.events import new_event, validate_event
 from gudang_common.store import OUTBOX
 
@@ -16,13 +15,8 @@ CARD = domain.RateCard()
 
 @pytest.fixture
 def repo():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    repo = BillingRepository(db, lambda: None)
-    event = new_event(
-        "merchant_registered", merchant_id="mer_1", name="Toko Siti", promoter_id=None
-    )
-    operations.register_merchant(repo, dict(event, occurred_at="2026-01-01T00:00:00.000Z"))
+    repo = memory_repository()
+    register_merchant(repo)
     return repo
 
 

@@ -9,22 +9,16 @@ import subprocess
 from datetime import UTC, datetime
 
 import eventlet
-import mongomock
 import pytest
-from test_billing_ledger import (
-    CARD,
-    LONG_AGO,
-    order_packed,
-    parcel_booked,
-    parcel_delivered,
-    stock_received,
-)
+from billing_samples import LONG_AGO, memory_repository
+from test_billing_ledger import CARD
 
 from billing import domain, invoices, operations
 from billing.store import BillingRepository
 from gudang_common.errors import NotFound, ValidationFailed
 from gudang_common.events import new_event
-from gudang_common.store import open_database
+from tests.repositories import embedded_repository
+from tests.sample_events import order_packed, parcel_booked, parcel_delivered, stock_received
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 ISSUER = "Gudang"
@@ -75,9 +69,7 @@ def test_invoice_number_and_months():
 
 @pytest.fixture
 def repo():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    return BillingRepository(db, lambda: None)
+    return memory_repository()
 
 
 def register(repo, merchant_id, promoter_id=None, when=LONG_AGO):
@@ -295,12 +287,8 @@ def test_the_pdf_opens_and_its_totals_equal_the_csv(world, tmp_path):
 
 @pytest.fixture
 def embedded(tmp_path):
-    client, db = open_database({"DATA_DIR": str(tmp_path)}, "billing")
-    BillingRepository.ensure_indexes(db)
-    try:
-        yield BillingRepository(db, lambda: None)
-    finally:
-        client.close()
+    with embedded_repository(BillingRepository, "billing", tmp_path) as repo:
+        yield repo
 
 
 def yielding(repo):

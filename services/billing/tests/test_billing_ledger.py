@@ -2,93 +2,38 @@
 
 from datetime import UTC, date, datetime
 
-import mongomock
 import pytest
+from billing_samples import memory_repository, register_merchant, register_promoter
 
 from billing import domain, operations
 from billing.schemas import TopupSchema
-from billing.store import BillingRepository
 from gudang_common.clock import yesterday_wib
 from gudang_common.errors import Conflict, NotFound, ValidationFailed, load
 from gudang_common.events import new_event
+from tests.sample_events import (
+    order_packed,
+    outcome_corrected,
+    parcel_booked,
+    parcel_delivered,
+    stock_received,
+)
 
 CARD = domain.RateCard()
 
 
 @pytest.fixture
 def repo():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    return BillingRepository(db, lambda: None)
-
-
-LONG_AGO = "2026-01-01T00:00:00.000Z"
+    return memory_repository()
 
 
 @pytest.fixture
 def world(repo):
     """A promoter, a merchant it referred, and one that came on its own (both long ago)."""
-    operations.register_promoter(
-        repo,
-        new_event("promoter_registered", promoter_id="pro_1", name="Budi", referral_code="BUDI10"),
-    )
-    for merchant_id, name, promoter_id in (
-        ("mer_1", "Toko Siti", "pro_1"),
-        ("mer_2", "Toko Agus", None),
-    ):
-        event = new_event(
-            "merchant_registered", merchant_id=merchant_id, name=name, promoter_id=promoter_id
-        )
-        # a period that outlasts any date these tests run on
-        operations.register_merchant(repo, dict(event, occurred_at=LONG_AGO), 1200)
+    register_promoter(repo)
+    # a period that outlasts any date these tests run on
+    register_merchant(repo, "mer_1", "pro_1", months=1200)
+    register_merchant(repo, "mer_2", None, name="Toko Agus", months=1200)
     return repo
-
-
-def stock_received(merchant_id="mer_1", units=10, receipt_id="rcp_1"):
-    return new_event(
-        "stock_received",
-        merchant_id=merchant_id,
-        inbound_id="inb_1",
-        receipt_id=receipt_id,
-        lines=[{"sku": "KAOS-M", "qty_good": units, "qty_damaged": 1, "bin": "A-01-01-1-01"}],
-        units_good=units,
-    )
-
-
-def order_packed(merchant_id="mer_1", order_id="ord_1", qty=3):
-    return new_event(
-        "order_packed",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        packer_id="stf_1",
-        package={"weight_g": 900, "length_cm": 20, "width_cm": 15, "height_cm": 10},
-        lines=[{"sku": "KAOS-M", "qty": qty, "bin": "A-01-01-1-01", "pick_sequence": 1}],
-    )
-
-
-def parcel_booked(merchant_id="mer_1", order_id="ord_1", cost=33000, cod=0):
-    return new_event(
-        "parcel_booked",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb="JN000000000001",
-        courier="jne",
-        chargeable_weight_g=3000,
-        shipping_cost=cost,
-        cod_amount=cod,
-    )
-
-
-def parcel_delivered(merchant_id="mer_1", order_id="ord_1", cod=123450):
-    return new_event(
-        "parcel_delivered",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb="JN000000000001",
-        courier="jne",
-        courier_status="delivered",
-        cod_amount=cod,
-    )
 
 
 def postings(repo):
@@ -222,22 +167,6 @@ def test_cod_is_settled_once_per_order_even_from_two_delivered_events(world):
 def test_delivery_without_cod_posts_nothing(world):
     operations.settle_cod(world, CARD, parcel_delivered(cod=0))
     assert postings(world) == {}
-
-
-def outcome_corrected(correction, outcome, cod=123000, merchant_id="mer_1", order_id="ord_1"):
-    return new_event(
-        "parcel_outcome_corrected",
-        merchant_id=merchant_id,
-        order_id=order_id,
-        awb="JN000000000001",
-        courier="jne",
-        correction=correction,
-        previous_outcome="returned" if outcome == "delivered" else "delivered",
-        outcome=outcome,
-        courier_status="delivered" if outcome == "delivered" else "returned",
-        decided_at="2025-01-03T08:00:00.000Z",
-        cod_amount=cod,
-    )
 
 
 def cod_accounts(repo):

@@ -91,9 +91,9 @@ def apply_money_out(repo, who, amount):
 def apply_step(repo, who, which, step):
     """Finance's step on one of the requests so far; one out of turn is refused."""
     module, found = (
-        (payouts, repo.payouts({"promoter_id": who}, 50)[0])
+        (payouts, repo.requests("payouts", {"promoter_id": who}, 50)[0])
         if who == "pro_1"
-        else (withdrawals, repo.withdrawals({"merchant_id": who}, 50)[0])
+        else (withdrawals, repo.requests("withdrawals", {"merchant_id": who}, 50)[0])
     )
     if not found:
         return

@@ -1,11 +1,11 @@
 """Commission money out against an in-memory store: payouts, their guard and their steps."""
 
 import pytest
-from test_billing_commission import referred
+from billing_samples import memory_repository, register_merchant, register_promoter
 
 from billing import domain, operations, payouts
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed
-from gudang_common.events import new_event
+from tests.sample_events import stock_received
 
 CARD = domain.RateCard()
 MINIMUM = 50_000
@@ -15,16 +15,10 @@ BANK = {"bank": "BNI", "account_number": "0987654321", "account_name": "Budi San
 @pytest.fixture
 def repo():
     """pro_1 referred mer_1, whose 1,000,000 inbound fee earned 100,000, paid by a top-up."""
-    repo = referred()
-    received = new_event(
-        "stock_received",
-        merchant_id="mer_1",
-        inbound_id="inb_1",
-        receipt_id="rcp_1",
-        lines=[{"sku": "KAOS-M", "qty_good": 2000, "qty_damaged": 0, "bin": "A-01-01-1-01"}],
-        units_good=2000,
-    )
-    operations.charge_inbound(repo, CARD, received)
+    repo = memory_repository()
+    register_promoter(repo)
+    register_merchant(repo, promoter_id="pro_1", at=None, name="Siti")
+    operations.charge_inbound(repo, CARD, stock_received(units=2000, damaged=0))
     operations.record_topup(repo, "mer_1", {"amount": 1_000_000, "reference": "BCA-1"})
     payouts.set_bank_account(repo, "pro_1", BANK)
     return repo
@@ -59,14 +53,7 @@ def test_a_payout_reserves_available_commission_at_once(repo):
 
 
 def test_pending_commission_cannot_be_paid_out(repo):
-    unpaid = new_event(
-        "stock_received",
-        merchant_id="mer_1",
-        inbound_id="inb_2",
-        receipt_id="rcp_2",
-        lines=[{"sku": "KAOS-M", "qty_good": 2000, "qty_damaged": 0, "bin": "A-01-01-1-01"}],
-        units_good=2000,
-    )
+    unpaid = stock_received(units=2000, receipt_id="rcp_2", damaged=0)
     operations.charge_inbound(repo, CARD, unpaid)
     assert payouts.availability(repo, "pro_1") == {"pending": 100_000, "available": 100_000}
     with pytest.raises(Conflict) as err:
@@ -86,16 +73,16 @@ def test_the_minimum_and_the_bank_account_are_required(repo):
 
 def test_two_concurrent_payouts_for_the_same_money_one_wins(repo, monkeypatch):
     """The second request runs entirely between the first's reading and its claim."""
-    claim = repo.claim_payout_guard
+    claim = repo.claim_request_guard
     rivals = []
 
-    def claim_after_a_rival(promoter_id, version, holder):
+    def claim_after_a_rival(guards, promoter_id, version, holder):
         if not rivals:
             rivals.append(holder["_id"])
             ask(repo, 70_000)
-        return claim(promoter_id, version, holder)
+        return claim(guards, promoter_id, version, holder)
 
-    monkeypatch.setattr(repo, "claim_payout_guard", claim_after_a_rival)
+    monkeypatch.setattr(repo, "claim_request_guard", claim_after_a_rival)
     with pytest.raises(Conflict) as err:
         ask(repo, 70_000)
     assert "amount" in err.value.fields

@@ -4,13 +4,14 @@ named on its postings; new fee types (label, packaging, return to sender) once p
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_billing_ledger import order_packed, parcel_booked, postings, repo, world  # noqa: F401
+from test_billing_ledger import postings, repo, world  # noqa: F401
 
 from billing import domain, operations
 from billing.schemas import RateCardSchema
 from gudang_common.clock import iso, utcnow
 from gudang_common.errors import ValidationFailed, load
 from gudang_common.events import new_event
+from tests.sample_events import order_packed, outcome_corrected, parcel_booked
 
 DEFAULTS = domain.RateCard.from_config({"RATE_PACKAGING_BY_BOX": "BOX-S:1500, BOX-M:2500"})
 
@@ -154,18 +155,10 @@ def test_return_to_sender_handling_once_and_no_cod(world, book):  # noqa: F811
 
 
 def corrected(n, outcome):
-    return new_event(
-        "parcel_outcome_corrected",
-        merchant_id="mer_1",
-        order_id="ord_rts",
-        awb="JN000000000009",
-        courier="jne",
-        correction=n,
-        previous_outcome="returned" if outcome == "delivered" else "delivered",
-        outcome=outcome,
-        courier_status="delivered" if outcome == "delivered" else "returned",
-        decided_at="2026-11-03T08:00:00.000Z",
-        cod_amount=0,
+    """The RTS parcel's outcome corrected: no COD, decided in November."""
+    when = "2026-11-03T08:00:00.000Z"
+    return outcome_corrected(
+        n, outcome, cod=0, order_id="ord_rts", awb="JN000000000009", decided_at=when
     )
 
 

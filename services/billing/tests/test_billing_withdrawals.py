@@ -2,15 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-import mongomock
 import pytest
+from billing_samples import memory_repository, register_merchant
 
-from billing import domain, operations, withdrawals
+from billing import domain, money_out, operations, withdrawals
 from billing.schemas import BankAccountSchema
-from billing.store import BillingRepository
 from gudang_common.clock import iso
 from gudang_common.errors import Conflict, NotFound, Unprocessable, ValidationFailed, load
-from gudang_common.events import new_event
+from tests.sample_events import outcome_corrected, parcel_delivered
 
 CARD = domain.RateCard(cod_fee_bps=0)  # no COD fee: the sums below stay round
 NOW = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
@@ -20,26 +19,13 @@ DAYS = 3
 
 @pytest.fixture
 def repo():
-    db = mongomock.MongoClient()["t"]
-    BillingRepository.ensure_indexes(db)
-    repo = BillingRepository(db, lambda: None)
-    event = new_event(
-        "merchant_registered", merchant_id="mer_1", name="Toko Siti", promoter_id=None
-    )
-    operations.register_merchant(repo, dict(event, occurred_at="2026-01-01T00:00:00.000Z"))
+    repo = memory_repository()
+    register_merchant(repo)
     return repo
 
 
 def deliver(repo, order_id, cod, days_ago):
-    event = new_event(
-        "parcel_delivered",
-        merchant_id="mer_1",
-        order_id=order_id,
-        awb="JN000000000001",
-        courier="jne",
-        courier_status="delivered",
-        cod_amount=cod,
-    )
+    event = parcel_delivered(order_id=order_id, cod=cod)
     operations.settle_cod(repo, CARD, dict(event, occurred_at=iso(NOW - timedelta(days=days_ago))))
 
 
@@ -91,19 +77,7 @@ def test_available_is_never_below_zero():
 
 def test_a_cod_reversed_inside_the_period_is_not_pending(repo):
     deliver(repo, "ord_1", 150_000, days_ago=1)
-    correction = new_event(
-        "parcel_outcome_corrected",
-        merchant_id="mer_1",
-        order_id="ord_1",
-        awb="JN000000000001",
-        courier="jne",
-        courier_status="returned",
-        previous_outcome="delivered",
-        outcome="returned",
-        correction=1,
-        cod_amount=150_000,
-        decided_at=iso(NOW),
-    )
+    correction = outcome_corrected(1, "returned", cod=150_000, decided_at=iso(NOW))
     operations.correct_cod(repo, CARD, dict(correction, occurred_at=iso(NOW)))
     assert available(repo)["cod_pending"] == 0
     assert available(repo)["balance"] == 0
@@ -186,16 +160,16 @@ def test_two_concurrent_withdrawals_for_the_same_money_one_wins(repo, monkeypatc
     claim: both saw 100,000 available; only one 70,000 may leave."""
     deliver(repo, "ord_1", 100_000, days_ago=5)
     with_bank(repo)
-    claim = repo.claim_withdrawal_guard
+    claim = repo.claim_request_guard
     rivals = []
 
-    def claim_after_a_rival(merchant_id, version, holder):
+    def claim_after_a_rival(guards, merchant_id, version, holder):
         if not rivals:
             rivals.append(holder["_id"])
             ask(repo, 70_000)  # the rival, served first
-        return claim(merchant_id, version, holder)
+        return claim(guards, merchant_id, version, holder)
 
-    monkeypatch.setattr(repo, "claim_withdrawal_guard", claim_after_a_rival)
+    monkeypatch.setattr(repo, "claim_request_guard", claim_after_a_rival)
     with pytest.raises(Conflict) as err:
         ask(repo, 70_000)
     assert "amount" in err.value.fields
@@ -209,21 +183,21 @@ def test_a_claim_whose_posting_was_lost_is_posted_by_the_next_request(repo, monk
     """A crash between claiming the guard and posting: the next request posts it first."""
     deliver(repo, "ord_1", 100_000, days_ago=5)
     with_bank(repo)
-    reserve = withdrawals._reserve
+    reserve = money_out._reserve
     crashed = []
 
-    def crash_once(repo_, holder):
+    def crash_once(repo_, flow, holder):
         if holder is not None and not crashed:
             crashed.append(holder["_id"])
             raise RuntimeError("process died")
-        return reserve(repo_, holder)
+        return reserve(repo_, flow, holder)
 
-    monkeypatch.setattr(withdrawals, "_reserve", crash_once)
+    monkeypatch.setattr(money_out, "_reserve", crash_once)
     with pytest.raises(RuntimeError):
         ask(repo, 70_000)
     with pytest.raises(Conflict):
         ask(repo, 70_000)  # heals the first, then finds only 30,000 left
-    assert repo.get_withdrawal(crashed[0])["status"] == "requested"
+    assert repo.get_request("withdrawals", crashed[0])["status"] == "requested"
     assert available(repo)["available"] == 30_000
     assert trial_total(repo) == 0
 

@@ -1,11 +1,9 @@
 """Sample data and an embedded-store repository shared by inventory's unit tests."""
 
-from contextlib import contextmanager
-
 from gudang_common.events import new_event
-from gudang_common.store import open_database
 from inventory.store import InventoryRepository
 from scripts.simulate import RECIPIENT  # noqa: F401  (the inventory tests' buyer)
+from tests import repositories
 
 
 def sample_sku(sku, **extra):
@@ -22,15 +20,9 @@ def sample_sku(sku, **extra):
     }
 
 
-@contextmanager
 def embedded_repository(data_dir):
     """The repository on the embedded store the service runs on, in `data_dir`."""
-    client, db = open_database({"DATA_DIR": str(data_dir)}, "inventory")
-    InventoryRepository.ensure_indexes(db)
-    try:
-        yield InventoryRepository(db, lambda: None)
-    finally:
-        client.close()
+    return repositories.embedded_repository(InventoryRepository, "inventory", data_dir)
 
 
 def order_received(n, lines, merchant="mer_a"):

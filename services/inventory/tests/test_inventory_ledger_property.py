@@ -6,7 +6,6 @@ repository's own, the same the service runs on the embedded store or MongoDB."""
 
 from datetime import date, timedelta
 
-import mongomock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inventory_samples import RECIPIENT, ledger_matches, sample_sku
@@ -17,6 +16,7 @@ from gudang_common.events import new_event
 from inventory import allocation, returns, staff_changes
 from inventory.domain import QUARANTINE
 from inventory.store import InventoryRepository
+from tests.repositories import memory_repository
 
 BINS = ("A-01-01-1-01", "B-01-01-1-01")
 TODAY = date.fromisoformat(today_wib())
@@ -28,9 +28,7 @@ SKUS = ("PLAIN", "LOTS")
 
 
 def fresh_repo():
-    db = mongomock.MongoClient()["gudang_inventory"]
-    InventoryRepository.ensure_indexes(db)
-    repo = InventoryRepository(db, lambda: None)
+    repo = memory_repository(InventoryRepository)
     for seq, code in enumerate(BINS, 1):
         repo.add_bin({"code": code, "pick_sequence": seq})
     for sku in SKUS:

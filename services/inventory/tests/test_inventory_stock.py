@@ -15,6 +15,7 @@ from gudang_common.store import OUTBOX
 from inventory import allocation, ledger, receiving, reports, returns, staff_changes
 from inventory.domain import QUARANTINE, is_expired
 from inventory.schemas import BinSchema, BinUpdateSchema, InboundSchema, ReceiveSchema, SkuSchema
+from tests.sample_events import outcome_corrected
 
 BIN_A, BIN_B = "A-01-01-1-01", "B-01-01-1-01"
 
@@ -558,18 +559,9 @@ def test_a_pass_over_the_queue_never_counts_what_a_new_backorder_is_giving_back(
 
 
 def corrected(n, outcome, order_id="ord_0001"):
-    return new_event(
-        "parcel_outcome_corrected",
-        merchant_id="mer_a",
-        order_id=order_id,
-        awb="JN0001",
-        courier="jne",
-        correction=n,
-        previous_outcome="returned" if outcome == "delivered" else "delivered",
-        outcome=outcome,
-        courier_status=outcome,
-        decided_at="2025-01-03T08:00:00Z",
-        cod_amount=0,
+    when = "2025-01-03T08:00:00Z"
+    return outcome_corrected(
+        n, outcome, 0, "mer_a", order_id=order_id, awb="JN0001", decided_at=when
     )
 
 
