@@ -94,46 +94,40 @@ class InventoryRepository(Repository):
             [("hold_of", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)]
         )
 
+    # (name, help, collection, the documents counted)
+    GAUGES = (
+        (
+            "gudang_inventory_held_orders",
+            "Orders waiting while their merchant is on hold",
+            "allocations",
+            {"status": "on_hold"},
+        ),
+        (
+            "gudang_inventory_movements_pending",
+            "Stock documents whose movements wait to be copied into the ledger",
+            "stock",
+            {MOVEMENTS_PENDING: True},
+        ),
+        (
+            "gudang_inventory_returns_awaiting_inspection",
+            "Returned parcels waiting for staff to inspect them",
+            "returns",
+            {"status": "awaiting_inspection"},
+        ),
+        (
+            "gudang_inventory_backordered_orders",
+            "Orders waiting for stock",
+            "allocations",
+            {"status": "backordered"},
+        ),
+    )
+
     @classmethod
     def gauges(cls, db, config):
-        def pending_movements():
-            return [((), db.stock.count_documents({MOVEMENTS_PENDING: True}))]
+        def counting(collection, query):
+            return lambda: [((), db[collection].count_documents(query))]
 
-        def awaiting_inspection():
-            return [((), db.returns.count_documents({"status": "awaiting_inspection"}))]
-
-        def backordered():
-            return [((), db.allocations.count_documents({"status": "backordered"}))]
-
-        def held():
-            return [((), db.allocations.count_documents({"status": "on_hold"}))]
-
-        return [
-            (
-                "gudang_inventory_held_orders",
-                "Orders waiting while their merchant is on hold",
-                (),
-                held,
-            ),
-            (
-                "gudang_inventory_movements_pending",
-                "Stock documents whose movements wait to be copied into the ledger",
-                (),
-                pending_movements,
-            ),
-            (
-                "gudang_inventory_returns_awaiting_inspection",
-                "Returned parcels waiting for staff to inspect them",
-                (),
-                awaiting_inspection,
-            ),
-            (
-                "gudang_inventory_backordered_orders",
-                "Orders waiting for stock",
-                (),
-                backordered,
-            ),
-        ]
+        return [(name, text, (), counting(c, q)) for name, text, c, q in cls.GAUGES]
 
     # --- SKUs -------------------------------------------------------------
 
