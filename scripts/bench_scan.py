@@ -27,6 +27,7 @@ from scripts.rabbit import drop_vhost, make_vhost  # noqa: E402
 from scripts.simulate import (  # noqa: E402
     PACKAGE,
     Api,
+    check_units,
     order_body,
     pick_by_scan,
     register_world,
@@ -74,6 +75,7 @@ def packer(url, staff_key, samples, packed, done):
         api.ok("POST", f"/warehouse/pick-lists/{pick_list['pick_list_id']}/picked", staff_key)
         for order in pick_list["orders"]:
             if order["status"] == "picking":
+                check_units(api, staff_key, order["order_id"])  # scan-to-verify at the station
                 api.ok("POST", f"/warehouse/orders/{order['order_id']}/pack", staff_key, PACKAGE)
                 packed.append(order["order_id"])
 

@@ -136,5 +136,5 @@ def test_a_batch_is_picked_by_scan_and_a_short_pick_goes_back_to_inventory(api, 
     packer = world.staff["staff_id"]
     assert f'gudang_packer_units_picked_total{{packer="{packer}"}} 3.0' in metrics
     assert f'gudang_packer_short_picks_total{{packer="{packer}"}} 1.0' in metrics
-    wrong = f'gudang_packer_scan_errors_total{{code="WRONG_PRODUCT",packer="{packer}"}} 1.0'
+    wrong = f'gudang_scan_errors_total{{code="WRONG_PRODUCT",packer="{packer}",station="pick"}} 1.0'
     assert wrong in metrics

@@ -109,10 +109,12 @@ class WarehouseRoutes:
     # --- the pack station and its box catalog ---------------------------------------
     # ops (staff or the admin key) keep the box catalog; packers use the station
 
-    def _floor(self, request, roles, proxy, method, *args, with_body=True):
-        """A floor route answered by one RPC, with the request's JSON body last."""
-        self._auth(request, *roles)
-        return self._rpc(proxy, method, *args, *([json_body(request)] if with_body else []))
+    def _floor(self, request, roles, proxy, method, *args, with_body=True, by_caller=False):
+        """A floor route answered by one RPC: `args`, the caller's id (`by_caller`: the packer
+        at the station), then the request's JSON body."""
+        caller = self._auth(request, *roles)
+        who = [caller.id] if by_caller else []
+        return self._rpc(proxy, method, *args, *who, *([json_body(request)] if with_body else []))
 
     @http("GET", f"{API}/warehouse/boxes")
     def list_boxes(self, request):
@@ -129,12 +131,12 @@ class WarehouseRoutes:
     @http("POST", f"{API}/warehouse/pack-station/open")
     def open_pack_station(self, request):
         """A scanned tote, order id or order number opens the picked order at the station."""
-        return self._floor(request, STAFF, self.packing, "open_station")
+        return self._floor(request, STAFF, self.packing, "open_station", by_caller=True)
 
     @http("POST", f"{API}/warehouse/orders/<order_id>/verify")
     def verify_unit(self, request, order_id):
         """One unit scanned again at the station; the progress is kept on the server."""
-        return self._floor(request, STAFF, self.packing, "verify_unit", order_id)
+        return self._floor(request, STAFF, self.packing, "verify_unit", order_id, by_caller=True)
 
     @http("GET", f"{API}/warehouse/orders/<order_id>/label.pdf")
     def warehouse_label(self, request, order_id):

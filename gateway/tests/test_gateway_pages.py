@@ -175,6 +175,23 @@ def test_static_files_are_cached_by_version_and_revalidated_by_etag():
     assert pages.static_response(_request("/static/x"), "tablet.html") is None
 
 
+def test_a_browser_that_takes_gzip_gets_the_stylesheet_compressed():
+    import gzip
+
+    css = pages.static_file("gudang.css")
+    packed = pages.static_response(_request(css.url, **{"Accept-Encoding": "gzip, br"}), css.name)
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == css.body
+    assert len(packed.get_data()) < len(css.body) / 3
+    plain = pages.static_response(_request(css.url), css.name)
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == css.body
+    # a file that gzip does not shrink goes as it is
+    icon = pages.static_file("favicon.svg")
+    if len(icon.gzipped) >= len(icon.body):
+        asked = _request(icon.url, **{"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in pages.static_response(asked, icon.name).headers
+
+
 def _tablet_scripts():
     """tablet.js and its screens' files, in the order the page loads them."""
     html = (pages.STATIC / "tablet.html").read_text(encoding="utf-8")

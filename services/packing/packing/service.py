@@ -85,15 +85,23 @@ class PackingService(base.BaseService):
         )
 
     @rpc(expected_exceptions=EXPECTED)
-    def open_station(self, payload):
+    def open_station(self, packer_id, payload):
         data = load(open_schema, payload)
-        return self._counting_refusals("open", None, station.open_order, self.store, data["code"])
+        return self._counting_refusals(
+            "open", packer_id, station.open_order, self.store, data["code"]
+        )
 
     @rpc(expected_exceptions=EXPECTED)
-    def verify_unit(self, order_id, payload):
+    def verify_unit(self, order_id, packer_id, payload):
         data = load(verify_schema, payload)
         return self._counting_refusals(
-            "verify", None, station.verify_unit, self.store, order_id, data["code"], data["qty"]
+            "verify",
+            packer_id,
+            station.verify_unit,
+            self.store,
+            order_id,
+            data["code"],
+            data["qty"],
         )
 
     def _counting_refusals(self, where, packer_id, action, *args, **kwargs):
@@ -101,7 +109,7 @@ class PackingService(base.BaseService):
         try:
             return action(*args, **kwargs)
         except FloorRefusal as refusal:
-            self.floor.scan_refused(where, packer_id or "", refusal.code)
+            self.floor.scan_refused(where, packer_id, refusal.code)
             raise
 
     @rpc(expected_exceptions=EXPECTED)
