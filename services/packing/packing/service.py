@@ -11,7 +11,7 @@ from gudang_common.store import ServiceStore
 from . import catalog, floor, operations, picking, schemas, station
 from .floor_metrics import FloorMetrics
 from .store import PackingRepository
-from .walk import Layout
+from .walk import FloorPlan
 
 pack_schema, cancel_schema = schemas.PackSchema(), schemas.CancelSchema()
 box_schema, box_change_schema = schemas.BoxSchema(), schemas.BoxChangeSchema()
@@ -24,15 +24,12 @@ class PackingService(base.BaseService):
     name = "packing"
     store = ServiceStore(PackingRepository)
     floor = FloorMetrics()
-
-    def _layout(self):
-        """The floor plan pick lists are walked on (WALK_* config)."""
-        return Layout.from_config(self.config)
+    floor_plan = FloorPlan()  # the layout pick lists are walked on (WALK_* config)
 
     @rpc(expected_exceptions=EXPECTED)
     def next_pick_list(self, packer_id, size=None):
         size = int(size or self.config.get("PICK_LIST_SIZE", 10))
-        return operations.next_pick_list(self.store, packer_id, size, self._layout())
+        return operations.next_pick_list(self.store, packer_id, size, self.floor_plan)
 
     @rpc(expected_exceptions=EXPECTED)
     def scan_pick(self, pick_list_id, packer_id, payload):
@@ -52,7 +49,7 @@ class PackingService(base.BaseService):
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm_picked(self, pick_list_id, packer_id):
-        view = picking.confirm_picked(self.store, pick_list_id, packer_id, self._layout())
+        view = picking.confirm_picked(self.store, pick_list_id, packer_id, self.floor_plan)
         self.floor.walked(packer_id, view)
         return view
 

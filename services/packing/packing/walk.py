@@ -23,6 +23,8 @@ its own, usually in front of the front cross-aisle (a negative y).
 
 from dataclasses import dataclass, fields, replace
 
+from nameko.extensions import DependencyProvider
+
 from gudang_common.bins import BIN_CODE
 
 SAME_AISLE_M = 0.001  # two positions closer than this across the floor share an aisle
@@ -218,3 +220,18 @@ def walking_distance_m(stops, layout=DEFAULT_LAYOUT):
     in the order given, and back."""
     points = [(s["x_m"], s["y_m"]) for s in stops if s.get("x_m") is not None]
     return round(tour_length(points, range(len(points)), layout), 1)
+
+
+class FloorPlan(DependencyProvider):
+    """The packing service's floor plan, read from its WALK_* config once at start: a bad
+    setting stops the service from starting, naming the key, instead of failing every pick
+    list later."""
+
+    def setup(self):
+        try:
+            self.layout = Layout.from_config(self.container.config)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"packing's floor plan (WALK_* settings): {exc}") from exc
+
+    def get_dependency(self, worker_ctx):
+        return self.layout

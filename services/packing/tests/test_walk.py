@@ -162,3 +162,21 @@ def test_stops_at_one_spot_follow_the_pick_sequence_and_unplaced_ones_come_last(
 
 def test_an_empty_walk_is_no_metres():
     assert walking_distance_m([], SMALL) == 0
+
+
+def test_a_bad_floor_plan_setting_stops_the_service_at_start():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from packing.walk import FloorPlan
+
+    good = FloorPlan()
+    good.container = SimpleNamespace(config={"WALK_AISLE_SPACING_M": "2.5", "WALK_ROUTE": ""})
+    good.setup()
+    assert good.get_dependency(None).aisle_spacing_m == 2.5
+    for bad in ({"WALK_AISLE_SPACING_M": "three"}, {"WALK_ROUTE": "zigzag"}):
+        plan = FloorPlan()
+        plan.container = SimpleNamespace(config=bad)
+        with pytest.raises(ValueError, match="WALK_"):
+            plan.setup()
