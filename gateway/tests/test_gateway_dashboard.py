@@ -496,7 +496,7 @@ def test_the_share_link_fills_in_the_referral_code_escaped_and_cut_to_the_schema
     assert 'name="referral_code" type="text" value=""' in html
 
 
-def test_the_rate_limit_and_payout_refusals_read_in_both_languages():
+def test_the_rate_limit_payout_upload_and_webhook_refusals_read_in_both_languages():
     from gateway import i18n
 
     limit = "Over 10 in the window; retry in 60 s."
@@ -505,3 +505,11 @@ def test_the_rate_limit_and_payout_refusals_read_in_both_languages():
     assert i18n.message("At least 50000 rupiah.", "id") == "Minimal 50000 rupiah."
     assert i18n.message("At most the 10 rupiah available now.", "id").startswith("Maksimal 10")
     assert i18n.message("Whole rupiah.", "en") == "Whole rupiah, e.g. 50,000."
+    assert i18n.message("At most 5000 rows per file; split it.", "id").startswith("Maksimal 5000")
+    assert i18n.message("At most 20 MiB; split the export.", "id") == (
+        "Maksimal 20 MiB; bagi file ekspornya."
+    )
+    reason = "10.0.0.1 is private"
+    assert (
+        i18n.message(f"Not a public address: {reason}.", "id") == f"Bukan alamat publik: {reason}."
+    )
