@@ -1,5 +1,6 @@
 """A promoter on a phone: signs in on the sign-in page, reads its earnings, opens the fee behind a commission,
-asks for a payout, switches to English. Real Chromium, 360x740.
+asks for a payout, switches to English, opens its share link, signs out. Real Chromium,
+360x740.
 
 Run in its own process by tests/test_e2e_promoter_page.py (Playwright's sync API must not
 share a process with eventlet's monkey patching). Prints a JSON report.
@@ -76,6 +77,15 @@ def main(base, email, password, amount, shots):
         page.wait_for_selector("html[lang=en]")
         report["en"] = seen(page)
         page.screenshot(path=str(shots / "promoter-en.png"), full_page=True)
+        report["payout_disabled"] = page.is_disabled(".payout-form button")  # below minimum
+
+        page.goto(report["share"]["link"])  # what a shop opens from the share link
+        report["signup_code"] = page.input_value("input[name=referral_code]")
+        page.goto(f"{base}/promoter")
+        with page.expect_navigation():
+            page.click(".signout button")
+        page.goto(f"{base}/promoter")
+        report["after_signout"] = page.url
         browser.close()
     print(json.dumps(report))
 

@@ -88,6 +88,9 @@ def test_a_promoter_signs_in_on_a_phone_and_asks_for_a_payout(api, referred, tmp
     english = report["en"]["text"]
     for word in ("Available to pay out", "Requested", "Commission history", "Rp 50,000"):
         assert word in english, word
+    assert "below the Rp 50,000 minimum" in english and report["payout_disabled"]
+    assert report["signup_code"] == code  # the share link fills in the sign-up form
+    assert "/signin" in report["after_signout"]  # signed out from its own page
     for view in ("id", "fee", "after_payout", "en"):
         assert report[view]["scroll_width"] <= 360, view  # nothing wider than the phone
     assert all(url.startswith(report["origin"]) for url in report["requests"])

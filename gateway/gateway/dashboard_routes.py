@@ -34,6 +34,8 @@ from .webhook_routes import webhook_subscription_schema
 
 FORM_CSRF_COOKIE = "gudang_form"  # sign-in and sign-up have no session yet: double submit
 CHUNK_BYTES = 1024 * 1024  # an upload is kept in pieces of this size until it is confirmed
+# the longest referral code sign-up takes: a share link's longer value is cut, not trusted
+_REFERRAL_CODE_CHARS = merchant_schema.fields["referral_code"].validators[0].max
 
 
 class SignedOut(Exception):
@@ -62,6 +64,14 @@ def _renumber(exc, rows):
 def _again(request, screen):
     """How a refused form is shown again: screen(request, me, errors, status)."""
     return lambda me, errors, status: screen(request, me, errors, status)
+
+
+def _check_csrf(request, session):
+    """A change carries the session's CSRF token in the form."""
+    if accounts.needs_csrf(request.method) and not accounts.csrf_matches(
+        session["csrf_token"], request.form.get(accounts.CSRF_FIELD)
+    ):
+        raise CsrfFailed("missing or wrong CSRF token", {"csrf_token": ["Reload the page."]})
 
 
 def _see_other(url, cookies=()):
@@ -95,10 +105,7 @@ class DashboardRoutes:
             raise SignedOut(f"/signin?next={quote(request.path)}")
         if session["role"] != "merchant":
             raise SignedOut("/promoter")
-        if accounts.needs_csrf(request.method) and not accounts.csrf_matches(
-            session["csrf_token"], request.form.get(accounts.CSRF_FIELD)
-        ):
-            raise CsrfFailed("missing or wrong CSRF token", {"csrf_token": ["Reload the page."]})
+        _check_csrf(request, session)
         merchant = self.store.get_account("merchants", session["principal_id"]) or {}
         caller = Caller("merchant", session["principal_id"], session["_id"])
         return Me(caller, session["csrf_token"], lang, merchant.get("name", ""))
@@ -175,7 +182,10 @@ class DashboardRoutes:
 
     @http("GET", "/signup")
     def signup_page(self, request):
-        return self._public_form(request, "dashboard/signup.html", values={}, errors={})
+        """The promoter's share link fills in its code: `/signup?referral_code=CODE`."""
+        code = (request.args.get("referral_code") or "").strip()[:_REFERRAL_CODE_CHARS]
+        values = {"referral_code": code} if code else {}
+        return self._public_form(request, "dashboard/signup.html", values=values, errors={})
 
     @http("POST", "/signup")
     def signup(self, request):
@@ -239,10 +249,16 @@ class DashboardRoutes:
 
     @http("POST", "/signout")
     def signout(self, request):
-        def build(me):
-            return _see_other("/", [self._close_session(request, me.caller.session_id)])
-
-        return self._dash(request, build)
+        """A merchant's or a promoter's session, with its CSRF token; signed out already:
+        the front page."""
+        session = self.store.live_session(request.cookies.get(accounts.SESSION_COOKIE, ""))
+        if session is None:
+            return _see_other("/")
+        try:
+            _check_csrf(request, session)
+        except GudangError as exc:
+            return self._problem(request, exc)
+        return _see_other("/", [self._close_session(request, session["_id"])])
 
     # --- home -----------------------------------------------------------------------
 

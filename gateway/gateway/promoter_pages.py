@@ -18,6 +18,7 @@ from gudang_common.web import http
 from . import accounts, dashboard, i18n
 
 ENTRIES = 50  # the newest commissions the page lists (all, or a merchant's, or a month's)
+PAYOUT_MINIMUM = 50_000  # billing's default; both read the one PAYOUT_MINIMUM setting
 
 
 def rupiah(amount, lang):
@@ -37,6 +38,12 @@ def payout_amount(text):
     if not digits.isdigit() or len(digits) > 12:
         raise ValidationFailed("amount must be whole rupiah", {"amount": ["Whole rupiah."]})
     return int(digits)
+
+
+def payout_minimum(config):
+    """The smallest payout billing takes (PAYOUT_MINIMUM), for the form to say so."""
+    raw = str(config.get("PAYOUT_MINIMUM") or "")
+    return int(raw) if raw.isdigit() else PAYOUT_MINIMUM
 
 
 def share_link(base, code):
@@ -110,6 +117,7 @@ class PromoterPageRoutes:
             filtered={"merchant": names.get(merchant, merchant), "month": month},
             csrf=session["csrf_token"] if session else "",
             notice=notice,
+            minimum=payout_minimum(self.config),
             money=lambda amount: rupiah(amount, lang),
             month_name=lambda m: month_name(m, lang),
         )
@@ -117,15 +125,15 @@ class PromoterPageRoutes:
     @http("POST", "/promoter/payouts")
     def promoter_payout(self, request):
         """The form's payout request (CSRF checked by the session): back to the page."""
-        caller = self._auth(request, "promoter")
+        caller, lang = self._auth(request, "promoter"), self._page_lang(request)
         try:
             amount = payout_amount(request.form.get("amount"))
             self._rpc(self.billing, "request_payout", caller.id, {"amount": amount})
         except GudangError as exc:
-            problem = next(iter(exc.fields.values()), [exc.message])[0]
+            problem = i18n.message(next(iter(exc.fields.values()), [exc.message])[0], lang)
             notice = {"kind": "error", "text": "promoter.payout.refused", "detail": problem}
             return self._promoter_view(request, caller, notice, exc.status)
-        return redirect(f"/promoter?lang={self._page_lang(request)}&done=payout", code=303)
+        return redirect(f"/promoter?lang={lang}&done=payout", code=303)
 
     @http("GET", "/promoter/fees/<path:fee_posting_id>")
     def promoter_fee_page(self, request, fee_posting_id):

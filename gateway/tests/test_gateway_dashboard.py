@@ -409,7 +409,11 @@ def test_sign_in_over_the_limit_is_a_page_with_a_429_and_a_promoter_goes_to_its_
     data = {"email": "a@b.id", "password": "whatever at all", "csrf_token": token}
     svc.limits.sign_in = refuse
     response, html = call(svc, "signin", "POST", "/signin", {"gudang_form": token}, data)
-    assert response.status_code == 429 and "retry in 60 s" in html
+    assert response.status_code == 429 and "Coba lagi dalam 60 detik." in html
+    response, html = call(
+        svc, "signin", "POST", "/signin", {"gudang_form": token}, data, query={"lang": "en"}
+    )
+    assert response.status_code == 429 and "Try again in 60 seconds." in html
 
     svc.limits = Limits()
     svc._register(
@@ -463,3 +467,49 @@ def test_a_service_that_does_not_answer_is_a_page_saying_so_not_a_crash(svc):
     response, html = call(svc, "dashboard_skus", path="/dashboard/skus", cookies=jar)
     assert response.status_code == 503 and "Layanan inventory sedang tidak berjalan" in html
     assert 'href="/dashboard"' in html
+
+
+def test_a_promoter_signs_out_from_its_page_with_the_csrf_token(svc):
+    token, session = accounts.new_session("promoter", "prm_1", utcnow())
+    svc.store.add_session(session)
+    jar = {accounts.SESSION_COOKIE: token}
+    response, html = call(svc, "signout", "POST", "/signout", jar, {"csrf_token": "wrong"})
+    assert response.status_code == 403 and "Muat ulang" in html
+    assert svc.store.live_session(token) is not None  # another site's form ends nothing
+    data = {"csrf_token": session["csrf_token"]}
+    response, _ = call(svc, "signout", "POST", "/signout", jar, data)
+    assert response.status_code == 303 and response.location.endswith("/")
+    assert svc.store.live_session(token) is None
+    assert accounts.SESSION_COOKIE in cookies_of(response)  # the cookie is cleared
+    response, _ = call(svc, "signout", "POST", "/signout", jar, data)  # already out
+    assert response.status_code == 303 and response.location.endswith("/")
+
+
+def test_the_share_link_fills_in_the_referral_code_escaped_and_cut_to_the_schema(svc):
+    _, html = call(svc, "signup_page", path="/signup", query={"referral_code": " RINA-ABC123 "})
+    assert 'name="referral_code" type="text" value="RINA-ABC123"' in html
+    _, html = call(svc, "signup_page", path="/signup", query={"referral_code": '"><script>x'})
+    assert "<script>x" not in html and "&#34;&gt;&lt;script&gt;x" in html
+    _, html = call(svc, "signup_page", path="/signup", query={"referral_code": "A" * 50})
+    assert 'value="' + "A" * 20 + '"' in html and "A" * 21 not in html
+    _, html = call(svc, "signup_page", path="/signup")
+    assert 'name="referral_code" type="text" value=""' in html
+
+
+def test_the_rate_limit_payout_upload_and_webhook_refusals_read_in_both_languages():
+    from gateway import i18n
+
+    limit = "Over 10 in the window; retry in 60 s."
+    assert i18n.message(limit, "id") == "Terlalu banyak percobaan (10). Coba lagi dalam 60 detik."
+    assert i18n.message(limit, "en") == "Too many tries (10). Try again in 60 seconds."
+    assert i18n.message("At least 50000 rupiah.", "id") == "Minimal 50000 rupiah."
+    assert i18n.message("At most the 10 rupiah available now.", "id").startswith("Maksimal 10")
+    assert i18n.message("Whole rupiah.", "en") == "Whole rupiah, e.g. 50,000."
+    assert i18n.message("At most 5000 rows per file; split it.", "id").startswith("Maksimal 5000")
+    assert i18n.message("At most 20 MiB; split the export.", "id") == (
+        "Maksimal 20 MiB; bagi file ekspornya."
+    )
+    reason = "10.0.0.1 is private"
+    assert (
+        i18n.message(f"Not a public address: {reason}.", "id") == f"Bukan alamat publik: {reason}."
+    )

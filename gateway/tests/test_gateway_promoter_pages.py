@@ -44,8 +44,9 @@ class Store:
 class Routes(promoter_pages.PromoterPageRoutes, DashboardRoutes):
     billing, store = "billing", Store()
 
-    def __init__(self, caller=Caller("promoter", "prm_1", "ses_1"), refuse=None):
+    def __init__(self, caller=Caller("promoter", "prm_1", "ses_1"), refuse=None, earnings=None):
         self.caller, self.refuse, self.calls = caller, refuse, []
+        self.earnings, self.config = earnings or EARNINGS, {}
 
     def _auth(self, request, *roles):
         if self.caller is None:
@@ -60,7 +61,7 @@ class Routes(promoter_pages.PromoterPageRoutes, DashboardRoutes):
         if method == "request_payout" and self.refuse:
             raise self.refuse
         return {
-            "promoter_earnings": EARNINGS,
+            "promoter_earnings": self.earnings,
             "list_payouts": {"payouts": []},
             "promoter_bank_account": {"bank_account": None},
         }.get(method, {})
@@ -109,6 +110,10 @@ def test_a_refused_payout_shows_why():
     routes = Routes(refuse=refused)
     answer = routes.promoter_payout(request("/promoter/payouts", "POST", {"amount": "60.000"}))
     assert answer.status_code == 409
+    assert "Maksimal 10 rupiah yang tersedia sekarang." in answer.get_data(as_text=True)
+    answer = routes.promoter_payout(
+        request("/promoter/payouts?lang=en", "POST", {"amount": "60.000"})
+    )
     assert "At most the 10 rupiah available now." in answer.get_data(as_text=True)
     assert ("request_payout", ("prm_1", {"amount": 60_000})) in routes.calls
 
@@ -119,3 +124,30 @@ def test_amounts_as_typed_on_a_phone():
         with pytest.raises(ValidationFailed):
             promoter_pages.payout_amount(bad)
     assert promoter_pages.rupiah(-1500, "id") == "-Rp 1.500"
+
+
+def test_the_page_has_a_sign_out_form_with_the_csrf_token():
+    html = Routes().promoter_page(request("/promoter?lang=en")).get_data(as_text=True)
+    form = html[html.index('action="/signout"') :]
+    assert 'name="csrf_token" value="csrf-123"' in form[:200] and "Sign out" in form
+
+
+@pytest.mark.parametrize(
+    "lang, says",
+    [("id", "belum mencapai minimal Rp 50.000"), ("en", "still below the Rp 50,000 minimum")],
+)
+def test_below_the_payout_minimum_the_form_says_so_and_cannot_be_sent(lang, says):
+    earnings = dict(EARNINGS, available=49_999)
+    page = Routes(earnings=earnings).promoter_page(request(f"/promoter?lang={lang}"))
+    html = page.get_data(as_text=True)
+    assert says in html and 'value="49999"' not in html
+    form = html[html.index('class="payout-form"') : html.index("</form>")]
+    assert 'value=""' in form and '<button type="submit" disabled>' in form
+
+
+def test_a_balance_over_the_minimum_is_offered_and_the_setting_is_read():
+    html = Routes().promoter_page(request("/promoter?lang=en")).get_data(as_text=True)
+    assert 'value="1200000"' in html and "At least Rp 50,000 a payout." in html
+    assert '<button type="submit">Request a payout' in html
+    assert promoter_pages.payout_minimum({"PAYOUT_MINIMUM": "75000"}) == 75_000
+    assert promoter_pages.payout_minimum({}) == promoter_pages.PAYOUT_MINIMUM
