@@ -47,7 +47,7 @@ def event_label(event_type, lang):
 
 @functools.cache
 def _message_patterns():
-    """(regex, texts) of the messages with a {placeholder}: "msg.Missing {column}."."""
+    """(regex, texts) of the messages that name a value in braces: "msg.Missing {column}."."""
     patterns = []
     for key, texts in strings().items():
         if key.startswith("msg.") and "{" in key:
