@@ -221,7 +221,7 @@ def measure(plat, world, webhook_id, size, n, timeout):
     deep = deep_cursors(webhook_id, size)
     out = {}
     for name, path in routes(webhook_id).items():
-        time_route(session, base + path, 1, timeout)  # warm: the first read loads the store
+        time_route(session, base + path, 1, max(timeout, 900))  # the first read loads the store
         out[(name, "first")] = time_route(session, base + path, n, timeout)
         out[(name, "deep")] = time_route(session, f"{base}{path}&cursor={deep[name]}", n, timeout)
     return out
@@ -244,7 +244,7 @@ def one_size(size, args):
             plat.stop_all()  # the embedded store serves one process per database
             seconds, written = seed(config, world, webhook_id, size)
             print(f"  seeded {written:,} documents in {seconds:.0f} s", flush=True)
-            plat.start_all()
+            plat.start_all(timeout=90 + size / 4000)  # startup reads what was seeded
             timings = measure(plat, world, webhook_id, size, args.requests, args.timeout)
     finally:
         drop_vhost(vhost)
