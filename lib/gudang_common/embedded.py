@@ -119,12 +119,15 @@ class OrderedIndex:
     def put(self, cur, doc_key, doc, fresh=False):
         rows = self.entries(doc)
         if not fresh:
-            if sorted(cur.execute(self._read, (doc_key,)).fetchall(), key=repr) == sorted(
-                rows, key=repr
-            ):
-                return
-            self.remove(cur, doc_key)
-        cur.executemany(self._insert, [(doc_key, *row) for row in rows])
+            held = cur.execute(self._read, (doc_key,)).fetchall()
+            if sorted(held, key=repr) == sorted(rows, key=repr):
+                return  # a write that leaves this index's keys alone
+            if held:
+                self.remove(cur, doc_key)
+        if len(rows) == 1:
+            cur.execute(self._insert, (doc_key, *rows[0]))
+        else:
+            cur.executemany(self._insert, [(doc_key, *row) for row in rows])
 
     def remove(self, cur, doc_key):
         cur.execute(f"DELETE FROM {self.table} WHERE doc_key = ?", (doc_key,))
