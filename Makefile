@@ -97,6 +97,7 @@ bench: venv rabbitmq
 	$(BIN)/python -m scripts.bench
 	$(BIN)/python -m scripts.bench_steady
 	$(BIN)/python -m scripts.bench_store
+	$(BIN)/python -m scripts.bench_ordered
 	$(BIN)/python -m scripts.bench_inventory
 	$(BIN)/python -m scripts.bench_import
 	$(BIN)/python -m scripts.bench_billing

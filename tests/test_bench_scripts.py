@@ -42,6 +42,15 @@ def test_store_benchmark_runs_every_store_at_a_tiny_size():
         assert all(res[op][1] >= 1 for op in ("find", "reserve", "insert"))
 
 
+def test_ordered_index_benchmark_compares_both_stores_at_a_tiny_size():
+    from scripts import bench_ordered
+
+    results = bench_ordered.main(["--sizes=120", "--ops=5", "--budget=0.5"])
+    for name in bench_ordered.STORES:
+        for op in ("first page", "page half way", "insert_one", "update, new status"):
+            assert results[(120, name, op)][0] > 0, (name, op)
+
+
 def test_walk_benchmark_runs_on_a_small_floor():
     from scripts import bench_walk
 

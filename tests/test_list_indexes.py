@@ -9,6 +9,7 @@ from billing.store import BillingRepository
 from gateway import notify
 from gateway import store as gateway_store
 from gateway.store import GatewayRepository
+from gudang_common.embedded import open_client
 from gudang_common.pagination import serving_index
 from inventory import store as inventory_store
 from inventory.store import InventoryRepository
@@ -47,3 +48,17 @@ def test_each_list_has_an_index_for_its_filter_and_sort(repository, collection, 
     db = mongomock.MongoClient()["t"]
     repository.ensure_indexes(db)
     assert serving_index(db[collection].index_information(), equal, order), (collection, equal)
+
+
+@pytest.mark.parametrize(
+    "repository, collection, equal, order",
+    LISTS,
+    ids=[f"{c}:{'+'.join(e) or 'all'}" for _, c, e, _ in LISTS],
+)
+def test_each_list_is_one_ordered_index_range_on_the_embedded_store(
+    tmp_path, repository, collection, equal, order
+):
+    db = open_client(tmp_path)["t"]
+    repository.ensure_indexes(db)
+    query = {field: "x" for field in equal}
+    assert db[collection]._store.serving(query, order), (collection, equal)

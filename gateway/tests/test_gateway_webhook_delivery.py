@@ -38,9 +38,9 @@ class Receiver:
 
 @pytest.fixture
 def db(tmp_path):
-    import litemongo
+    from gudang_common.embedded import open_client
 
-    client = litemongo.MongoClient(store=str(tmp_path / "gateway"))
+    client = open_client(tmp_path / "gateway")
     database = client["gudang_gateway"]
     notify.ensure_indexes(database)
     yield database

@@ -5,7 +5,8 @@ together with the list's filter, with `_id` as the last key so that no two items
 is `limit` items; its cursor is the sort key of its last item, opaque to the client
 (base64url of JSON). The next page is keyset pagination: the items that sort after that key,
 so an item inserted meanwhile never shifts an item from one page into the next (no skip, no
-count), and each page costs one index range read however long the list is.
+count), and each page costs one index range read however long the list is: on MongoDB by
+its index, on the embedded store by the ordered copy of that index (`embedded`).
 
     docs, next_cursor = page(db.orders, {"merchant_id": m}, ORDER, limit, cursor)
 
@@ -20,6 +21,7 @@ import json
 from pymongo import ASCENDING, DESCENDING
 
 from .clock import iso
+from .embedded import find_ordered
 from .errors import ValidationFailed
 
 MAX_CURSOR_LENGTH = 512
@@ -104,12 +106,25 @@ def _get(doc, path):
 def page(collection, query, order, limit, cursor=None, projection=None):
     """(up to `limit` documents matching `query` in `order` after `cursor`, next cursor)."""
     values = decode_cursor(cursor, order)
-    if values is not None:
-        query = {"$and": [query, after(order, values)]}
-    docs = list(collection.find(query, projection).sort(order).limit(limit + 1))
+    docs = find_ordered(collection, query, order, values, limit + 1, projection)
+    if docs is None:  # MongoDB (whose index serves this query), or no ordered index
+        if values is not None:
+            query = {"$and": [query, after(order, values)]}
+        docs = list(collection.find(query, projection).sort(order).limit(limit + 1))
     more = len(docs) > limit
     docs = docs[:limit]
     return docs, (encode_cursor(sort_key(docs[-1], order)) if more and docs else None)
+
+
+def each(collection, query, order, batch=500):
+    """Every document matching `query` in `order`, read a page at a time: a sum over a
+    range (a period's postings) that an index serves, on either store."""
+    cursor = None
+    while True:
+        docs, cursor = page(collection, query, order, batch, cursor)
+        yield from docs
+        if cursor is None:
+            return
 
 
 def check_limit(limit, most, field="limit"):

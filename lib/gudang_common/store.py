@@ -2,8 +2,9 @@
 
 With MONGO_URI set the database is a real MongoDB (pymongo); without it, an
 embedded durable store with pymongo's API (litemongo: SQLite files under
-DATA_DIR). Repositories use only what both support: single-document atomic
-updates, unique indexes, find and aggregate.
+DATA_DIR, with the lists' indexes also kept ordered in SQLite: see `embedded`).
+Repositories use only what both support: single-document atomic updates, unique
+indexes, find and aggregate.
 
 The transactional outbox: a repository stores the events a state change causes
 in the same document write (`_outbox` list plus an indexed `_outbox_pending`
@@ -47,10 +48,10 @@ def open_database(config, service_name):
 
         client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
         return client, client[name]
-    import litemongo
+    from .embedded import open_client
 
     data_dir = Path(config.get("DATA_DIR") or os.environ.get("GUDANG_DATA_DIR") or "var/data")
-    client = litemongo.MongoClient(store=str(data_dir / service_name))
+    client = open_client(data_dir / service_name)
     return client, client[name]
 
 

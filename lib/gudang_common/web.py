@@ -414,6 +414,9 @@ class JsonWebServer(WebServer):
                 eventlet.spawn_n(self._refuse, sock, refusal)
                 continue
             self.open_connections[client] += 1
+            # an answer written in two pieces (eventlet's wsgi flushes its buffer, then the
+            # rest) must not wait for the client's delayed ACK (40 ms) under Nagle
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(self._serv.socket_timeout)
             self.container.spawn_managed_thread(partial(self.process_request, sock, addr))
 

@@ -6,6 +6,7 @@ import litemongo
 import mongomock
 import pytest
 
+from gudang_common.embedded import open_client
 from gudang_common.errors import ValidationFailed
 from gudang_common.pagination import (
     ascending,
@@ -15,32 +16,25 @@ from gudang_common.pagination import (
     newest_first,
     page,
 )
+from tests.pages import walk
 
 ORDER = newest_first("received_at")
 
 
-@pytest.fixture(params=["mongomock", "embedded"])
+@pytest.fixture(params=["mongomock", "litemongo", "embedded"])
 def orders(request, tmp_path):
     if request.param == "mongomock":
         db = mongomock.MongoClient()["t"]
-    else:
+    elif request.param == "litemongo":  # no ordered index: the ordinary query
         db = litemongo.MongoClient(store=str(tmp_path))["t"]
+    else:
+        db = open_client(tmp_path)["t"]
     db.orders.create_index([("merchant_id", 1), *ORDER])
     return db.orders
 
 
 def add(collection, n, at, merchant="mer_1"):
     collection.insert_one({"_id": f"ord_{n:05d}", "merchant_id": merchant, "received_at": at})
-
-
-def walk(collection, query, order, limit, between=lambda: None):
-    seen, cursor = [], None
-    while True:
-        docs, cursor = page(collection, query, order, limit, cursor)
-        seen += [d["_id"] for d in docs]
-        if cursor is None:
-            return seen
-        between()
 
 
 def test_a_walk_sees_every_item_once_in_order_while_new_ones_arrive(orders):

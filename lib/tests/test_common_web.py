@@ -302,3 +302,19 @@ def test_malformed_http_is_a_4xx_in_the_one_shape(raw, status):
         sock.sendall(raw)
         got, body = status_and_json(read_response(sock))
         assert got == status and set(body) == {"error"}, body
+
+
+def test_answers_are_sent_without_waiting_for_the_clients_delayed_ack(monkeypatch):
+    # eventlet's wsgi writes an answer over 16 KB in two pieces; with Nagle on, the second
+    # waits for the client's delayed ACK: 40 ms on every larger page or list
+    accepted = []
+    serve = JsonWebServer.process_request
+
+    def seen(self, sock, address):
+        accepted.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        return serve(self, sock, address)
+
+    monkeypatch.setattr(JsonWebServer, "process_request", seen)
+    with edge() as (_, port):
+        assert timed_get(port)[0].status_code == 200
+    assert accepted and all(accepted)

@@ -22,7 +22,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gudang_common.clock import WIB, iso, parse_iso, utcnow
-from gudang_common.pagination import index_keys, newest_first, page
+from gudang_common.pagination import each, index_keys, newest_first, page
 from gudang_common.store import Repository, ServiceStore
 
 from . import domain
@@ -536,23 +536,16 @@ class BillingRepository(Repository):
 
     def cod_credited_since(self, merchant_id, wallet, since):
         """COD credited to the wallet (less its reversals) by postings after `since`: the
-        cash couriers have not settled yet. Only COD postings touch COD clearing, and the
-        (merchant_id, occurred_at) index bounds the sum to the settlement period."""
-        rows = self.db.postings.aggregate(
-            [
-                {
-                    "$match": {
-                        "merchant_id": merchant_id,
-                        "occurred_at": {"$gt": since},
-                        "lines.account": COD_CLEARING,
-                    }
-                },
-                {"$unwind": "$lines"},
-                {"$match": {"lines.account": wallet}},
-                {"$group": {"_id": None, "total": {"$sum": "$lines.amount"}}},
-            ]
+        cash couriers have not settled yet. Only COD postings touch COD clearing; the
+        wallet's entries index read from `since` on bounds the sum to the period."""
+        query = {
+            "merchant_id": merchant_id,
+            "lines.account": COD_CLEARING,
+            "occurred_at": {"$gt": since},
+        }
+        return sum(
+            domain.amount_on(p["lines"], wallet) for p in each(self.db.postings, query, ENTRY_LIST)
         )
-        return next(iter(rows), {"total": 0})["total"]
 
     # --- money out: withdrawals and payouts, each kind in its own collections ----
 

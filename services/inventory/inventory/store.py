@@ -29,7 +29,7 @@ from .domain import split_count_holds, stock_id, takeable, units_change
 MOVEMENT_LIST = newest_first("at")
 INBOUND_LIST = ascending("created_at")
 RETURN_LIST = ascending("opened_at")
-SKU_LIST = [("sku", ASCENDING)]  # unique per merchant: no tie to break
+SKU_LIST = ascending("sku")  # unique per merchant; `_id` last as in every list
 BIN_LIST = ascending("pick_sequence")
 RECENT_APPLIED = 500  # apply keys remembered per stock document for idempotent arrivals
 MOVEMENTS = "_movements"
@@ -71,6 +71,7 @@ class InventoryRepository(Repository):
     def ensure_indexes(cls, db):
         super().ensure_indexes(db)
         db.skus.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)], unique=True)
+        db.skus.create_index([("merchant_id", ASCENDING), *SKU_LIST])
         db.bins.create_index(BIN_LIST)
         db.stock.create_index([("merchant_id", ASCENDING), ("sku", ASCENDING)])
         db.inbounds.create_index([("merchant_id", ASCENDING), *INBOUND_LIST])
