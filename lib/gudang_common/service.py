@@ -4,9 +4,11 @@ from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 from werkzeug.wrappers import Response
 
 from .default_secrets import DefaultSecretsGuard
+from .errors import ServiceUnavailable
 from .metrics import CONTENT_TYPE, Metrics, for_container
 from .topology import dead_letter_queue_name, declare_topology
 from .web import http
@@ -32,6 +34,16 @@ class Topology(DependencyProvider):
             _, count, _ = conn.default_channel.queue_declare(name, passive=True)
             return count
 
+    def consumers_ready(self):
+        """Whether every queue consumer of the container consumes: RPC requests, events and
+        RPC replies. Until then an answer to this service's first RPC call has no queue to
+        land in, though its HTTP server already answers."""
+        return all(
+            extension._consumers_ready.ready()
+            for extension in self.container.shared_extensions.values()
+            if isinstance(extension, QueueConsumer)
+        )
+
     def get_dependency(self, worker_ctx):
         return self
 
@@ -46,6 +58,10 @@ class BaseService:
 
     @http("GET", "/health", probe=True)
     def health(self, request):
+        if not self.topology.consumers_ready():
+            raise ServiceUnavailable(
+                f"{self.name} is starting", {"_service": ["Its queue consumers are not ready yet."]}
+            )
         self.store.ping()
         return {"status": "ok", "service": self.name}
 
