@@ -87,7 +87,8 @@ test: venv rabbitmq test-tools
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# order flow end to end (with the raw nameko baseline), inventory allocation cost as data grows,
+# order flow end to end (with the raw nameko baseline), the embedded stores per operation and
+# the ordered list indexes' upkeep against litemongo alone, inventory allocation cost as data grows,
 # an order import of 10,000 file rows (rows/s, gateway memory), billing: fee postings per
 # second and a 100,000-order month's invoice, the pick walk: metres per order, batch picking
 # against order by order, on a generated 20 x 40-bin floor; intake with 50 concurrent
