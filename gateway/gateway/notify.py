@@ -103,8 +103,9 @@ def webhook_view(doc, with_secret=False):
     return view
 
 
-def delivery_body(db, event_type, event):
-    """What the merchant's URL receives: the event, and for an order step the order's ids."""
+def delivery_body(db, event_type, event, order=None):
+    """What the merchant's URL receives: the event, and for an order step the order's ids
+    (`order`: the order as the read model just read it, else it is read here)."""
     body = {
         "event": event_type,
         "event_id": event["event_id"],
@@ -115,17 +116,19 @@ def delivery_body(db, event_type, event):
     }
     if event_type in STOCK_EVENTS:
         return body | {"sku": event["sku"]}
-    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    if order is None:
+        order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
     return body | {"order_id": event["order_id"], "external_id": order.get("external_id")}
 
 
-def enqueue(db, event_type, event):
-    """Create one delivery per matching webhook of the event's merchant (idempotent)."""
+def enqueue(db, event_type, event, order=None):
+    """Create one delivery per matching webhook of the event's merchant (idempotent);
+    `order` as for delivery_body."""
     hooks = db.webhooks.find({"merchant_id": event["merchant_id"], "active": True})
     hooks = [h for h in hooks if event_type in h["events"]]
     if not hooks:
         return
-    body = delivery_body(db, event_type, event)
+    body = delivery_body(db, event_type, event, order)
     for hook in hooks:
         try:
             db.deliveries.insert_one(

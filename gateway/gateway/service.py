@@ -166,12 +166,13 @@ class GatewayService(
         return i18n.lang_of(request.args.get("lang"))
 
     def _apply(self, event_type, event):
-        if self.store.apply_event(event_type, event):
+        applied, order = self.store.apply_event_to_order(event_type, event)
+        if applied:
             self.orders_counter().labels(event_type).inc()
         else:
             self.metrics.duplicates.labels(self.name, event_type).inc()
         # also on a duplicate: a crash may have come between the timeline and the deliveries
-        notify.enqueue(self.store.db, event_type, event)
+        notify.enqueue(self.store.db, event_type, event, order=order)
 
     def orders_counter(self):
         metrics = self.metrics

@@ -179,3 +179,34 @@ def test_a_subscription_names_only_events_it_can_receive(db):
             db, "mer_1", "http://127.0.0.1:9/x", ["stock_high"], egress.AllowList("127.0.0.1")
         )
     assert list(refused.value.fields) == ["events"]
+
+
+def test_an_order_steps_delivery_names_the_order_read_when_the_event_was_applied(tmp_path):
+    """The read model reads the order once per event: the webhook body takes its number
+    from that read, not from a second one."""
+    import litemongo
+
+    from gateway.store import GatewayRepository
+
+    client = litemongo.MongoClient(store=str(tmp_path / "gateway"))
+    repo = GatewayRepository(client["gudang_gateway"], lambda: None)
+    db = repo.db
+    notify.ensure_indexes(db)
+    db.orders.insert_one(
+        {"_id": "ord_1", "merchant_id": "mer_1", "external_id": "INV-7", "status": "received"}
+    )
+    notify.add_webhook(db, "mer_1", "http://127.0.0.1:9/h", [], egress.AllowList("127.0.0.1"))
+    event = {"event_id": "evt-1", "occurred_at": "2026-11-24T01:00:00.000Z"}
+    event |= {"merchant_id": "mer_1", "order_id": "ord_1"}
+    applied, order = repo.apply_event_to_order("order_allocated", event)
+    assert applied and order["external_id"] == "INV-7"
+    again, order_again = repo.apply_event_to_order("order_allocated", event)  # a redelivery
+    assert not again and order_again["external_id"] == "INV-7"
+    reads = []
+    real_find_one = db.orders.find_one
+    db.orders.find_one = lambda *a, **kw: reads.append(a) or real_find_one(*a, **kw)
+    notify.enqueue(db, "order_allocated", event, order=order)
+    assert reads == []
+    [delivery] = db.deliveries.find({})
+    assert json.loads(delivery["body"])["external_id"] == "INV-7"
+    client.close()
