@@ -172,7 +172,7 @@ class GatewayService(
         else:
             self.metrics.duplicates.labels(self.name, event_type).inc()
         # also on a duplicate: a crash may have come between the timeline and the deliveries
-        notify.enqueue(self.store.db, event_type, event, order=order)
+        notify.enqueue(self.store.db, event_type, event, order=order, sender=self.deliverer)
 
     def orders_counter(self):
         metrics = self.metrics

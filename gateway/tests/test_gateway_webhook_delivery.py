@@ -8,6 +8,7 @@ import eventlet
 import pytest
 import requests
 from eventlet import wsgi
+from eventlet.semaphore import Semaphore
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as Metric
 
@@ -63,6 +64,7 @@ def replica(db, lease=60.0):
     deliverer.allowed = egress.AllowList("127.0.0.1")  # the receiver is local
     deliverer.outcomes = Metric("d", "d", ("outcome",), registry=CollectorRegistry())
     deliverer.running = True
+    deliverer.new_slots, deliverer.http = Semaphore(20), None
     return deliverer
 
 
@@ -210,3 +212,48 @@ def test_an_order_steps_delivery_names_the_order_read_when_the_event_was_applied
     [delivery] = db.deliveries.find({})
     assert json.loads(delivery["body"])["external_id"] == "INV-7"
     client.close()
+
+
+def order_step(db, receiver, n=0):
+    """An order step for mer_1, whose webhook wh_1 takes every order step."""
+    if db.webhooks.find_one({"_id": "wh_1"}) is None:
+        pending(db, receiver, 0)
+    event = {"event_id": f"evt-now-{n}", "occurred_at": "2026-11-24T01:00:00.000Z"}
+    return event | {"merchant_id": "mer_1", "order_id": f"ord_{n}"}
+
+
+def test_a_new_delivery_is_sent_at_once_by_the_replica_that_stored_it_and_only_once(db, receiver):
+    sender, other = replica(db), replica(db)
+    for n in range(5):
+        notify.enqueue(db, "order_packed", order_step(db, receiver, n), {"external_id": n}, sender)
+    assert wait_for(lambda: db.deliveries.count_documents({"status": "delivered"}) == 5, 5)
+    # stored claimed: a pass of any replica, meanwhile or after, does not send it again
+    other.deliver_due(requests.Session(), eventlet.GreenPool(10))
+    sender.deliver_due(requests.Session(), eventlet.GreenPool(10))
+    eventlet.sleep(0.2)
+    assert sorted(receiver.seen) == [f"wh_1:evt-now-{n}" for n in range(5)]
+    assert set(receiver.seen.values()) == {1}
+    assert sender.new_slots.balance == 20  # every slot given back
+
+
+def test_with_no_slot_free_a_new_delivery_waits_for_a_pass(db, receiver):
+    sender = replica(db)
+    sender.new_slots = Semaphore(0)
+    notify.enqueue(db, "order_packed", order_step(db, receiver), {"external_id": "x"}, sender)
+    eventlet.sleep(0.2)
+    assert receiver.seen == {}
+    [delivery] = db.deliveries.find({})
+    assert delivery["status"] == "pending" and "claim" not in delivery  # due for any replica
+    sender.deliver_due(requests.Session(), eventlet.GreenPool(10))
+    assert receiver.seen == {"wh_1:evt-now-0": 1}
+
+
+def test_a_redelivered_event_is_not_sent_again_and_gives_its_slot_back(db, receiver):
+    sender = replica(db)
+    event = order_step(db, receiver)
+    notify.enqueue(db, "order_packed", event, {"external_id": "x"}, sender)
+    assert wait_for(lambda: receiver.seen == {"wh_1:evt-now-0": 1}, 5)
+    notify.enqueue(db, "order_packed", event, {"external_id": "x"}, sender)  # a redelivery
+    eventlet.sleep(0.2)
+    assert receiver.seen == {"wh_1:evt-now-0": 1}
+    assert sender.new_slots.balance == 20
