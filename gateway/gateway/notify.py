@@ -26,7 +26,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import eventlet
-import requests
+import urllib3
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING
@@ -229,8 +229,14 @@ class WebhookDeliverer(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
+    @property
+    def no_retry(self):
+        """One attempt per delivery: its outcome is recorded and retried later if need be."""
+        timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
+        return {"timeout": timeout, "retries": False, "redirect": False}
+
     def run(self):
-        http = egress.session(self.allowed)  # checks every address again as it connects
+        http = egress.pool(self.allowed)  # checks every address again as it connects
         pool = eventlet.GreenPool(10)
         while self.running:
             self.deliver_due(http, pool)
@@ -250,7 +256,7 @@ class WebhookDeliverer(DependencyProvider):
 
     def send_new(self, delivery, hook):
         if self.http is None:
-            self.http = egress.session(self.allowed)
+            self.http = egress.pool(self.allowed)
         eventlet.spawn_n(self._send_new, delivery, hook)
 
     def _send_new(self, delivery, hook):
@@ -314,10 +320,10 @@ class WebhookDeliverer(DependencyProvider):
         }
         code, error = None, None
         try:
-            resp = http.post(hook["url"], data=body, headers=headers, timeout=self.timeout)
-            code = resp.status_code
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            resp = http.request("POST", hook["url"], body=body, headers=headers, **self.no_retry)
+            code = resp.status
+        except urllib3.exceptions.HTTPError as exc:
+            error = egress.request_error(exc)
         except egress.BlockedTarget:
             error = "BlockedTarget"  # its DNS now answers with a private address
         update = self.outcome(delivery["attempts"] + 1, code, error)
