@@ -20,7 +20,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util import connection as urllib3_connection
 
 METADATA_HOSTS = frozenset(
@@ -217,6 +223,26 @@ class PublicOnlyAdapter(HTTPAdapter):
             "http": type("PublicHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
             "https": type("PublicHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
         }
+
+
+def pool(allowed):
+    """The connection pools webhook deliveries are sent through, without requests on top:
+    the same checked connections as session() (no proxy either), no redirect followed (a
+    3xx is not a 2xx: the delivery is retried). request_error names what went wrong."""
+    return PublicOnlyAdapter(allowed).poolmanager
+
+
+def request_error(exc):
+    """What a failed delivery records as its last_error: the names requests gave them."""
+    if isinstance(exc, MaxRetryError):
+        exc = exc.reason
+    if isinstance(exc, NewConnectionError | ProtocolError):
+        return "ConnectionError"
+    if isinstance(exc, ConnectTimeoutError):
+        return "ConnectTimeout"
+    if isinstance(exc, ReadTimeoutError):
+        return "ReadTimeout"
+    return type(exc).__name__
 
 
 def session(allowed):

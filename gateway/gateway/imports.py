@@ -24,6 +24,9 @@ from gudang_common.errors import GudangError, ValidationFailed, flatten_messages
 
 from .schemas import CHANNELS, OrderSchema
 
+# one schema for every row: a schema built anew binds its nested fields again on first load
+ORDER_SCHEMA = OrderSchema()
+
 # A week of the largest sellers' lines (2,000 parcels a day, a few lines each) fits in
 # 20,000 rows; a CSV export of that with its ~50 columns is under 20 MiB.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -766,7 +769,7 @@ def _build_order(order, channel, columns):
     where.setdefault("external_id", (order.first_line, columns["order_number"]))
     where.setdefault("lines", (order.first_line, columns["sku"]))
     try:
-        order.data = OrderSchema().load(data)
+        order.data = ORDER_SCHEMA.load(data)
     except ValidationError as exc:
         for key, messages in flatten_messages(exc.messages).items():
             order.error(key, " ".join(str(m) for m in messages))

@@ -168,4 +168,4 @@ class InventoryRoutes:
         alert["at"] = event["occurred_at"]
         self.store.add_stock_alert(event["merchant_id"], alert, ALERTS_KEPT)
         # also on a redelivery: a crash may have come between the alert and the deliveries
-        notify.enqueue(self.store.db, "stock_low", event)
+        notify.enqueue(self.store.db, "stock_low", event, sender=self.deliverer)

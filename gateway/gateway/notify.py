@@ -2,10 +2,13 @@
 
 A delivery is a document keyed `<webhook_id>:<event_id>`, created when the event
 lands on the timeline (again on a redelivery, harmlessly: the key is unique).
-The deliverer, a green thread in every gateway replica, POSTs pending deliveries
-with `X-Gudang-Signature: sha256=<HMAC of the body with the webhook's secret>`, and
-retries failures with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then marks
-them failed (visible to the merchant and in metrics).
+The replica that creates it stores it already claimed and POSTs it at once (at most
+WEBHOOK_SEND_NOW_MAX at a time; beyond that it is stored unclaimed for the next pass).
+The deliverer, a green thread in every gateway replica, POSTs what is due every
+0.2 s: retries, and deliveries whose claim lapsed. Each is signed with
+`X-Gudang-Signature: sha256=<HMAC of the body with the webhook's secret>`; failures
+are retried with a doubling delay until WEBHOOK_MAX_ATTEMPTS, then marked failed
+(visible to the merchant and in metrics).
 
 Replicas share the deliveries: before sending, a replica claims one with a single
 conditional update that moves its `next_attempt_at` a lease ahead
@@ -23,7 +26,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import eventlet
-import requests
+import urllib3
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING
 
@@ -103,8 +107,9 @@ def webhook_view(doc, with_secret=False):
     return view
 
 
-def delivery_body(db, event_type, event):
-    """What the merchant's URL receives: the event, and for an order step the order's ids."""
+def delivery_body(db, event_type, event, order=None):
+    """What the merchant's URL receives: the event, and for an order step the order's ids
+    (`order`: the order as the read model just read it, else it is read here)."""
     body = {
         "event": event_type,
         "event_id": event["event_id"],
@@ -115,34 +120,43 @@ def delivery_body(db, event_type, event):
     }
     if event_type in STOCK_EVENTS:
         return body | {"sku": event["sku"]}
-    order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
+    if order is None:
+        order = db.orders.find_one({"_id": event["order_id"]}, {"external_id": 1}) or {}
     return body | {"order_id": event["order_id"], "external_id": order.get("external_id")}
 
 
-def enqueue(db, event_type, event):
-    """Create one delivery per matching webhook of the event's merchant (idempotent)."""
+def enqueue(db, event_type, event, order=None, sender=None):
+    """Create one delivery per matching webhook of the event's merchant (idempotent);
+    `order` as for delivery_body. `sender` (this replica's WebhookDeliverer) sends each new
+    delivery at once when it has a free slot: the delivery is stored already claimed by it,
+    so no pass sends it too; with no slot free it waits for the next pass."""
     hooks = db.webhooks.find({"merchant_id": event["merchant_id"], "active": True})
     hooks = [h for h in hooks if event_type in h["events"]]
     if not hooks:
         return
-    body = delivery_body(db, event_type, event)
+    body = json.dumps(delivery_body(db, event_type, event, order), separators=(",", ":"))
     for hook in hooks:
+        now = iso(utcnow())
+        delivery = {
+            "_id": f"{hook['_id']}:{event['event_id']}",
+            "webhook_id": hook["_id"],
+            "merchant_id": event["merchant_id"],
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "body": body,
+            "event": event_type,
+            "created_at": now,
+        }
+        taken = sender is not None and sender.take_new(delivery)
         try:
-            db.deliveries.insert_one(
-                {
-                    "_id": f"{hook['_id']}:{event['event_id']}",
-                    "webhook_id": hook["_id"],
-                    "merchant_id": event["merchant_id"],
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": iso(utcnow()),
-                    "body": json.dumps(body, separators=(",", ":")),
-                    "event": event_type,
-                    "created_at": iso(utcnow()),
-                }
-            )
+            db.deliveries.insert_one(delivery)
         except DuplicateKeyError:
-            pass
+            if taken:
+                sender.release()
+            continue
+        if taken:
+            sender.send_new(delivery, hook)
 
 
 def webhooks_of(db, merchant_id, limit=100, cursor=None):
@@ -191,6 +205,9 @@ class WebhookDeliverer(DependencyProvider):
         )
         self.running = False
         self.wake = eventlet.event.Event()
+        # deliveries sent the moment their event lands, at most this many at once
+        self.new_slots = Semaphore(int(config.get("WEBHOOK_SEND_NOW_MAX", 20)))
+        self.http = None  # their session, opened with the first
 
     def start(self):
         store = next(d for d in self.container.dependencies if isinstance(d, ServiceStore))
@@ -212,12 +229,43 @@ class WebhookDeliverer(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
+    @property
+    def no_retry(self):
+        """One attempt per delivery: its outcome is recorded and retried later if need be."""
+        timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
+        return {"timeout": timeout, "retries": False, "redirect": False}
+
     def run(self):
-        http = egress.session(self.allowed)  # checks every address again as it connects
+        http = egress.pool(self.allowed)  # checks every address again as it connects
         pool = eventlet.GreenPool(10)
         while self.running:
             self.deliver_due(http, pool)
             eventlet.sleep(0.2)
+
+    def take_new(self, delivery):
+        """Claim a delivery about to be stored, if a slot is free to send it at once (then
+        send_new, or release when it was not stored)."""
+        if not self.running or not self.new_slots.acquire(blocking=False):
+            return False
+        delivery["next_attempt_at"] = iso(utcnow() + timedelta(seconds=self.lease))
+        delivery["claim"] = uuid.uuid4().hex
+        return True
+
+    def release(self):
+        self.new_slots.release()
+
+    def send_new(self, delivery, hook):
+        if self.http is None:
+            self.http = egress.pool(self.allowed)
+        eventlet.spawn_n(self._send_new, delivery, hook)
+
+    def _send_new(self, delivery, hook):
+        try:
+            self.attempt(self.http, delivery, hook)
+        except Exception:  # the claim lapses and a pass sends it again
+            log.exception("webhook delivery %s failed", delivery["_id"])
+        finally:
+            self.release()
 
     def deliver_due(self, http, pool):
         """One pass: claim and send what is due (at most 100)."""
@@ -254,9 +302,12 @@ class WebhookDeliverer(DependencyProvider):
             return None
         return dict(delivery, next_attempt_at=until, claim=token)
 
-    def attempt(self, http, delivery):
+    def attempt(self, http, delivery, hook=None):
+        """Send a claimed delivery and record the outcome (`hook`: its webhook, when the
+        caller has just read it)."""
         mine = {"_id": delivery["_id"], "claim": delivery["claim"]}
-        hook = self.db.webhooks.find_one({"_id": delivery["webhook_id"]})
+        if hook is None:
+            hook = self.db.webhooks.find_one({"_id": delivery["webhook_id"]})
         if hook is None or not hook.get("active"):
             self.db.deliveries.update_one(mine, {"$set": {"status": "cancelled"}})
             return
@@ -267,32 +318,34 @@ class WebhookDeliverer(DependencyProvider):
             "X-Gudang-Delivery": delivery["_id"],
             "X-Gudang-Signature": sign(hook["secret"], body),
         }
-        attempts = delivery["attempts"] + 1
         code, error = None, None
         try:
-            resp = http.post(hook["url"], data=body, headers=headers, timeout=self.timeout)
-            code = resp.status_code
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            resp = http.request("POST", hook["url"], body=body, headers=headers, **self.no_retry)
+            code = resp.status
+        except urllib3.exceptions.HTTPError as exc:
+            error = egress.request_error(exc)
         except egress.BlockedTarget:
             error = "BlockedTarget"  # its DNS now answers with a private address
+        update = self.outcome(delivery["attempts"] + 1, code, error)
+        self.db.deliveries.update_one(mine, {"$set": update})
+
+    def outcome(self, attempts, code, error):
+        """What an attempt's answer (`code`, or the `error` that kept it from one) records."""
         if code is not None and 200 <= code < 300:
-            update = {
+            self.outcomes.labels("delivered").inc()
+            return {
                 "status": "delivered",
                 "attempts": attempts,
                 "delivered_at": iso(utcnow()),
                 "last_status_code": code,
             }
-            self.outcomes.labels("delivered").inc()
-        else:
-            gave_up = attempts >= self.max_attempts
-            delay = self.base_delay * 2 ** (attempts - 1)
-            update = {
-                "status": "failed" if gave_up else "pending",
-                "attempts": attempts,
-                "last_status_code": code,
-                "last_error": error,
-                "next_attempt_at": iso(parse_iso(iso(utcnow())) + timedelta(seconds=delay)),
-            }
-            self.outcomes.labels("failed" if gave_up else "retry").inc()
-        self.db.deliveries.update_one(mine, {"$set": update})
+        gave_up = attempts >= self.max_attempts
+        delay = self.base_delay * 2 ** (attempts - 1)
+        self.outcomes.labels("failed" if gave_up else "retry").inc()
+        return {
+            "status": "failed" if gave_up else "pending",
+            "attempts": attempts,
+            "last_status_code": code,
+            "last_error": error,
+            "next_attempt_at": iso(parse_iso(iso(utcnow())) + timedelta(seconds=delay)),
+        }

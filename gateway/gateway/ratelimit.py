@@ -69,12 +69,31 @@ def parse_limits(text):
     return parse_many(text)
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process counters, their expired windows swept inline at most once a
+    second. The stock storage starts a timer thread (alive 10 ms) on every count, so under
+    steady traffic each request paid for a new thread; a counter past its window is dropped
+    when it is read all the same (MemoryStorage.get), the sweep only frees memory."""
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self):  # what incr/decr call on every count
+        now = time.monotonic()
+        if now >= self.next_sweep:
+            self.next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+
+
 def storage_for(mongo_uri):
     if mongo_uri:
         return storage_from_string(
             mongo_uri, database_name="gudang_gateway_ratelimits", serverSelectionTimeoutMS=2000
         )
-    return MemoryStorage()
+    return SweptMemoryStorage()
 
 
 class Limiter:

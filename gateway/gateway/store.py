@@ -74,6 +74,11 @@ UPLOAD_KEPT = timedelta(days=1)  # an order file previewed, not yet confirmed
 ORDER_LIST = newest_first("received_at")
 KEY_LIST = ascending("created_at")
 MAX_LIVE_KEYS = 20  # a principal's live keys: enough for every shop tool, bounded
+# what applying an event reads of the order: what the write is conditional on, and its
+# number for the merchant's webhooks (read once, here)
+TIMELINE_READ = dict.fromkeys(
+    ("merchant_id", "status", "seen", "outcome_correction", "buyer_returned", "external_id"), 1
+)
 
 
 class GatewayRepository(Repository):
@@ -458,21 +463,22 @@ class GatewayRepository(Repository):
         self.db.import_uploads.delete_one({"_id": upload["_id"]})
 
     def apply_event(self, event_type, event):
+        """Put an event on the order's timeline once (False when it was there already)."""
+        return self.apply_event_to_order(event_type, event)[0]
+
+    def apply_event_to_order(self, event_type, event):
         """Put an event on the order's timeline once; move status forward only (a corrected
-        parcel outcome excepted: tracking.order_move).
+        parcel outcome excepted: tracking.order_move). Returns (whether it was applied now,
+        the order as read: its merchant, status and external_id, for the webhooks).
 
         Optimistic: the write is conditional on the status read, so two events for
         one order applied at once cannot both move it; the loser re-reads."""
         for _ in range(20):
-            order = self.db.orders.find_one(
-                {"_id": event["order_id"]},
-                {"merchant_id": 1, "status": 1, "seen": 1, "outcome_correction": 1}
-                | {"buyer_returned": 1},
-            )
+            order = self.db.orders.find_one({"_id": event["order_id"]}, TIMELINE_READ)
             if order is None:
                 raise LookupError(f"order {event['order_id']} not in the read model yet")
             if event["event_id"] in order.get("seen", []):
-                return False
+                return False, order
             update = {
                 "$push": {"timeline": timeline_entry(event_type, event), "seen": event["event_id"]},
                 "$set": {"updated_at": iso(utcnow())},
@@ -492,5 +498,5 @@ class GatewayRepository(Repository):
                 update,
             )
             if done.modified_count:
-                return True
+                return True, order
         raise RuntimeError(f"order {event['order_id']} kept changing; will retry")

@@ -81,9 +81,12 @@ def test_the_parcel_booked_handler_wakes_after_applying_the_event():
     service = worker_factory(GatewayService, awb_waits=AwbWaiters())
     waiter = service.awb_waits.register("ord_1")
     woken_before_the_write = []
-    service.store.apply_event.side_effect = lambda *a: woken_before_the_write.append(
-        waiter.event.ready()
-    )
+
+    def apply(*args):
+        woken_before_the_write.append(waiter.event.ready())
+        return True, {"external_id": "INV-1"}
+
+    service.store.apply_event_to_order.side_effect = apply
     event = parcel_booked(cost=9000, weight_g=1000)
     service.on_parcel_booked(event)
     assert woken_before_the_write == [False]

@@ -203,7 +203,7 @@ def test_the_deliverer_records_a_blocked_attempt_and_sends_nothing(monkeypatch, 
     deliverer.timeout, deliverer.outcomes = 2, _Counter()
     deliverer.allowed, deliverer.lease = egress.AllowList(), 60
     claimed = deliverer.claim(db.deliveries.find_one())
-    deliverer.attempt(egress.session(deliverer.allowed), claimed)
+    deliverer.attempt(egress.pool(deliverer.allowed), claimed)
 
     delivery = db.deliveries.find_one()
     assert delivery["status"] == "pending" and delivery["attempts"] == 1

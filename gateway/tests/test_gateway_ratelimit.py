@@ -1,11 +1,13 @@
 """The gateway's rate limits: per key, per address, bad credentials, sign-ins, and their headers."""
 
+import threading
+
 import pytest
 from limits.storage import MemoryStorage
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.ratelimit import Limiter, parse_limits, refused_response
+from gateway.ratelimit import Limiter, SweptMemoryStorage, parse_limits, refused_response
 from gudang_common.errors import RateLimited
 
 CONFIG = {
@@ -31,7 +33,23 @@ def request(key=None, addr="198.51.100.7", path="/api/v1/orders", forwarded=None
 
 @pytest.fixture
 def limiter():
-    return Limiter(CONFIG, MemoryStorage())
+    return Limiter(CONFIG, SweptMemoryStorage())  # what the gateway counts in
+
+
+def test_counting_starts_no_thread_and_closed_windows_are_swept(monkeypatch):
+    storage = SweptMemoryStorage()
+    started = []
+    monkeypatch.setattr(threading.Timer, "start", lambda timer: started.append(timer))
+    limiter = Limiter(CONFIG, storage)
+    for n in range(50):
+        limiter.screen(request(f"mk_{n}", addr=f"198.51.100.{n}"))
+    assert started == []  # the stock storage started one per count
+    closed = next(iter(storage.expirations))
+    storage.expirations[closed] = 0.0  # its window has closed, and no one asks again
+    storage.next_sweep = 0.0
+    limiter.screen(request("mk_new", addr="203.0.113.9"))
+    assert closed not in storage.storage and closed not in storage.expirations
+    assert len(storage.storage) == 100 - 1 + 2  # per key and per address: mk_new adds two
 
 
 def test_limits_parse_one_several_or_none():

@@ -177,6 +177,16 @@ def test_the_template_parses_as_the_gudang_format():
     assert second["order"]["channel"] == "instagram" and second["order"]["courier"] == "sicepat"
 
 
+def test_every_row_is_loaded_by_one_schema_built_once(monkeypatch):
+    built = []
+    real_init = imports.OrderSchema.__init__
+    monkeypatch.setattr(
+        imports.OrderSchema, "__init__", lambda *a, **kw: built.append(1) or real_init(*a, **kw)
+    )
+    parsed = imports.parse(upload(imports.template_csv().encode()))
+    assert len(preview(parsed)["orders"]) == 2 and built == []
+
+
 def test_template_with_comma_delimiter_and_repeated_sku_lines():
     text = (
         "order_number,recipient_name,phone,address,city,postal_code,sku,qty\n"

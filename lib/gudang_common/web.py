@@ -375,13 +375,17 @@ class JsonWebServer(WebServer):
         return JsonWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=GuardedHttpProtocol, debug=False):
+        access_log = logging.getLogger("nameko.web.server")
         server = wsgi.Server(
             sock,
             sock.getsockname(),
             wsgi_app,
             protocol=protocol,
             debug=debug,
-            log=logging.getLogger("nameko.web.server"),
+            log=access_log,
+            # eventlet formats each request's access line before the logger drops it: only
+            # when the logger prints it (INFO) is it worth the formatting
+            log_output=access_log.isEnabledFor(logging.INFO),
             # per socket operation: also bounds a write to a client that stopped reading
             socket_timeout=max(self.header_timeout, self.body_timeout),
         )
@@ -458,7 +462,16 @@ class JsonHttp(HttpRequestHandler):
         # probes (/health, /metrics) skip the HTTP limit: a gateway saturated by API calls
         # is busy, not dead, and its orchestrator must not restart it for that
         self.probe = probe
+        self.checked_shapes = set()
         super().__init__(method, url, **kwargs)
+
+    def check_signature(self, args, kwargs):
+        # a route's arguments are the same names on every request (its URL rule's): each
+        # shape is checked against the method once, not with inspect on every request
+        shape = (len(args), tuple(kwargs))
+        if shape not in self.checked_shapes:
+            super().check_signature(args, kwargs)
+            self.checked_shapes.add(shape)
 
     def handle_request(self, request):
         if self.probe:

@@ -318,3 +318,25 @@ def test_answers_are_sent_without_waiting_for_the_clients_delayed_ack(monkeypatc
     with edge() as (_, port):
         assert timed_get(port)[0].status_code == 200
     assert accepted and all(accepted)
+
+
+def test_a_routes_signature_is_checked_once_per_shape_and_access_lines_only_when_logged(
+    monkeypatch,
+):
+    import inspect
+    import logging
+
+    checks = []
+    real = inspect.getcallargs
+    monkeypatch.setattr(inspect, "getcallargs", lambda *a, **kw: checks.append(a) or real(*a, **kw))
+    access_log = logging.getLogger("nameko.web.server")
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)
+    try:
+        with edge() as (container, port):
+            for _ in range(3):
+                assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).ok
+            assert len(checks) == 1
+            assert container.shared_extensions[JsonWebServer]._serv.log_output is False
+    finally:
+        access_log.setLevel(level)
