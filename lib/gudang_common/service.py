@@ -1,9 +1,11 @@
 """What every service has: its store, metrics, /health and /metrics, and the declared topology."""
 
 from kombu import Connection
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from werkzeug.wrappers import Response
 
 from .default_secrets import DefaultSecretsGuard
@@ -34,6 +36,47 @@ class Topology(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class ReplyPublisher(Publisher):
+    """Answers to RPC callers: no publisher confirm, not written to disk.
+
+    A reply is worth something only while its caller waits (seconds): a reply lost with a
+    connection or a broker restart is a timeout for the caller, confirmed or not, so a
+    confirm per reply would cost a round trip and protect nothing. The request itself is
+    acked only after its reply was handed to the broker, as before."""
+
+    use_confirms = False
+    delivery_mode = 1  # transient: nobody waits for it after a broker restart
+
+
+class LeanRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, answering through one ReplyPublisher made at setup instead of
+    a confirmed publisher and a new exchange object per reply."""
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.exchange = get_rpc_exchange(config)
+        self.publisher = ReplyPublisher(
+            config[AMQP_URI_CONFIG_KEY],
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+
+    def handle_result(self, message, result, exc_info):
+        responder = Responder(None, self.exchange, None, message)
+        responder.publisher_cls = lambda *args, **kwargs: self.publisher
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class LeanRpc(Rpc):
+    rpc_consumer = LeanRpcConsumer()
+
+
+rpc = LeanRpc.decorator
 
 
 class BaseService:

@@ -1,0 +1,63 @@
+"""The services' RPC entrypoint: every call answered once, errors typed, the request acked
+after its reply, and the reply sent without a confirm round trip."""
+
+import pytest
+from kombu import Connection
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from gudang_common.errors import EXPECTED, NotFound
+from gudang_common.service import LeanRpcConsumer, ReplyPublisher, rpc
+
+pytestmark = pytest.mark.integration
+
+
+class Counter:
+    name = "counter"
+    calls = []
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add(self, a, b):
+        self.calls.append((a, b))
+        return {"sum": a + b}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def missing(self, sku):
+        raise NotFound(f"sku {sku} not found", {"sku": ["Unknown SKU."]})
+
+
+@pytest.fixture
+def counter(amqp_uri):
+    Counter.calls = []
+    container = ServiceContainer(Counter, {"AMQP_URI": amqp_uri})
+    container.start()
+    yield container
+    container.stop()
+
+
+def _waiting(amqp_uri, queue):
+    with Connection(amqp_uri) as conn:
+        _, count, _ = conn.default_channel.queue_declare(queue, passive=True)
+        return count
+
+
+def test_every_call_is_answered_once_and_its_request_acked(counter, amqp_uri):
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        answers = [proxy.add(n, 1) for n in range(20)]
+    assert answers == [{"sum": n + 1} for n in range(20)]
+    assert Counter.calls == [(n, 1) for n in range(20)]  # none performed twice
+    assert _waiting(amqp_uri, "rpc-counter") == 0  # every request acked
+
+
+def test_an_error_reaches_the_caller_typed(counter, amqp_uri):
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        with pytest.raises(NotFound) as raised:
+            proxy.missing("KAOS-1")
+    assert raised.value.fields == {"sku": ["Unknown SKU."]}
+
+
+def test_replies_go_out_unconfirmed_and_transient(counter):
+    consumer = next(ext for ext in counter.extensions if isinstance(ext, LeanRpcConsumer))
+    assert isinstance(consumer.publisher, ReplyPublisher)
+    assert consumer.publisher.use_confirms is False
+    assert consumer.publisher.delivery_mode == 1
