@@ -65,7 +65,7 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
     for order_id in repo.waiting_tasks(size):
         if claimed >= size:
             break
-        if repo.claim(order_id, pick_list_id, packer_id) is not None:
+        if repo.claim(order_id, pick_list_id, packer_id):
             claimed += 1
     return _finish_building(repo, repo.get_list(pick_list_id), layout)
 
@@ -81,8 +81,9 @@ def task_view(task):
     }
 
 
-def pack(repo, order_id, packer_id, package):
-    task = repo.get_task(order_id)
+def pack(repo, order_id, packer_id, package, task=None):
+    """Pack a picked order; `task` is the pack task as just read, if the caller has it."""
+    task = task or repo.get_task(order_id)
     if task is None:
         raise NotFound(f"order {order_id} is not in packing", {"order_id": ["Unknown order."]})
     if task["status"] == "packed":
@@ -108,10 +109,9 @@ def pack(repo, order_id, packer_id, package):
         "packer_id": packer_id,
         "packed_at": event["occurred_at"],
     }
-    done = repo.move_task(order_id, ["picked"], "packed", fields, "order_packed", event)
-    if done is None:  # changed meanwhile: answer from its state now
-        return pack(repo, order_id, packer_id, package)
-    return task_view(done)
+    if not repo.move_task(order_id, ["picked"], "packed", fields, "order_packed", event):
+        return pack(repo, order_id, packer_id, package)  # changed meanwhile: read it again
+    return task_view(dict(task, **fields, status="packed"))
 
 
 def cancel(repo, merchant_id, order_id, reason):
@@ -134,6 +134,6 @@ def cancel(repo, merchant_id, order_id, reason):
     done = repo.move_task(
         order_id, CANCELLABLE, "cancelled", {"cancel_reason": reason}, "order_cancelled", event
     )
-    if done is None:
+    if not done:
         return cancel(repo, merchant_id, order_id, reason)
     return {"order_id": order_id, "status": "cancelled"}
