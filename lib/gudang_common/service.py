@@ -1,7 +1,8 @@
 """What every service has: its store, metrics, /health and /metrics, and the declared topology."""
 
-from kombu import Connection
-from nameko.amqp.publish import Publisher
+from amqp.exceptions import RecoverableConnectionError
+from eventlet.semaphore import Semaphore
+from kombu import Connection, Producer
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
@@ -12,6 +13,9 @@ from .default_secrets import DefaultSecretsGuard
 from .metrics import CONTENT_TYPE, Metrics, for_container
 from .topology import dead_letter_queue_name, declare_topology
 from .web import http
+
+# a connection the broker dropped (a restart, a cut): a new one may well work
+CONNECTION_ERRORS = (OSError, RecoverableConnectionError, ConnectionError)
 
 
 class Topology(DependencyProvider):
@@ -38,27 +42,63 @@ class Topology(DependencyProvider):
         return self
 
 
-class ReplyPublisher(Publisher):
-    """Answers to RPC callers: no publisher confirm, not written to disk.
+class ReplySender:
+    """A container's RPC replies: one kept connection and channel, one reply at a time,
+    no publisher confirm, not written to disk.
 
-    A reply is worth something only while its caller waits (seconds): a reply lost with a
-    connection or a broker restart is a timeout for the caller, confirmed or not, so a
-    confirm per reply would cost a round trip and protect nothing. The request itself is
-    acked only after its reply was handed to the broker, as before."""
+    nameko's responder took a pooled producer per reply (a new Connection object, a pool
+    acquire, kombu's ensure) and waited for a confirm. A reply is worth something only
+    while its caller waits (seconds): lost with a connection or a broker restart it is a
+    timeout for the caller, confirmed or not, so a confirm protected nothing. A reply
+    the broker's cut connection refused is sent again once on a new connection. The
+    request is acked only after its reply was handed to the broker, as before."""
 
-    use_confirms = False
-    delivery_mode = 1  # transient: nobody waits for it after a broker restart
+    def __init__(self, amqp_uri, ssl=None, login_method=None):
+        self.amqp_uri, self.ssl, self.login_method = amqp_uri, ssl, login_method
+        self._lock = Semaphore()
+        self._connection = self._producer = None
+
+    def publish(self, payload, serializer, exchange, routing_key, correlation_id):
+        """Called by nameko's Responder in place of its publisher's `publish`."""
+        with self._lock:
+            try:
+                self._send(payload, serializer, exchange, routing_key, correlation_id)
+            except CONNECTION_ERRORS:
+                self.close()  # dropped by the broker while idle: once more on a new one
+                self._send(payload, serializer, exchange, routing_key, correlation_id)
+
+    def _send(self, payload, serializer, exchange, routing_key, correlation_id):
+        if self._producer is None:
+            connection = Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+            self._producer = Producer(connection.channel(), auto_declare=False)
+            self._connection = connection
+        self._producer.publish(
+            payload,
+            serializer=serializer,
+            exchange=exchange,
+            routing_key=routing_key,
+            correlation_id=correlation_id,
+            delivery_mode=1,  # transient: nobody waits for it after a broker restart
+        )
+
+    def close(self):
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except CONNECTION_ERRORS:  # already broken: nothing left to release
+                pass
 
 
 class LeanRpcConsumer(RpcConsumer):
-    """nameko's RPC consumer, answering through one ReplyPublisher made at setup instead of
-    a confirmed publisher and a new exchange object per reply."""
+    """nameko's RPC consumer, answering through its ReplySender and one exchange object
+    made at setup instead of a pooled, confirmed publisher and a new exchange per reply."""
 
     def setup(self):
         super().setup()
         config = self.container.config
         self.exchange = get_rpc_exchange(config)
-        self.publisher = ReplyPublisher(
+        self.replies = ReplySender(
             config[AMQP_URI_CONFIG_KEY],
             ssl=config.get(AMQP_SSL_CONFIG_KEY),
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
@@ -66,10 +106,18 @@ class LeanRpcConsumer(RpcConsumer):
 
     def handle_result(self, message, result, exc_info):
         responder = Responder(None, self.exchange, None, message)
-        responder.publisher_cls = lambda *args, **kwargs: self.publisher
+        responder.publisher_cls = lambda *args, **kwargs: self.replies
         result, exc_info = responder.send_response(result, exc_info)
         self.queue_consumer.ack_message(message)
         return result, exc_info
+
+    def stop(self):
+        super().stop()
+        self.replies.close()
+
+    def kill(self):
+        super().kill()
+        self.replies.close()
 
 
 class LeanRpc(Rpc):

@@ -7,7 +7,7 @@ from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from gudang_common.errors import EXPECTED, NotFound
-from gudang_common.service import LeanRpcConsumer, ReplyPublisher, rpc
+from gudang_common.service import LeanRpcConsumer, rpc
 
 pytestmark = pytest.mark.integration
 
@@ -56,8 +56,13 @@ def test_an_error_reaches_the_caller_typed(counter, amqp_uri):
     assert raised.value.fields == {"sku": ["Unknown SKU."]}
 
 
-def test_replies_go_out_unconfirmed_and_transient(counter):
+def test_replies_share_one_connection_which_a_cut_does_not_break(counter, amqp_uri):
     consumer = next(ext for ext in counter.extensions if isinstance(ext, LeanRpcConsumer))
-    assert isinstance(consumer.publisher, ReplyPublisher)
-    assert consumer.publisher.use_confirms is False
-    assert consumer.publisher.delivery_mode == 1
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        proxy.add(1, 1)
+        kept = consumer.replies._connection
+        assert proxy.add(2, 2) == {"sum": 4} and consumer.replies._connection is kept
+        kept.connection.sock.close()  # the broker's end is gone: the next reply reconnects
+        assert proxy.add(3, 3) == {"sum": 6}
+        assert consumer.replies._connection is not kept
+    assert Counter.calls == [(1, 1), (2, 2), (3, 3)]
