@@ -82,12 +82,14 @@ class ReplySender:
         )
 
     def close(self):
+        """Close the kept connection; one the broker dropped is only let go."""
         connection, self._connection, self._producer = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except CONNECTION_ERRORS:  # already broken: nothing left to release
-                pass
+        if connection is None:
+            return
+        try:
+            connection.release()
+        except CONNECTION_ERRORS:
+            connection.collect()
 
 
 class LeanRpcConsumer(RpcConsumer):
