@@ -7,7 +7,7 @@ from test_billing_invoices import embedded  # noqa: F401
 from test_billing_ledger import order_packed, parcel_booked, parcel_delivered, repo, world  # noqa: F401
 
 from billing import domain, operations
-from billing.store import BillingRepository
+from billing.store import HEAD_EVERY, BillingRepository
 from gudang_common.events import new_event
 
 CARD = domain.RateCard()
@@ -128,3 +128,18 @@ def test_each_instance_s_hint_of_the_latest_posting_is_checked_like_the_head(wor
     assert world.known_running["merchant:mer_1"] == world.latest_running("merchant:mer_1")
     world.db.ledger_heads.delete_many({})  # the hint alone, then no hint: the same answer
     assert world.latest_running("merchant:mer_1") == other.latest_running("merchant:mer_1")
+
+
+def test_with_the_hint_the_head_moves_every_sixteenth_posting_and_a_restart_walks_on(world):  # noqa: F811
+    world.known_running = {}
+    for n in range(12):
+        one_order(world, n)
+    owned = {"running.owner": "merchant:mer_1"}
+    posted = world.db.postings.count_documents(owned)
+    head = world.db.ledger_heads.find_one({"_id": "merchant:mer_1"})["seq"]
+    assert head % HEAD_EVERY == 1 and posted - HEAD_EVERY < head < posted
+    restarted = BillingRepository(world.db, lambda: None)  # no hint: from the head, by key
+    assert restarted.latest_running("merchant:mer_1")["seq"] == posted
+    restarted.known_running = {}
+    one_order(restarted, 99)
+    assert_running_equals_the_ledger(restarted)
