@@ -104,6 +104,7 @@ class Metrics(DependencyProvider):
     def setup(self):
         self.metrics = for_container(self.container)
         self._started = {}
+        self._children = {}  # entrypoint -> its (calls, errors, latency) series
 
     def get_dependency(self, worker_ctx):
         return self.metrics
@@ -113,11 +114,21 @@ class Metrics(DependencyProvider):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(worker_ctx, None)
-        entrypoint = worker_ctx.entrypoint
-        kind = _ENTRYPOINT_TYPES.get(type(entrypoint).__name__, type(entrypoint).__name__.lower())
-        labels = (self.container.service_name, kind, entrypoint.method_name)
-        self.metrics.calls.labels(*labels).inc()
+        calls, errors, latency = self._series(worker_ctx.entrypoint)
+        calls.inc()
         if exc_info is not None:
-            self.metrics.errors.labels(*labels).inc()
+            errors.inc()
         if started is not None:
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            latency.observe(time.perf_counter() - started)
+
+    def _series(self, entrypoint):
+        """The entrypoint's labelled series, looked up once (a label lookup per worker
+        validated and hashed the labels again each time)."""
+        series = self._children.get(entrypoint)
+        if series is None:
+            name = type(entrypoint).__name__
+            labels = (self.container.service_name, _ENTRYPOINT_TYPES.get(name, name.lower()))
+            labels += (entrypoint.method_name,)
+            metrics = (self.metrics.calls, self.metrics.errors, self.metrics.latency)
+            series = self._children[entrypoint] = tuple(m.labels(*labels) for m in metrics)
+        return series
