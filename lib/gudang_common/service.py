@@ -1,12 +1,15 @@
 """What every service has: its store, metrics, /health and /metrics, and the declared topology."""
 
+import sys
+
 from amqp.exceptions import RecoverableConnectionError
 from eventlet.semaphore import Semaphore
-from kombu import Connection, Producer
+from kombu import Connection, Producer, serialization
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.dependency_providers import Config
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from werkzeug.wrappers import Response
 
 from .default_secrets import DefaultSecretsGuard
@@ -58,26 +61,28 @@ class ReplySender:
         self._lock = Semaphore()
         self._connection = self._producer = None
 
-    def publish(self, payload, serializer, exchange, routing_key, correlation_id):
-        """Called by nameko's Responder in place of its publisher's `publish`."""
+    def publish(self, encoded, exchange, request):
+        """Send `encoded` (content type, encoding, body) to the caller of `request`."""
         with self._lock:
             try:
-                self._send(payload, serializer, exchange, routing_key, correlation_id)
+                self._send(encoded, exchange, request.properties)
             except CONNECTION_ERRORS:
                 self.close()  # dropped by the broker while idle: once more on a new one
-                self._send(payload, serializer, exchange, routing_key, correlation_id)
+                self._send(encoded, exchange, request.properties)
 
-    def _send(self, payload, serializer, exchange, routing_key, correlation_id):
+    def _send(self, encoded, exchange, properties):
         if self._producer is None:
             connection = Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
             self._producer = Producer(connection.channel(), auto_declare=False)
             self._connection = connection
+        content_type, content_encoding, body = encoded
         self._producer.publish(
-            payload,
-            serializer=serializer,
+            body,
+            content_type=content_type,
+            content_encoding=content_encoding,
             exchange=exchange,
-            routing_key=routing_key,
-            correlation_id=correlation_id,
+            routing_key=properties["reply_to"],
+            correlation_id=properties.get("correlation_id"),
             delivery_mode=1,  # transient: nobody waits for it after a broker restart
         )
 
@@ -92,9 +97,24 @@ class ReplySender:
             connection.collect()
 
 
+def encode_reply(request, result, exc_info):
+    """(encoded reply, result, exc_info) as nameko's Responder makes them, encoded once in
+    the request's serializer (it encoded the result a first time only to see that it
+    could): a result that cannot be encoded becomes an UnserializableValueError."""
+    serializer = serialization.registry.type_to_name[request.properties["content_type"]]
+    error = serialize(exc_info[1]) if exc_info is not None else None
+    try:
+        return serialization.dumps({"result": result, "error": error}, serializer), result, exc_info
+    except Exception:
+        exc_info = sys.exc_info()
+        error = serialize(UnserializableValueError(result))  # always encodes
+        return serialization.dumps({"result": None, "error": error}, serializer), None, exc_info
+
+
 class LeanRpcConsumer(RpcConsumer):
     """nameko's RPC consumer, answering through its ReplySender and one exchange object
-    made at setup instead of a pooled, confirmed publisher and a new exchange per reply."""
+    made at setup instead of a pooled, confirmed publisher and a new exchange per reply,
+    with the reply encoded once."""
 
     def setup(self):
         super().setup()
@@ -107,9 +127,8 @@ class LeanRpcConsumer(RpcConsumer):
         )
 
     def handle_result(self, message, result, exc_info):
-        responder = Responder(None, self.exchange, None, message)
-        responder.publisher_cls = lambda *args, **kwargs: self.replies
-        result, exc_info = responder.send_response(result, exc_info)
+        encoded, result, exc_info = encode_reply(message, result, exc_info)
+        self.replies.publish(encoded, self.exchange, message)
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -4,6 +4,7 @@ after its reply, and the reply sent without a confirm round trip."""
 import pytest
 from kombu import Connection
 from nameko.containers import ServiceContainer
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from gudang_common.errors import EXPECTED, NotFound
@@ -20,6 +21,10 @@ class Counter:
     def add(self, a, b):
         self.calls.append((a, b))
         return {"sum": a + b}
+
+    @rpc
+    def odd(self):
+        return {"at": object()}  # nothing JSON can carry
 
     @rpc(expected_exceptions=EXPECTED)
     def missing(self, sku):
@@ -54,6 +59,15 @@ def test_an_error_reaches_the_caller_typed(counter, amqp_uri):
         with pytest.raises(NotFound) as raised:
             proxy.missing("KAOS-1")
     assert raised.value.fields == {"sku": ["Unknown SKU."]}
+
+
+def test_a_result_that_cannot_be_encoded_reaches_the_caller_as_an_error(counter, amqp_uri):
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        with pytest.raises(RemoteError) as raised:
+            proxy.odd()
+        assert raised.value.exc_type == "UnserializableValueError"
+        assert proxy.add(1, 2) == {"sum": 3}  # the service goes on answering
+    assert _waiting(amqp_uri, "rpc-counter") == 0
 
 
 def test_replies_share_one_connection_which_a_cut_does_not_break(counter, amqp_uri):
