@@ -49,6 +49,9 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
                 return view
         else:
             return view_of(repo, current, layout)
+    waiting = repo.waiting_tasks(size)
+    if not waiting:  # an idle packer asking again: nothing to write
+        return None
     pick_list_id = f"pl_{uuid.uuid4().hex[:20]}"
     # the list exists before any order points to it, so a crash leaves nothing orphaned
     repo.add_list(
@@ -62,7 +65,7 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
         }
     )
     claimed = 0
-    for order_id in repo.waiting_tasks(size):
+    for order_id in waiting:
         if claimed >= size:
             break
         if repo.claim(order_id, pick_list_id, packer_id):
