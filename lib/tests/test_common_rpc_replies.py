@@ -1,7 +1,11 @@
 """The services' RPC entrypoint: every call answered once, errors typed, the request acked
 after its reply, and the reply sent without a confirm round trip."""
 
+import time
+from urllib.parse import quote
+
 import pytest
+import requests
 from kombu import Connection
 from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
@@ -80,3 +84,31 @@ def test_replies_share_one_connection_which_a_cut_does_not_break(counter, amqp_u
         assert proxy.add(3, 3) == {"sum": 6}
         assert consumer.replies._connection is not kept
     assert Counter.calls == [(1, 1), (2, 2), (3, 3)]
+
+
+def _cut_by_the_broker(amqp_uri, local_port):
+    """Close, from the broker's side, the vhost's connection from `local_port`."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    base, auth = "http://localhost:15672", ("guest", "guest")
+    for _ in range(50):  # the management API lists a new connection after a moment
+        conns = requests.get(f"{base}/api/vhosts/{vhost}/connections", auth=auth, timeout=10)
+        named = [c["name"] for c in conns.json() if c.get("peer_port") == local_port]
+        if named:
+            url = f"{base}/api/connections/{quote(named[0], safe='')}"
+            requests.delete(url, auth=auth, timeout=10).raise_for_status()
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no connection from port {local_port}")
+
+
+def test_a_reply_after_the_broker_closed_the_kept_connection_is_not_lost(counter, amqp_uri):
+    """The broker closing the service's reply connection costs no call its answer."""
+    consumer = next(ext for ext in counter.extensions if isinstance(ext, LeanRpcConsumer))
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        assert proxy.add(1, 1) == {"sum": 2}
+        kept = consumer.replies._connection
+        _cut_by_the_broker(amqp_uri, kept.connection.sock.getsockname()[1])
+        time.sleep(0.3)  # the broker's close has reached the service's socket
+        assert proxy.add(2, 2) == {"sum": 4}  # answered, not a timeout
+        assert consumer.replies._connection is not kept
+    assert Counter.calls == [(1, 1), (2, 2)]
