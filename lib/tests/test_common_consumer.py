@@ -110,6 +110,16 @@ def test_a_multiple_ack_never_covers_a_message_still_being_handled():
     assert unsettled.delivered == {8}
 
 
+def _running_until(config, handled):
+    """A new instance, once `handled` distinct events are handled."""
+    container = ServiceContainer(Promoters, config)
+    container.start()
+    with eventlet.Timeout(60):
+        while len(Promoters.handled) < handled:
+            eventlet.sleep(0.005)
+    return container
+
+
 def test_a_crash_mid_flow_loses_no_event(amqp_uri):
     """Killed while handlers are running: the events they held come again to the next
     instance (none was acked before its handler finished)."""
@@ -117,17 +127,8 @@ def test_a_crash_mid_flow_loses_no_event(amqp_uri):
     Promoters.handled, Promoters.attempts, Promoters.failing_once = Counter(), Counter(), set()
     _publish(amqp_uri, [_event(n) for n in range(200)])
     config = {"AMQP_URI": amqp_uri, "max_workers": 10}
-    first = ServiceContainer(Promoters, config)
-    first.start()
-    with eventlet.Timeout(60):
-        while len(Promoters.handled) < 80:
-            eventlet.sleep(0.005)
+    first = _running_until(config, handled=80)
     first.kill()
-    second = ServiceContainer(Promoters, config)
-    second.start()
-    with eventlet.Timeout(60):
-        while len(Promoters.handled) < 200:
-            eventlet.sleep(0.05)
-    second.stop()
+    _running_until(config, handled=200).stop()
     assert set(Promoters.handled) == {f"prm_{n}" for n in range(200)}
     assert _depth(amqp_uri, QUEUE) == 0
