@@ -21,6 +21,17 @@ from .web import http
 CONNECTION_ERRORS = (OSError, RecoverableConnectionError, ConnectionError)
 
 
+def let_go(connection):
+    """Close a kept connection (None passes); one the broker dropped is only let go.
+    Returns None, for the attribute that held it."""
+    if connection is not None:
+        try:
+            connection.release()
+        except CONNECTION_ERRORS:
+            connection.collect()
+    return None
+
+
 class Topology(DependencyProvider):
     """Declares every exchange and queue before anything is consumed or published,
     and reports the depth of this service's dead-letter queue."""
@@ -29,6 +40,7 @@ class Topology(DependencyProvider):
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
         declare_topology(self.amqp_uri)
         service = self.container.service_name
+        self._probe, self._probe_lock = None, Semaphore()
         for_container(self.container).add_gauge(
             "gudang_dead_letter_messages",
             "Messages waiting in the service's dead-letter queue",
@@ -36,10 +48,31 @@ class Topology(DependencyProvider):
         )
 
     def dead_letter_depth(self):
-        with Connection(self.amqp_uri, connect_timeout=2) as conn:
-            name = dead_letter_queue_name(self.container.service_name)
-            _, count, _ = conn.default_channel.queue_declare(name, passive=True)
-            return count
+        """Asked on a connection kept between scrapes (one per scrape cost a TCP and an
+        AMQP handshake each time); one the broker dropped is opened again once."""
+        name = dead_letter_queue_name(self.container.service_name)
+        with self._probe_lock:
+            try:
+                return self._depth(name)
+            except CONNECTION_ERRORS:
+                self._probe = let_go(self._probe)
+                return self._depth(name)
+
+    def _depth(self, name):
+        if self._probe is None:
+            self._probe = Connection(self.amqp_uri, connect_timeout=2)
+        try:
+            _, count, _ = self._probe.default_channel.queue_declare(name, passive=True)
+        except Exception:  # the channel may be closed by it: start afresh next time
+            self._probe = let_go(self._probe)
+            raise
+        return count
+
+    def stop(self):
+        self._probe = let_go(self._probe)
+
+    def kill(self):
+        self._probe = let_go(self._probe)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -87,14 +120,7 @@ class ReplySender:
         )
 
     def close(self):
-        """Close the kept connection; one the broker dropped is only let go."""
-        connection, self._connection, self._producer = self._connection, None, None
-        if connection is None:
-            return
-        try:
-            connection.release()
-        except CONNECTION_ERRORS:
-            connection.collect()
+        self._connection, self._producer = let_go(self._connection), None
 
 
 def encode_reply(request, result, exc_info):
