@@ -1,5 +1,6 @@
 """What every service has: its store, metrics, /health and /metrics, and the declared topology."""
 
+import inspect
 import sys
 
 from amqp.exceptions import RecoverableConnectionError
@@ -7,7 +8,7 @@ from eventlet.semaphore import Semaphore
 from kombu import Connection, Producer, serialization
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.dependency_providers import Config
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from werkzeug.wrappers import Response
@@ -169,6 +170,19 @@ class LeanRpcConsumer(RpcConsumer):
 
 class LeanRpc(Rpc):
     rpc_consumer = LeanRpcConsumer()
+
+    def setup(self):
+        super().setup()
+        method = getattr(self.container.service_cls, self.method_name)
+        self.signature = inspect.signature(method)
+
+    def check_signature(self, args, kwargs):
+        """nameko's check, with the method's signature read once: inspect.getcallargs
+        read it again on every call."""
+        try:
+            self.signature.bind(None, *args, **kwargs)  # None stands for the service
+        except TypeError as exc:
+            raise IncorrectSignature(f"{self.method_name}(): {exc}") from None
 
 
 rpc = LeanRpc.decorator

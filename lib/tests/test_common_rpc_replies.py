@@ -8,7 +8,7 @@ import pytest
 import requests
 from kombu import Connection
 from nameko.containers import ServiceContainer
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from gudang_common.errors import EXPECTED, NotFound
@@ -72,6 +72,15 @@ def test_a_result_that_cannot_be_encoded_reaches_the_caller_as_an_error(counter,
         assert raised.value.exc_type == "UnserializableValueError"
         assert proxy.add(1, 2) == {"sum": 3}  # the service goes on answering
     assert _waiting(amqp_uri, "rpc-counter") == 0
+
+
+def test_a_call_with_wrong_arguments_is_refused_and_performs_nothing(counter, amqp_uri):
+    with ServiceRpcProxy("counter", {"AMQP_URI": amqp_uri}, timeout=5) as proxy:
+        for args, kwargs in (((1,), {}), ((1, 2, 3), {}), ((1,), {"c": 2})):
+            with pytest.raises(IncorrectSignature):
+                proxy.add(*args, **kwargs)
+        assert proxy.add(a=1, b=2) == {"sum": 3}
+    assert Counter.calls == [(1, 2)]
 
 
 def test_replies_share_one_connection_which_a_cut_does_not_break(counter, amqp_uri):
