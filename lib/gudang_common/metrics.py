@@ -33,6 +33,35 @@ class _CallbackCollector:
             yield family
 
 
+# (attribute, name, help, labels) of the counters every service keeps beside the RED ones
+_SERVICE_COUNTERS = (
+    (
+        "outbox_failures",
+        "gudang_outbox_relay_failures",
+        "Relay passes that failed and will be retried",
+        ("service",),
+    ),
+    (
+        "retried",
+        "gudang_event_retries",
+        "Failed event deliveries sent back for another attempt",
+        ("service", "queue"),
+    ),
+    (
+        "dead_lettered",
+        "gudang_dead_lettered",
+        "Messages sent to the dead-letter queue",
+        ("service", "queue", "reason"),
+    ),
+    (
+        "duplicates",
+        "gudang_duplicate_events",
+        "Events already applied, delivered again and ignored",
+        ("service", "event_type"),
+    ),
+)
+
+
 class ServiceMetrics:
     def __init__(self, service):
         self.service = service
@@ -51,26 +80,8 @@ class ServiceMetrics:
         self.publish_latency = self.histogram(
             "gudang_outbox_publish_seconds", "Confirmed publish time of one event", ("service",)
         )
-        self.outbox_failures = self.counter(
-            "gudang_outbox_relay_failures",
-            "Relay passes that failed and will be retried",
-            ("service",),
-        )
-        self.retried = self.counter(
-            "gudang_event_retries",
-            "Failed event deliveries sent back for another attempt",
-            ("service", "queue"),
-        )
-        self.dead_lettered = self.counter(
-            "gudang_dead_lettered",
-            "Messages sent to the dead-letter queue",
-            ("service", "queue", "reason"),
-        )
-        self.duplicates = self.counter(
-            "gudang_duplicate_events",
-            "Events already applied, delivered again and ignored",
-            ("service", "event_type"),
-        )
+        for attribute, name, doc, labels in _SERVICE_COUNTERS:
+            setattr(self, attribute, self.counter(name, doc, labels))
 
     def add_gauge(self, name, doc, fn, labels=("service",)):
         self._callbacks.gauges.append((name, doc, labels, fn))
