@@ -33,6 +33,35 @@ class _CallbackCollector:
             yield family
 
 
+# (attribute, name, help, labels) of the counters every service keeps beside the RED ones
+_SERVICE_COUNTERS = (
+    (
+        "outbox_failures",
+        "gudang_outbox_relay_failures",
+        "Relay passes that failed and will be retried",
+        ("service",),
+    ),
+    (
+        "retried",
+        "gudang_event_retries",
+        "Failed event deliveries sent back for another attempt",
+        ("service", "queue"),
+    ),
+    (
+        "dead_lettered",
+        "gudang_dead_lettered",
+        "Messages sent to the dead-letter queue",
+        ("service", "queue", "reason"),
+    ),
+    (
+        "duplicates",
+        "gudang_duplicate_events",
+        "Events already applied, delivered again and ignored",
+        ("service", "event_type"),
+    ),
+)
+
+
 class ServiceMetrics:
     def __init__(self, service):
         self.service = service
@@ -51,26 +80,8 @@ class ServiceMetrics:
         self.publish_latency = self.histogram(
             "gudang_outbox_publish_seconds", "Confirmed publish time of one event", ("service",)
         )
-        self.outbox_failures = self.counter(
-            "gudang_outbox_relay_failures",
-            "Relay passes that failed and will be retried",
-            ("service",),
-        )
-        self.retried = self.counter(
-            "gudang_event_retries",
-            "Failed event deliveries sent back for another attempt",
-            ("service", "queue"),
-        )
-        self.dead_lettered = self.counter(
-            "gudang_dead_lettered",
-            "Messages sent to the dead-letter queue",
-            ("service", "queue", "reason"),
-        )
-        self.duplicates = self.counter(
-            "gudang_duplicate_events",
-            "Events already applied, delivered again and ignored",
-            ("service", "event_type"),
-        )
+        for attribute, name, doc, labels in _SERVICE_COUNTERS:
+            setattr(self, attribute, self.counter(name, doc, labels))
 
     def add_gauge(self, name, doc, fn, labels=("service",)):
         self._callbacks.gauges.append((name, doc, labels, fn))
@@ -104,6 +115,7 @@ class Metrics(DependencyProvider):
     def setup(self):
         self.metrics = for_container(self.container)
         self._started = {}
+        self._children = {}  # entrypoint -> its (calls, errors, latency) series
 
     def get_dependency(self, worker_ctx):
         return self.metrics
@@ -113,11 +125,21 @@ class Metrics(DependencyProvider):
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self._started.pop(worker_ctx, None)
-        entrypoint = worker_ctx.entrypoint
-        kind = _ENTRYPOINT_TYPES.get(type(entrypoint).__name__, type(entrypoint).__name__.lower())
-        labels = (self.container.service_name, kind, entrypoint.method_name)
-        self.metrics.calls.labels(*labels).inc()
+        calls, errors, latency = self._series(worker_ctx.entrypoint)
+        calls.inc()
         if exc_info is not None:
-            self.metrics.errors.labels(*labels).inc()
+            errors.inc()
         if started is not None:
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            latency.observe(time.perf_counter() - started)
+
+    def _series(self, entrypoint):
+        """The entrypoint's labelled series, looked up once (a label lookup per worker
+        validated and hashed the labels again each time)."""
+        series = self._children.get(entrypoint)
+        if series is None:
+            name = type(entrypoint).__name__
+            labels = (self.container.service_name, _ENTRYPOINT_TYPES.get(name, name.lower()))
+            labels += (entrypoint.method_name,)
+            metrics = (self.metrics.calls, self.metrics.errors, self.metrics.latency)
+            series = self._children[entrypoint] = tuple(m.labels(*labels) for m in metrics)
+        return series

@@ -2,7 +2,6 @@
 
 import socket
 import time
-import uuid
 from urllib.parse import quote
 
 import pytest
@@ -26,20 +25,6 @@ from gudang_common.topology import declare_topology, queue_name
 pytestmark = pytest.mark.integration
 
 MGMT = ("http://localhost:15672", ("guest", "guest"))
-
-
-@pytest.fixture
-def amqp_uri():
-    name = f"gudang-unit-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{MGMT[0]}/api/vhosts/{name}", auth=MGMT[1], timeout=10).raise_for_status()
-    requests.put(
-        f"{MGMT[0]}/api/permissions/{name}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        auth=MGMT[1],
-        timeout=10,
-    ).raise_for_status()
-    yield f"pyamqp://guest:guest@localhost:5672/{name}"
-    requests.delete(f"{MGMT[0]}/api/vhosts/{name}", auth=MGMT[1], timeout=10)
 
 
 def _db(tmp_path):

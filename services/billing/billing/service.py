@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gudang_common import service as base
@@ -10,6 +9,7 @@ from gudang_common.clock import today_wib
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, load
 from gudang_common.rpc import BoundedRpcProxy, call
+from gudang_common.service import rpc
 
 from . import operations, payouts, withdrawals
 from .domain import (

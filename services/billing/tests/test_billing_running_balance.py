@@ -2,11 +2,12 @@
 of the entries, on the in-memory store and the embedded one, under concurrent postings."""
 
 import eventlet
+import pytest
 from test_billing_invoices import embedded  # noqa: F401
 from test_billing_ledger import order_packed, parcel_booked, parcel_delivered, repo, world  # noqa: F401
 
 from billing import domain, operations
-from billing.store import BillingRepository
+from billing.store import HEAD_EVERY, BillingRepository
 from gudang_common.events import new_event
 
 CARD = domain.RateCard()
@@ -64,9 +65,12 @@ def test_a_repeated_cause_moves_no_running_balance(world):  # noqa: F811
     assert world.latest_running("merchant:mer_1") == before
 
 
-def test_concurrent_postings_on_the_embedded_store(embedded):  # noqa: F811
+@pytest.mark.parametrize("hint", [None, {}], ids=["head", "hint"])
+def test_concurrent_postings_on_the_embedded_store(embedded, hint):  # noqa: F811
     """Twenty green threads post for the same merchant at once, each yielding between
-    reading the latest running balances and inserting: every lost race re-reads."""
+    reading the latest running balances and inserting: every lost race re-reads (with
+    the service's hint of the latest posting, or from the head)."""
+    embedded.known_running = hint
     populate(embedded)
     latest = embedded.latest_running
 
@@ -109,3 +113,33 @@ def test_a_head_left_behind_by_a_crash_is_caught_up(world):  # noqa: F811
     assert_running_equals_the_ledger(world)
     world.db.ledger_heads.delete_many({})
     assert world.latest_running("merchant:mer_1")["seq"] == world.db.postings.count_documents(owned)
+
+
+def test_each_instance_s_hint_of_the_latest_posting_is_checked_like_the_head(world):  # noqa: F811
+    """Two instances on one ledger, each remembering the latest posting it saw: the one
+    that did not see the other's postings still numbers and sums right."""
+    world.known_running = {}
+    other = BillingRepository(world.db, lambda: None)
+    other.known_running = {}
+    for n in range(12):
+        one_order(world if n % 3 else other, n)
+    assert_running_equals_the_ledger(world)
+    assert_running_equals_the_ledger(other)
+    assert world.known_running["merchant:mer_1"] == world.latest_running("merchant:mer_1")
+    world.db.ledger_heads.delete_many({})  # the hint alone, then no hint: the same answer
+    assert world.latest_running("merchant:mer_1") == other.latest_running("merchant:mer_1")
+
+
+def test_with_the_hint_the_head_moves_every_sixteenth_posting_and_a_restart_walks_on(world):  # noqa: F811
+    world.known_running = {}
+    for n in range(12):
+        one_order(world, n)
+    owned = {"running.owner": "merchant:mer_1"}
+    posted = world.db.postings.count_documents(owned)
+    head = world.db.ledger_heads.find_one({"_id": "merchant:mer_1"})["seq"]
+    assert head % HEAD_EVERY == 1 and posted - HEAD_EVERY < head < posted
+    restarted = BillingRepository(world.db, lambda: None)  # no hint: from the head, by key
+    assert restarted.latest_running("merchant:mer_1")["seq"] == posted
+    restarted.known_running = {}
+    one_order(restarted, 99)
+    assert_running_equals_the_ledger(restarted)

@@ -2,12 +2,11 @@
 
 from datetime import date
 
-from nameko.rpc import rpc
-
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, NotFound, ValidationFailed, load
 from gudang_common.pagination import check_limit
+from gudang_common.service import rpc
 from gudang_common.store import ServiceStore
 
 from . import allocation, receiving, reports, returns, short_picks, staff_changes, storage_days

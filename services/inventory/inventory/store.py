@@ -578,8 +578,8 @@ class InventoryRepository(Repository):
         return self.insert_once("allocations", doc, [(event_type, event)])
 
     def move_allocation(self, order_id, from_statuses, status):
-        return self.write_with_events(
-            "allocations",
+        """One conditional write (the allocation, with the order it keeps, is not read back)."""
+        self.db.allocations.update_one(
             {"_id": order_id, "status": {"$in": list(from_statuses)}},
             {
                 "$set": {"status": status, "updated_at": iso(utcnow())},

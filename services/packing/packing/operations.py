@@ -49,6 +49,9 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
                 return view
         else:
             return view_of(repo, current, layout)
+    waiting = repo.waiting_tasks(size)
+    if not waiting:  # an idle packer asking again: nothing to write
+        return None
     pick_list_id = f"pl_{uuid.uuid4().hex[:20]}"
     # the list exists before any order points to it, so a crash leaves nothing orphaned
     repo.add_list(
@@ -62,10 +65,10 @@ def next_pick_list(repo, packer_id, size, layout=DEFAULT_LAYOUT):
         }
     )
     claimed = 0
-    for order_id in repo.waiting_tasks(size):
+    for order_id in waiting:
         if claimed >= size:
             break
-        if repo.claim(order_id, pick_list_id, packer_id) is not None:
+        if repo.claim(order_id, pick_list_id, packer_id):
             claimed += 1
     return _finish_building(repo, repo.get_list(pick_list_id), layout)
 
@@ -81,8 +84,9 @@ def task_view(task):
     }
 
 
-def pack(repo, order_id, packer_id, package):
-    task = repo.get_task(order_id)
+def pack(repo, order_id, packer_id, package, task=None):
+    """Pack a picked order; `task` is the pack task as just read, if the caller has it."""
+    task = task or repo.get_task(order_id)
     if task is None:
         raise NotFound(f"order {order_id} is not in packing", {"order_id": ["Unknown order."]})
     if task["status"] == "packed":
@@ -108,10 +112,9 @@ def pack(repo, order_id, packer_id, package):
         "packer_id": packer_id,
         "packed_at": event["occurred_at"],
     }
-    done = repo.move_task(order_id, ["picked"], "packed", fields, "order_packed", event)
-    if done is None:  # changed meanwhile: answer from its state now
-        return pack(repo, order_id, packer_id, package)
-    return task_view(done)
+    if not repo.move_task(order_id, ["picked"], "packed", fields, "order_packed", event):
+        return pack(repo, order_id, packer_id, package)  # changed meanwhile: read it again
+    return task_view(dict(task, **fields, status="packed"))
 
 
 def cancel(repo, merchant_id, order_id, reason):
@@ -134,6 +137,6 @@ def cancel(repo, merchant_id, order_id, reason):
     done = repo.move_task(
         order_id, CANCELLABLE, "cancelled", {"cancel_reason": reason}, "order_cancelled", event
     )
-    if done is None:
+    if not done:
         return cancel(repo, merchant_id, order_id, reason)
     return {"order_id": order_id, "status": "cancelled"}

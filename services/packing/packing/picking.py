@@ -58,7 +58,7 @@ def scan(repo, pick_list_id, packer_id, data):
             refuse("TOTES_NOT_READY", "code", "Scan a tote label for every order first.")
         after, answer = _read_code(repo, tasks, stops, progress, code, data)
         answer = dict(answer, scan_id=data["scan_id"], code=code)
-        if repo.save_progress(pick_list_id, doc.get("version", 0), after, answer) is not None:
+        if repo.save_progress(pick_list_id, doc.get("version", 0), after, answer):
             return answer
     raise Conflict("the pick list kept changing", {"code": ["Scan again."]})
 

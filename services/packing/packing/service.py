@@ -1,11 +1,10 @@
 """Packing service entrypoints: pick lists, the pack station and its box catalog, for the
 tablet (through the gateway)."""
 
-from nameko.rpc import rpc
-
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.errors import EXPECTED, FloorRefusal, load
+from gudang_common.service import rpc
 from gudang_common.store import ServiceStore
 
 from . import catalog, floor, operations, picking, schemas, station

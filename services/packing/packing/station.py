@@ -60,11 +60,10 @@ def checked_units(task):
     return {row["sku"]: row["qty"] for row in task.get("verified", [])}
 
 
-def _unit_sizes(repo, task):
+def _unit_sizes(products, task):
     sizes = []
     for sku, qty in ordered_units(task).items():
-        product = repo.get_product(task["merchant_id"], sku) or {}
-        sizes.extend([product] * qty)
+        sizes.extend([products[sku]] * qty)
     return sizes
 
 
@@ -73,7 +72,7 @@ def station_view(repo, task):
     checked, products = checked_units(task), {}
     items = []
     for sku, qty in ordered_units(task).items():
-        products[sku] = repo.get_product(task["merchant_id"], sku) or {}
+        products[sku] = repo.get_product(task["merchant_id"], sku) or {}  # once per SKU
         items.append(
             {
                 "sku": sku,
@@ -92,8 +91,8 @@ def station_view(repo, task):
         "status": task["status"],
         "items": items,
         "all_verified": all(i["verified"] >= i["qty"] for i in items),
-        "items_weight_g": sum(p.get("weight_g") or 0 for p in _unit_sizes(repo, task)),
-        "suggested_box": boxes.smallest_fitting(catalog_boxes, _unit_sizes(repo, task)),
+        "items_weight_g": sum(p.get("weight_g") or 0 for p in _unit_sizes(products, task)),
+        "suggested_box": boxes.smallest_fitting(catalog_boxes, _unit_sizes(products, task)),
         # smallest first, as they stand on the shelf by the station
         "boxes": [
             boxes.box_view(b)
@@ -186,8 +185,9 @@ def verify_unit(repo, order_id, code, qty=1):
             )
         checked[sku] = checked.get(sku, 0) + qty
         rows = [{"sku": s, "qty": n} for s, n in sorted(checked.items())]
-        done = repo.set_verified(order_id, task.get("verify_seq", 0), rows)
-        if done is not None:
+        seq = task.get("verify_seq", 0)
+        if repo.set_verified(order_id, seq, rows):
+            done = dict(task, verified=rows, verify_seq=(seq or 0) + 1)
             return dict(station_view(repo, done), scanned={"sku": sku, "qty": qty})
     raise Conflict(f"order {order_id} keeps changing; scan again", {"code": ["Scan again."]})
 
@@ -243,7 +243,7 @@ def pack_order(repo, order_id, packer_id, data, observe=None):
             "UNVERIFIED_UNITS",
             409,
         )
-    view = operations.pack(repo, order_id, packer_id, _package(repo, data))
+    view = operations.pack(repo, order_id, packer_id, _package(repo, data), task)
     if observe is not None:
         waited = (utcnow() - parse_iso(task["allocated_at"])).total_seconds()
         observe(packer_id, max(waited, 0.0))

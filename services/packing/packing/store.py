@@ -5,7 +5,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from gudang_common.clock import iso, utcnow
-from gudang_common.store import Repository
+from gudang_common.store import Repository, staged, update_with_events
 
 from .boxes import default_boxes
 from .domain import OPEN_STATUSES
@@ -91,13 +91,14 @@ class PackingRepository(Repository):
         return list(self.db.tasks.find({"external_id": external_id, "status": "picked"}).limit(5))
 
     def set_verified(self, order_id, seq, rows):
-        """Store the units checked so far, unless another scan was stored since `seq`."""
+        """Store the units checked so far, unless another scan was stored since `seq`.
+        True when stored."""
         current = {"$in": [None, 0]} if not seq else seq
-        return self.db.tasks.find_one_and_update(
+        done = self.db.tasks.update_one(
             {"_id": order_id, "status": "picked", "verify_seq": current},
             {"$set": {"verified": rows, "verify_seq": (seq or 0) + 1}},
-            return_document=ReturnDocument.AFTER,
         )
+        return done.matched_count == 1
 
     def add_task(self, doc):
         return self.insert_once("tasks", doc)
@@ -116,11 +117,12 @@ class PackingRepository(Repository):
         return [d["_id"] for d in docs]
 
     def claim(self, order_id, pick_list_id, packer_id):
-        return self.db.tasks.find_one_and_update(
+        """True when the waiting order is now on the list (one conditional write)."""
+        done = self.db.tasks.update_one(
             {"_id": order_id, "status": "waiting"},
             {"$set": {"status": "picking", "pick_list_id": pick_list_id, "packer_id": packer_id}},
-            return_document=ReturnDocument.AFTER,
         )
+        return done.matched_count == 1
 
     def tasks_of_list(self, pick_list_id):
         return list(self.db.tasks.find({"pick_list_id": pick_list_id}))
@@ -147,15 +149,16 @@ class PackingRepository(Repository):
     def move_task(
         self, order_id, from_statuses, to_status, fields, event_type, event, extra_filter=None
     ):
-        """Change a task's status with its event, in one conditional write."""
+        """Change a task's status with its event, in one conditional write. True when it
+        moved; the task is not read back (the caller knows what it wrote)."""
         query = {"_id": order_id, "status": {"$in": list(from_statuses)}}
         query.update(extra_filter or {})
-        return self.write_with_events(
-            "tasks",
-            query,
-            {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))},
-            [(event_type, event)],
-        )
+        update = {"$set": dict(fields, status=to_status, updated_at=iso(utcnow()))}
+        update = update_with_events(update, [staged(event_type, event)])
+        if self.db.tasks.update_one(query, update).matched_count != 1:
+            return False
+        self.events_written()
+        return True
 
     # --- the pick floor (picking.py) -----------------------------------------
 
@@ -178,15 +181,15 @@ class PackingRepository(Repository):
 
     def save_progress(self, pick_list_id, version, progress, answer=None):
         """Store a list's scan progress if nobody stored another since `version` was read;
-        the answer is kept under its scan id so a retried scan gets it back."""
+        the answer is kept under its scan id so a retried scan gets it back. True when
+        stored (the list, with its recent answers, is not read back: nobody needs it)."""
         update = {"$set": {"progress": progress}, "$inc": {"version": 1}}
         if answer is not None:
             update["$push"] = {"recent_scans": {"$each": [answer], "$slice": -RECENT_SCANS}}
-        return self.db.pick_lists.find_one_and_update(
-            {"_id": pick_list_id, "status": "open", "version": version},
-            update,
-            return_document=ReturnDocument.AFTER,
+        done = self.db.pick_lists.update_one(
+            {"_id": pick_list_id, "status": "open", "version": version}, update
         )
+        return done.matched_count == 1
 
     def tote_holder(self, tote):
         return self.db.totes.find_one({"_id": tote})
@@ -200,10 +203,9 @@ class PackingRepository(Repository):
         return done.matched_count == 1
 
     def set_task_tote(self, order_id, pick_list_id, tote):
-        return self.db.tasks.find_one_and_update(
+        self.db.tasks.update_one(
             {"_id": order_id, "pick_list_id": pick_list_id, "status": "picking"},
             {"$set": {"tote": tote}},
-            return_document=ReturnDocument.AFTER,
         )
 
     def task_in_tote(self, tote, statuses=("picking", "picked")):

@@ -171,3 +171,15 @@ def test_a_pick_list_walks_its_stops_in_route_order_and_says_how_far(repo):
     # the list read again (after a reload, on another tablet) walks the same metres
     again = picking.view_of(repo, repo.get_list(pick_list["pick_list_id"]))
     assert again["walking_distance_m"] == 35.0
+
+
+def test_an_idle_packer_asking_for_work_writes_nothing(repo):
+    for _ in range(3):
+        assert operations.next_pick_list(repo, "stf_1", 10) is None
+    assert repo.db.pick_lists.count_documents({}) == 0
+    allocated(repo, 1)
+    pick_list = operations.next_pick_list(repo, "stf_1", 10)
+    assert [o["order_id"] for o in pick_list["orders"]] == ["ord_1"]
+    assert operations.next_pick_list(repo, "stf_1", 10)["pick_list_id"] == pick_list["pick_list_id"]
+    assert operations.next_pick_list(repo, "stf_2", 10) is None  # the only order is taken
+    assert repo.db.pick_lists.count_documents({}) == 1

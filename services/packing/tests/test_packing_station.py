@@ -122,3 +122,16 @@ def test_ops_add_change_and_retire_boxes(repo):
     assert refusal(station.change_box, repo, "BOX-ZZ", {"weight_g": 1}).code == "UNKNOWN_BOX"
     codes = [b["code"] for b in station.list_boxes(repo)["boxes"]]
     assert "POLY-A4" in codes and "BOX-S" in codes
+
+
+def test_the_answers_of_verify_and_pack_are_what_is_stored(repo, picked):
+    """Neither answer is read back from the store: each must equal a fresh read."""
+    answer = station.verify_unit(repo, picked, "8991234567907", 2)
+    assert answer.pop("scanned") == {"sku": "KAOS-02", "qty": 2}
+    assert answer == station.station_view(repo, repo.get_task(picked))
+    station.verify_unit(repo, picked, "TOPI01-C128")
+    package = {"box": "BOX-M", "weight_g": 900}
+    packed = station.pack_order(repo, picked, "stf_1", package)
+    assert packed == operations.task_view(repo.get_task(picked))
+    assert packed["status"] == "packed" and packed["package"]["box"] == "BOX-M"
+    assert [e["type"] for e in repo.get_task(picked)["_outbox"]] == ["order_packed"]

@@ -1,11 +1,10 @@
 """Shipping service entrypoints: RPC for the gateway, the handler that books packed orders."""
 
-from nameko.rpc import rpc
-
 from gudang_common import service as base
 from gudang_common.consumer import domain_event_handler
 from gudang_common.couriers import origin_postal_code
 from gudang_common.errors import EXPECTED, load
+from gudang_common.service import rpc
 from gudang_common.store import ServiceStore
 
 from . import operations

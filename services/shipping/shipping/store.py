@@ -11,7 +11,7 @@ import secrets
 from pymongo import ASCENDING, ReturnDocument
 
 from gudang_common.couriers import COURIERS
-from gudang_common.store import Repository
+from gudang_common.store import Repository, staged, update_with_events
 
 from .domain import STAGE
 
@@ -88,18 +88,23 @@ class ShippingRepository(Repository):
     def add_tracking(self, parcel, entry, fields, events=()):
         """Append a tracking entry (and its events) unless recorded or the parcel moved on.
 
-        Returns the updated parcel, or None when the condition failed: re-read and decide again.
-        """
-        return self.write_with_events(
-            "parcels",
-            {
-                "_id": parcel["_id"],
-                "version": parcel["version"],
-                "tracking.key": {"$ne": entry["key"]},
-            },
-            {"$push": {"tracking": entry}, "$set": fields, "$inc": {"version": 1}},
-            events,
-        )
+        Returns the updated parcel, or None when the condition failed: re-read and decide
+        again. The parcel is not read back: the write is conditional on the version read,
+        so the parcel now is the one read plus exactly this change."""
+        query = {
+            "_id": parcel["_id"],
+            "version": parcel["version"],
+            "tracking.key": {"$ne": entry["key"]},
+        }
+        update = {"$push": {"tracking": entry}, "$set": fields, "$inc": {"version": 1}}
+        staged_events = [staged(event_type, body) for event_type, body in events]
+        done = self.db.parcels.update_one(query, update_with_events(update, staged_events))
+        if done.matched_count != 1:
+            return None
+        if staged_events:
+            self.events_written()
+        tracking = [*parcel["tracking"], entry]
+        return dict(parcel, **fields, tracking=tracking, version=parcel["version"] + 1)
 
     # --- pickup manifests -------------------------------------------------
 

@@ -166,6 +166,22 @@ def test_tracking_moves_the_parcel_and_stages_the_event(repo):
     assert body["occurred_at"] == "2025-01-01T08:00:00.000Z"
 
 
+def test_each_tracking_answer_is_the_parcel_as_stored(repo):
+    """The answer is not read back after the write: it must equal a fresh read, late and
+    contradicting reports included."""
+    parcel = booked(repo, cod_amount=50_000)
+    for status, at in (
+        ("picked_up", "2025-01-01T08:00:00Z"),
+        ("in_transit", "2025-01-01T12:00:00Z"),
+        ("delivered", "2025-01-02T09:00:00Z"),
+        ("in_transit", "2025-01-01T10:00:00Z"),  # late: kept, announces nothing
+        ("returned", "2025-01-03T09:00:00Z"),  # contradicts the final state
+    ):
+        view = track(repo, parcel["awb"], status, at)
+        assert view == operations.parcel_view(repo.get_parcel("ord_1"))
+    assert [e["type"] for e in outbox(repo, "ord_1")].count("parcel_delivered") == 1
+
+
 def test_a_repeated_webhook_changes_nothing(repo):
     parcel = booked(repo)
     first = track(repo, parcel["awb"], "picked_up", "2025-01-01T08:00:00Z")
