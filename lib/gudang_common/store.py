@@ -198,6 +198,7 @@ class OutboxRelay:
         self._tag = 0
         self._wake = threading.Event()
         self._running = False
+        self.more = False
         self.idle = threading.Event()
 
     def wake(self):
@@ -211,17 +212,18 @@ class OutboxRelay:
         failures = 0
         while self._running:
             try:
-                published = self.drain()
+                self.drain()
                 failures = 0
             except Exception as exc:  # broker down, unroutable, store hiccup: retry
                 failures += 1
-                published = 0
                 log.warning("outbox relay of %s: %s (retry %s)", self.source, exc, failures)
                 self.metrics.outbox_failures.labels(self.source).inc()
                 eventlet.sleep(min(0.2 * 2**failures, 5.0))
                 continue
-            if published:
-                continue  # more may be waiting; loop without sleeping
+            if self.more:
+                continue  # a batch was full: more is waiting; loop without sleeping
+            # events written while this batch went out have set the wake: no re-query
+            # when nothing did (one store query less per batch)
             self.idle.set()
             self._wake.wait(self.poll_interval)
             self._wake.clear()
@@ -320,14 +322,16 @@ class OutboxRelay:
 
     def drain(self, batch=200):
         """Publish every pending event of up to `batch` documents per collection, then pull
-        exactly those from their documents. Returns how many events were published."""
-        published = 0
+        exactly those from their documents. Returns how many events were published; `more`
+        says whether a collection had a full batch (so more may be pending)."""
+        published, self.more = 0, False
         for name in self.collections:
             coll = self.db[name]
             docs = [
                 (doc["_id"], doc.get(OUTBOX) or [])
                 for doc in coll.find({PENDING: True}, {OUTBOX: 1}).limit(batch)
             ]
+            self.more = self.more or len(docs) == batch
             events = [event for _, outbox in docs for event in outbox]
             if events:
                 # a crash before the confirms arrive leaves every event in its document

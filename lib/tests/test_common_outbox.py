@@ -272,3 +272,63 @@ def test_pull_exactly_takes_only_what_was_done(tmp_path, appended):
     assert left == ([late["event_id"]] if appended else [])
     assert doc[PENDING] is appended  # the flag stays while anything is left
     client.close()
+
+
+def _running(relay):
+    """The relay's loop in a green thread, with a poll too long to hide a missed wake."""
+    import eventlet
+
+    relay.poll_interval = 30
+    drains, original = [], relay.drain
+    relay.drain = lambda *a, **kw: drains.append(1) or original(*a, **kw)
+    return eventlet.spawn(relay.run), drains
+
+
+def _until(check, seconds=5):
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return check()
+
+
+def test_the_loop_goes_on_after_a_full_batch_and_rests_after_a_partial_one(routed, amqp_uri):
+    db, relay = routed
+    ids = _stage_promoters(db, documents=250, events_each=1)  # a full batch, then 50
+    thread, drains = _running(relay)
+    try:
+        assert _until(lambda: relay.pending() == 0)  # no 30 s poll between the batches
+        time.sleep(0.3)
+        assert len(drains) == 2  # the partial batch is not followed by a query for nothing
+        db.promoters.insert_one(
+            insert_with_events({"_id": "prm_new"}, [staged("promoter_registered", e := _event())])
+        )
+        relay.wake()  # as a repository does after writing events
+        assert _until(lambda: relay.pending() == 0)
+    finally:
+        relay.stop()
+        thread.wait()
+    assert sorted(_billing_received(amqp_uri)) == sorted(ids + [e["event_id"]])  # each once
+
+
+def test_events_written_while_a_batch_goes_out_follow_without_the_poll(routed, amqp_uri):
+    db, relay = routed
+    first = _stage_promoters(db, documents=1, events_each=1)
+    original, late = relay.publish_batch, []
+
+    def publish_and_meanwhile_write(events):
+        original(events)
+        if not late:
+            late.append(_event())
+            db.promoters.insert_one(
+                insert_with_events({"_id": "prm_late"}, [staged("promoter_registered", late[0])])
+            )
+            relay.wake()
+
+    relay.publish_batch = publish_and_meanwhile_write
+    thread, _ = _running(relay)
+    try:
+        assert _until(lambda: late and relay.pending() == 0)
+    finally:
+        relay.stop()
+        thread.wait()
+    assert sorted(_billing_received(amqp_uri)) == sorted(first + [late[0]["event_id"]])
