@@ -356,6 +356,35 @@ def test_a_zip_that_is_not_xlsx_is_a_400():
         imports.parse(upload(data.getvalue()))
 
 
+def _with_unknown_compression(data):
+    """The same archive with every entry marked as packed by a method zipfile cannot read."""
+    raw = bytearray(data)
+    for signature, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = raw.find(signature)
+        while start != -1:
+            raw[start + at : start + at + 2] = (99).to_bytes(2, "little")
+            start = raw.find(signature, start + 4)
+    return bytes(raw)
+
+
+def test_an_xlsx_packed_by_an_unknown_compression_method_is_a_400():
+    # zipfile raises NotImplementedError reading such an entry: a 400 naming the file, not a 500
+    book = openpyxl.Workbook()
+    book.active.append(["order_number", "recipient_name", "sku", "qty"])
+    plain = io.BytesIO()
+    book.save(plain)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info), zipfile.ZIP_STORED)
+    data = _with_unknown_compression(damaged.getvalue())
+    with zipfile.ZipFile(io.BytesIO(data)) as check, pytest.raises(NotImplementedError):
+        check.read(check.infolist()[0])
+    with pytest.raises(ValidationFailed) as refused:
+        imports.parse(upload(data))
+    assert "file" in refused.value.args[1]
+
+
 def test_an_xlsx_that_unpacks_to_too_much_is_a_413():
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
